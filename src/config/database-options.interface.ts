@@ -1,0 +1,76 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { CredentialProvider } from '../credentials/credential-provider.interface.js';
+import type { Duration } from './duration.js';
+
+/** Sign RDS IAM auth tokens for every new connection (seed 000's `aws_iam_auth` block). */
+export interface AwsIamAuthOptions {
+  /** Turns IAM auth on. A block with `enabled: false` is ignored. */
+  enabled: boolean;
+  /** AWS region of the database, e.g. `'us-east-1'`. Required. */
+  region: string;
+  /** Database user to sign for. Default: the user in `dsn` / `user`. */
+  dbUser?: string;
+  /** How long one signed token is reused for new connections. Default `'10m'`; must be < 15m. */
+  tokenTtl?: Duration;
+  /** Host to sign for when it differs from the one connected to (e.g. through a proxy). Default: the connection host. */
+  signingHost?: string;
+  /** Port to sign for. Default: the connection port. */
+  signingPort?: number;
+  /** RDS requires TLS for IAM logins; set true only for a local emulator. Default `false`. */
+  allowPlaintext?: boolean;
+}
+
+/** Read `{ username, password }` from an AWS Secrets Manager secret that RDS rotation maintains. */
+export interface SecretsManagerOptions {
+  /** Secret name or ARN. Required. */
+  secretId: string;
+  /** AWS region. Default: the SDK's default chain (`AWS_REGION`). */
+  region?: string;
+  /** Endpoint override, e.g. a local emulator. Default: AWS. */
+  endpoint?: string;
+  /** How often to re-read the secret even without an auth failure. Default `'1h'`. */
+  refreshInterval?: Duration;
+}
+
+/**
+ * Options of one connection. Keys mirror seed 000's YAML in camelCase, so
+ * `connection_max_lifetime: "14m"` is `connectionMaxLifetime: '14m'`.
+ */
+export interface DatabaseModuleOptions {
+  /** Connection name for `@InjectDb(name)`. Default `'default'` (inject `DbService` directly). */
+  name?: string;
+  /** `postgresql://user[:password]@host:port/db?sslmode=…`. A password in it is a static credential. */
+  dsn?: string;
+  /** Database host when no `dsn` is given. Default `'localhost'`. */
+  host?: string;
+  /** Database port when no `dsn` is given. Default `5432`. */
+  port?: number;
+  /** Database name when no `dsn` is given. Default: the user name. */
+  database?: string;
+  /** Database user (also the IAM user unless `awsIamAuth.dbUser` is set). */
+  user?: string;
+  /** Static password. Prefer a rotating source. */
+  password?: string;
+  /** TLS options passed to pg (`true` for verify-full with the system CAs). Default: from `dsn`, else off. */
+  ssl?: boolean | TlsOptions;
+  /** Most physical connections open at once (Go `SetMaxOpenConns`). Default `10`. */
+  maxOpenConnections?: number;
+  /** Most idle connections kept (Go `SetMaxIdleConns`); extra ones close on release. Default `2`. */
+  maxIdleConnections?: number;
+  /** A connection is closed this long after it opened, minus jitter. Default `'14m'`; must be > 0 and < 15m. */
+  connectionMaxLifetime?: Duration;
+  /** Most a lifetime is shortened at random so connections opened together do not expire together. Default: a tenth of `connectionMaxLifetime`. */
+  connectionMaxLifetimeJitter?: Duration;
+  /** An idle connection is closed after this long unused (Go `SetConnMaxIdleTime`). Default `'10m'`; ≤ `connectionMaxLifetime`. */
+  connectionMaxIdleTime?: Duration;
+  /** Budget to get a usable connection, credential fetch and auth retries included. Default `'10s'`. */
+  connectionTimeout?: Duration;
+  /** `application_name` shown in `pg_stat_activity`. Default `'nestjs-rotating-pg'`. */
+  applicationName?: string;
+  /** IAM auth tokens as the credential source. */
+  awsIamAuth?: AwsIamAuthOptions;
+  /** A Secrets Manager secret as the credential source. */
+  secretsManager?: SecretsManagerOptions;
+  /** Any other credential source. */
+  credentialProvider?: CredentialProvider;
+}

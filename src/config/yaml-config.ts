@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { DatabaseConfigError } from '../errors/errors.js';
+import type { DatabaseModuleOptions } from './database-options.interface.js';
+import { resolveDatabaseOptions } from './validate-options.js';
+
+/** Drivers a Go config may name; all mean "PostgreSQL", which is all this module speaks. */
+const POSTGRES_DRIVERS = new Set(['postgres', 'postgresql', 'pgx']);
+
+/**
+ * Reads seed 000's config file shape (`connections: <name>: { dsn, max_open_connections,
+ * connection_max_lifetime, aws_iam_auth: {…}, secrets_manager: {…} }`) and returns the
+ * options of one connection, validated, for `DatabaseModule.forRoot`.
+ *
+ * @example
+ * DatabaseModule.forRoot(loadDatabaseConfigFile('config.yaml'))
+ */
+export function loadDatabaseConfigFile(path: string, connection = 'default'): DatabaseModuleOptions {
+  return parseDatabaseConfig(readFileSync(path, 'utf8'), connection, path);
+}
+
+/** Like `loadDatabaseConfigFile`, from YAML text. */
+export function parseDatabaseConfig(yamlText: string, connection = 'default', source = 'YAML config'): DatabaseModuleOptions {
+  const connections = readConnections(yamlText, source);
+  const block = connections[connection];
+  if (!isRecord(block)) {
+    const names = Object.keys(connections);
+    throw configError(connection, source, [
+      `connections.${connection}: not found in ${source}; it has ${names.length > 0 ? names.join(', ') : 'no connections'}`,
+    ]);
+  }
+  const { driver, ...rest } = block;
+  if (driver !== undefined && !POSTGRES_DRIVERS.has(String(driver))) {
+    throw configError(connection, source, [
+      `connections.${connection}.driver: ${JSON.stringify(driver)} is not supported; this module speaks PostgreSQL only ("postgres")`,
+    ]);
+  }
+  const options = { name: connection, ...camelCaseKeys(rest) } as DatabaseModuleOptions;
+  // Validate now, so problems are reported with the file's own key names.
+  resolveDatabaseOptions(options, (path) => ['connections', connection, ...path.map(snakeCase)].join('.'));
+  return options;
+}
+
+/** Names of the connections a config file defines. */
+export function listDatabaseConnections(yamlText: string, source = 'YAML config'): string[] {
+  return Object.keys(readConnections(yamlText, source));
+}
+
+function readConnections(yamlText: string, source: string): Record<string, unknown> {
+  let document: unknown;
+  try {
+    document = parseYaml(yamlText);
+  } catch (error) {
+    // The parser quotes the offending line, which may hold a DSN password: report the position only.
+    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
+    throw configError('?', source, [`${source}: not valid YAML${where}; fix the syntax there`]);
+  }
+  if (!isRecord(document) || !isRecord(document.connections)) {
+    throw configError('?', source, [`connections: ${source} must have a top-level "connections:" map of named connections`]);
+  }
+  return document.connections;
+}
+
+function configError(connection: string, source: string, problems: string[]): DatabaseConfigError {
+  return new DatabaseConfigError(
+    `Invalid nestjs-rotating-pg config in ${source} for connection "${connection}":\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    problems,
+  );
+}
+
+function camelCaseKeys(block: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(block).map(([key, value]) => [camelCase(key), isRecord(value) ? camelCaseKeys(value) : value]),
+  );
+}
+
+function camelCase(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

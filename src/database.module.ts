@@ -1,0 +1,38 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import type { DatabaseModuleOptions } from './config/database-options.interface.js';
+import { DEFAULT_CONNECTION_NAME } from './database.constants.js';
+import {
+  ConfigurableDatabaseModule,
+  DATABASE_ASYNC_OPTIONS_TYPE,
+  DATABASE_MODULE_OPTIONS,
+  DATABASE_OPTIONS_TYPE,
+} from './database.module-definition.js';
+import { getDbServiceToken } from './database.utils.js';
+import { DbService } from './db.service.js';
+
+/**
+ * A PostgreSQL connection with rotating credentials.
+ *
+ * @example
+ * DatabaseModule.forRoot({ dsn: 'postgresql://app@db:5432/app?sslmode=verify-full', awsIamAuth: { enabled: true, region: 'us-east-1' } })
+ */
+@Module({})
+export class DatabaseModule extends ConfigurableDatabaseModule {
+  static override forRoot(options: typeof DATABASE_OPTIONS_TYPE): DynamicModule {
+    return withDbService(super.forRoot(options), options.name);
+  }
+
+  static override forRootAsync(options: typeof DATABASE_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withDbService(super.forRootAsync(options), options.name);
+  }
+}
+
+function withDbService(definition: DynamicModule, name = DEFAULT_CONNECTION_NAME): DynamicModule {
+  const token = getDbServiceToken(name);
+  const dbService: Provider = {
+    provide: token,
+    useFactory: (options: DatabaseModuleOptions) => DbService.create({ ...options, name }),
+    inject: [DATABASE_MODULE_OPTIONS],
+  };
+  return { ...definition, providers: [...(definition.providers ?? []), dbService], exports: [token] };
+}

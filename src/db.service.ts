@@ -1,0 +1,116 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import pg, { type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
+import type { DatabaseModuleOptions } from './config/database-options.interface.js';
+import { resolveDatabaseOptions } from './config/validate-options.js';
+import { CredentialCache } from './credentials/credential-cache.js';
+import { createCredentialProvider } from './credentials/create-provider.js';
+import type { DatabaseStats } from './pool/pool-stats.js';
+import { RotatingPool } from './pool/rotating-pool.js';
+
+/**
+ * One database connection (a pool whose credentials rotate underneath it). Inject it for
+ * the default connection, or with `@InjectDb(name)` for a named one.
+ */
+export class DbService implements OnApplicationShutdown {
+  private constructor(
+    /** The connection name. */
+    readonly name: string,
+    private readonly pool: RotatingPool,
+    private readonly credentials: CredentialCache,
+  ) {}
+
+  /** Validates options, fetches the first credentials, and returns a ready service. No connection opens yet. */
+  static async create(options: DatabaseModuleOptions): Promise<DbService> {
+    const resolved = resolveDatabaseOptions(options);
+    const logger = new Logger(`nestjs-rotating-pg:${resolved.name}`);
+    const credentials = new CredentialCache(await createCredentialProvider(resolved.credentialSource));
+    const pool = new RotatingPool(resolved, credentials, logger);
+    try {
+      await pool.initialize();
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new DbService(resolved.name, pool, credentials);
+  }
+
+  /**
+   * Runs one statement on a pooled connection.
+   *
+   * @example
+   * const { rows } = await db.query<{ id: number }>('SELECT id FROM users WHERE email = $1', [email]);
+   */
+  async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>> {
+    const client = await this.pool.acquire();
+    try {
+      const result = await client.query<R>(text, params);
+      this.pool.release(client);
+      return result;
+    } catch (error) {
+      // An SQL error (with a SQLSTATE) leaves an autocommit session intact; anything else may not.
+      this.pool.release(client, !(error instanceof pg.DatabaseError));
+      throw error;
+    }
+  }
+
+  /**
+   * Lends one connection to `fn` and takes it back afterwards, also when `fn` throws
+   * (then the connection is closed, as its session state is unknown).
+   */
+  async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.acquire();
+    let failed = true;
+    try {
+      const result = await fn(client);
+      failed = false;
+      return result;
+    } finally {
+      this.pool.release(client, failed);
+    }
+  }
+
+  /**
+   * Runs `fn` inside BEGIN/COMMIT; throws after ROLLBACK when `fn` throws.
+   *
+   * @example
+   * await db.transaction(async (tx) => {
+   *   await tx.query('UPDATE accounts SET balance = balance - $1 WHERE id = $2', [amount, from]);
+   *   await tx.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [amount, to]);
+   * });
+   */
+  async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.acquire();
+    let healthy = false;
+    try {
+      await client.query('BEGIN');
+      let result: T;
+      try {
+        result = await fn(client);
+      } catch (error) {
+        await client.query('ROLLBACK');
+        healthy = true;
+        throw error;
+      }
+      await client.query('COMMIT');
+      healthy = true;
+      return result;
+    } finally {
+      this.pool.release(client, !healthy);
+    }
+  }
+
+  /** Pool and credential statistics in Go `DBStats` terms. Holds no secret. */
+  stats(): DatabaseStats {
+    return this.pool.stats();
+  }
+
+  /** Fetches credentials now (e.g. after a manual rotation). Concurrent calls share one fetch. */
+  async refreshCredentials(): Promise<void> {
+    await this.credentials.refresh('manual');
+  }
+
+  /** Ends the pool and credential timers; Nest calls it on `app.close()`. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}

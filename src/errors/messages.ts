@@ -1,0 +1,65 @@
+/**
+ * Every user-facing sentence in one file. Messages say what to do. None of them takes a
+ * secret: callers pass key names, usernames, ids and durations only.
+ */
+export const messages = {
+  invalidOptions: (connection: string, problems: readonly string[]) =>
+    `Invalid nestjs-rotating-pg options for connection "${connection}" (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+    problems.map((problem) => `  - ${problem}`).join('\n'),
+  notDuration: (value: unknown) =>
+    `${describe(value)} is not a duration; write a Go duration such as "14m", "1h30m", "900ms", or a number of milliseconds`,
+  notPositive: (value: unknown) => `${describe(value)} must be greater than 0`,
+  lifetimeTooLong: (value: unknown) =>
+    `${describe(value)} is not below 15m; RDS IAM tokens expire after 15 minutes, so connections must be recycled sooner. Set it to "14m"`,
+  tokenTtlTooLong: (value: unknown) =>
+    `${describe(value)} is not below 15m; an IAM token is valid for 15 minutes at most. Use "10m"`,
+  idleTimeAboveLifetime: (idleKey: string, lifetimeKey: string) =>
+    `must not exceed ${lifetimeKey}; an idle connection is closed at its lifetime anyway. Lower it or raise ${lifetimeKey}`,
+  jitterNotBelowLifetime: (lifetimeKey: string) =>
+    `must be below ${lifetimeKey}, or connections would be closed as soon as they open`,
+  idleAboveOpen: (openKey: string) => `must not exceed ${openKey}; lower it or raise ${openKey}`,
+  notPositiveInteger: (value: unknown) => `${describe(value)} must be a whole number of at least 1`,
+  notNonNegativeInteger: (value: unknown) => `${describe(value)} must be a whole number of at least 0`,
+  wrongType: (expected: string) => `must be ${expected}`,
+  unknownKey: (known: readonly string[]) =>
+    `is not an option (a typo would silently fall back to a default). Known keys here: ${known.join(', ')}`,
+  required: (what: string) => `is required: ${what}`,
+  badDsn: () =>
+    'cannot be parsed as a PostgreSQL URL; expected postgresql://user@host:5432/database?sslmode=require (value not shown, it may hold a password)',
+  dsnConflicts: (keys: readonly string[]) =>
+    `cannot be combined with ${keys.join(', ')}; put everything in the dsn or use the separate keys`,
+  noCredentialSource: (keys: readonly string[]) =>
+    `no credential source: set exactly one of ${keys.join(', ')} (or a password in the dsn)`,
+  manyCredentialSources: (found: readonly string[]) =>
+    `${found.join(' and ')} are all set; choose exactly one credential source`,
+  noUser: (keys: readonly string[]) => `no database user: set ${keys.join(' or ')}, or put the user in the dsn`,
+  iamNeedsTls: (allowKey: string) =>
+    `RDS accepts IAM logins over TLS only: use sslmode=verify-full (with the RDS CA bundle) in the dsn or set ssl; for a local emulator set ${allowKey}: true`,
+
+  authFailed: (username: string, attempts: number, hint: string) =>
+    `The database rejected the login for user "${username}" (${attempts} attempt${attempts === 1 ? '' : 's'} with refreshed credentials). ${hint}`,
+  connectionTimeout: (budget: string, hint: string) =>
+    `No usable database connection within connectionTimeout (${budget}). ${hint}`,
+  credentialFetchFailed: (source: string, reason: string) =>
+    `Could not obtain database credentials from ${source} (${reason}). The last good credentials stay in use.`,
+  noCredentialsYet: (source: string) =>
+    `No database credentials yet: the first fetch from ${source} failed. Check the source's configuration and permissions.`,
+  poolClosed: (connection: string) => `Connection "${connection}" is shut down; no new queries are accepted.`,
+} as const;
+
+/** Seed 000's troubleshooting table: what each login error means and what fixes it. */
+export const hints = {
+  pam:
+    'PAM authentication failed: the IAM token was expired or invalid when the connection opened. Keep connectionMaxLifetime below 15m (14m) and let the module sign fresh tokens (awsIamAuth.tokenTtl < 15m); check the signing host, port and region match the database.',
+  password:
+    'password authentication failed: the password or IAM token was rejected. For IAM, check the IAM policy allows rds-db:connect for this database user; for Secrets Manager, check the secret matches the database (a rotation may have failed half-way).',
+  pgHba:
+    'no pg_hba.conf entry: the database is not set up for this login. For IAM, grant the rds_iam role and check the RDS parameter group; check sslmode, since RDS requires TLS for IAM.',
+  timeout:
+    'context deadline exceeded / timeout: raise connectionTimeout (default 10s); it must cover credential generation and network latency. Check security groups and the endpoint.',
+  generic: 'Check the credential source and that the database user exists.',
+} as const;
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}

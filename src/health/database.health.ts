@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { getDbServiceToken } from '../database.utils.js';
+import type { DbService } from '../db.service.js';
+
+export interface DatabaseHealthCheckOptions {
+  /** Connection name. Default `'default'`. */
+  connection?: string;
+  /** Ping timeout in ms. Default `1000`. */
+  timeout?: number;
+}
+
+const DEFAULT_PING_TIMEOUT_MS = 1_000;
+
+/**
+ * Terminus indicator: `SELECT 1` under a timeout, plus the pool's stats and credential
+ * status. Down when the ping fails; degraded when it works but the last credential refresh
+ * failed (cached credentials in use). Never throws, never shows a secret.
+ */
+@Injectable()
+export class DatabaseHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /**
+   * @example
+   * @Get('health') @HealthCheck()
+   * check() { return this.health.check([() => this.db.isHealthy('database')]); }
+   */
+  async isHealthy(key = 'database', options: DatabaseHealthCheckOptions = {}) {
+    const indicator = this.health.check(key);
+    let db: DbService;
+    try {
+      db = this.moduleRef.get<DbService>(getDbServiceToken(options.connection), { strict: false });
+    } catch {
+      return indicator.down({ message: `no database connection named "${options.connection ?? 'default'}" is registered` });
+    }
+    const timeout = options.timeout ?? DEFAULT_PING_TIMEOUT_MS;
+    const started = Date.now();
+    try {
+      await withTimeout(db.query('SELECT 1'), timeout);
+    } catch (error) {
+      return indicator.down({ message: pingFailure(error, timeout), ...summary(db) });
+    }
+    const details = { responseTimeMs: Date.now() - started, ...summary(db) };
+    return db.stats().credentials.consecutiveFailures > 0 ? indicator.degraded(details) : indicator.up(details);
+  }
+}
+
+function summary(db: DbService) {
+  const { credentials, ...pool } = db.stats();
+  const now = Date.now();
+  return {
+    pool,
+    credentials: {
+      ...credentials,
+      ageSeconds: credentials.fetchedAt ? Math.round((now - Date.parse(credentials.fetchedAt)) / 1000) : undefined,
+      expiresInSeconds: credentials.expiresAt ? Math.round((Date.parse(credentials.expiresAt) - now) / 1000) : undefined,
+    },
+  };
+}
+
+function pingFailure(error: unknown, timeout: number): string {
+  if (error instanceof PingTimeout) return `no answer to SELECT 1 within ${timeout} ms`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+class PingTimeout extends Error {}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PingTimeout()), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined);
+  }
+}

@@ -1,0 +1,1 @@
+export { type DatabaseHealthCheckOptions, DatabaseHealthIndicator } from './database.health.js';

@@ -1,0 +1,12 @@
+export type { AwsIamAuthOptions, DatabaseModuleOptions, Duration, SecretsManagerOptions } from './config/index.js';
+export { databaseOptionsSchema, formatDuration, listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, parseDuration, resolveDatabaseOptions } from './config/index.js';
+export type { CredentialFetchContext, CredentialFetchReason, CredentialProvider, Credentials, CredentialStatus } from './credentials/index.js';
+export { RdsIamCredentialProvider, SecretsManagerCredentialProvider, StaticCredentialProvider } from './credentials/index.js';
+export { CredentialSourceError, DatabaseAuthError, DatabaseConfigError, DatabaseConnectionTimeoutError } from './errors/index.js';
+export type { CloseReason, DatabaseStats } from './pool/index.js';
+export { DatabaseModule } from './database.module.js';
+export type { DatabaseModuleExtras, DatabaseOptionsFactory } from './database.module-definition.js';
+export { InjectDb } from './database.decorators.js';
+export { getDbServiceToken } from './database.utils.js';
+export { DbService } from './db.service.js';
+export { DatabaseHealthIndicator } from './health/index.js';

@@ -1,0 +1,2 @@
+export type { CloseReason, DatabaseStats } from './pool-stats.js';
+export { hintFor, isAuthFailure } from './auth-errors.js';

