@@ -50,9 +50,12 @@ export function resolveDatabaseOptions(
   if (jitter !== undefined && lifetime !== undefined && (jitter < 0 || jitter >= lifetime)) {
     check.fail(['connectionMaxLifetimeJitter'], messages.jitterNotBelowLifetime(lifetimeKey));
   }
-  const idleTime = check.positiveDuration(['connectionMaxIdleTime'], defaults.DEFAULT_CONNECTION_MAX_IDLE_TIME);
+  const explicitIdleTime = raw.connectionMaxIdleTime !== undefined;
+  let idleTime = check.positiveDuration(['connectionMaxIdleTime'], defaults.DEFAULT_CONNECTION_MAX_IDLE_TIME);
   if (idleTime !== undefined && lifetime !== undefined && idleTime > lifetime) {
-    check.fail(['connectionMaxIdleTime'], messages.idleTimeAboveLifetime(keyName(['connectionMaxIdleTime']), lifetimeKey));
+    // The default yields to a shorter lifetime; only a value the user chose is an error.
+    if (explicitIdleTime) check.fail(['connectionMaxIdleTime'], messages.idleTimeAboveLifetime(lifetimeKey));
+    else idleTime = lifetime;
   }
   const timeout = check.positiveDuration(['connectionTimeout'], defaults.DEFAULT_CONNECTION_TIMEOUT);
   const connection = resolveConnection(raw, check);

@@ -13,7 +13,7 @@ export const messages = {
     `${describe(value)} is not below 15m; RDS IAM tokens expire after 15 minutes, so connections must be recycled sooner. Set it to "14m"`,
   tokenTtlTooLong: (value: unknown) =>
     `${describe(value)} is not below 15m; an IAM token is valid for 15 minutes at most. Use "10m"`,
-  idleTimeAboveLifetime: (idleKey: string, lifetimeKey: string) =>
+  idleTimeAboveLifetime: (lifetimeKey: string) =>
     `must not exceed ${lifetimeKey}; an idle connection is closed at its lifetime anyway. Lower it or raise ${lifetimeKey}`,
   jitterNotBelowLifetime: (lifetimeKey: string) =>
     `must be below ${lifetimeKey}, or connections would be closed as soon as they open`,

@@ -60,6 +60,10 @@ describe('option validation', () => {
     ]);
   });
 
+  it('caps the default idle time at a shorter lifetime', () => {
+    expect(resolveDatabaseOptions({ ...base, connectionMaxLifetime: '5m' }).connectionMaxIdleTimeMs).toBe(300_000);
+  });
+
   it('rejects more idle connections than open ones', () => {
     expect(problemsOf({ ...base, maxOpenConnections: 2, maxIdleConnections: 3 })).toEqual([
       expect.stringMatching(/^maxIdleConnections: must not exceed maxOpenConnections/),

@@ -1,0 +1,164 @@
+import { Injectable, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Test, type TestingModule } from '@nestjs/testing';
+import {
+  DatabaseModule,
+  type DatabaseModuleOptions,
+  type DatabaseOptionsFactory,
+  DbService,
+  getDbServiceToken,
+  InjectDb,
+} from '../../src/index.js';
+import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { createTestRole, type TestRole } from '../support/roles.js';
+
+let server: TestPostgres;
+let role: TestRole;
+let reportsRole: TestRole;
+const open: TestingModule[] = [];
+
+beforeAll(async () => {
+  server = await startTestPostgres();
+  role = await createTestRole(server);
+  reportsRole = await createTestRole(server, 'reports');
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((app) => app.close()));
+});
+
+afterAll(async () => {
+  await server.stop();
+});
+
+async function boot(imports: unknown[], providers: unknown[] = []): Promise<TestingModule> {
+  const app = await Test.createTestingModule({ imports: imports as never, providers: providers as never }).compile();
+  await app.init();
+  open.push(app);
+  return app;
+}
+
+async function currentUser(db: DbService): Promise<string> {
+  const { rows } = await db.query<{ user: string }>('SELECT current_user AS user');
+  return rows[0]!.user;
+}
+
+@Injectable()
+class OptionsFromClass implements DatabaseOptionsFactory {
+  createDatabaseOptions(): DatabaseModuleOptions {
+    return { dsn: role.dsn, maxOpenConnections: 3, maxIdleConnections: 1 };
+  }
+}
+
+@Module({ providers: [OptionsFromClass], exports: [OptionsFromClass] })
+class OptionsModule {}
+
+@Injectable()
+class ReportService {
+  constructor(
+    readonly main: DbService,
+    @InjectDb('reports') readonly reports: DbService,
+  ) {}
+}
+
+describe('registering DatabaseModule', () => {
+  it('forRoot gives the default DbService', async () => {
+    const app = await boot([DatabaseModule.forRoot({ dsn: role.dsn })]);
+    expect(await currentUser(app.get(DbService))).toBe(role.username);
+  });
+
+  it('forRootAsync with useFactory reads options from ConfigService', async () => {
+    const app = await boot([
+      DatabaseModule.forRootAsync({
+        imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ db: { dsn: role.dsn } })] })],
+        inject: [ConfigService],
+        useFactory: (config: ConfigService) => ({ dsn: config.getOrThrow<string>('db.dsn'), connectionMaxLifetime: '5m' }),
+      }),
+    ]);
+    expect(await currentUser(app.get(DbService))).toBe(role.username);
+  });
+
+  it('forRootAsync with useClass', async () => {
+    const app = await boot([DatabaseModule.forRootAsync({ useClass: OptionsFromClass })]);
+    expect(app.get(DbService).stats().maxOpenConnections).toBe(3);
+    expect(await currentUser(app.get(DbService))).toBe(role.username);
+  });
+
+  it('forRootAsync with useExisting', async () => {
+    const app = await boot([DatabaseModule.forRootAsync({ imports: [OptionsModule], useExisting: OptionsFromClass })]);
+    expect(await currentUser(app.get(DbService))).toBe(role.username);
+  });
+
+  it('serves two named connections in one app', async () => {
+    const app = await boot(
+      [
+        DatabaseModule.forRoot({ dsn: role.dsn }),
+        DatabaseModule.forRootAsync({ name: 'reports', useFactory: () => ({ dsn: reportsRole.dsn }) }),
+      ],
+      [ReportService],
+    );
+    const service = app.get(ReportService);
+    expect(await currentUser(service.main)).toBe(role.username);
+    expect(await currentUser(service.reports)).toBe(reportsRole.username);
+    expect(app.get(getDbServiceToken('reports'))).toBe(service.reports);
+    expect(service.reports.name).toBe('reports');
+  });
+
+  it('makes a connection global with isGlobal', async () => {
+    @Injectable()
+    class Consumer {
+      constructor(readonly db: DbService) {}
+    }
+    @Module({ providers: [Consumer], exports: [Consumer] })
+    class FeatureModule {}
+    const app = await boot([DatabaseModule.forRoot({ dsn: role.dsn, isGlobal: true }), FeatureModule]);
+    expect(await currentUser(app.get(Consumer).db)).toBe(role.username);
+  });
+
+  it('fails application start on invalid options, naming the key', async () => {
+    await expect(boot([DatabaseModule.forRoot({ dsn: role.dsn, connectionMaxLifetime: '15m' })])).rejects.toThrow(
+      /connectionMaxLifetime: "15m" is not below 15m/,
+    );
+  });
+});
+
+describe('DbService', () => {
+  let db: DbService;
+
+  beforeEach(async () => {
+    const app = await boot([DatabaseModule.forRoot({ dsn: role.dsn })]);
+    db = app.get(DbService);
+    await db.query('CREATE TABLE IF NOT EXISTS ledger (id serial PRIMARY KEY, note text NOT NULL)');
+    await db.query('TRUNCATE ledger');
+  });
+
+  it('commits a transaction', async () => {
+    const id = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number }>("INSERT INTO ledger (note) VALUES ('kept') RETURNING id");
+      return rows[0]!.id;
+    });
+    expect((await db.query('SELECT note FROM ledger WHERE id = $1', [id])).rows).toEqual([{ note: 'kept' }]);
+  });
+
+  it('rolls a transaction back when the callback throws, and rethrows', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query("INSERT INTO ledger (note) VALUES ('dropped')");
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    expect((await db.query('SELECT count(*)::int AS n FROM ledger')).rows).toEqual([{ n: 0 }]);
+    expect(db.stats().inUse).toBe(0);
+  });
+
+  it('releases the client of withClient even when the callback throws', async () => {
+    await expect(db.withClient(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(db.stats().inUse).toBe(0);
+  });
+
+  it('keeps the connection after an SQL error in query()', async () => {
+    await db.query('SELECT 1');
+    await expect(db.query('SELECT * FROM no_such_table')).rejects.toMatchObject({ code: '42P01' });
+    expect(db.stats()).toMatchObject({ errorClosed: 0, inUse: 0 });
+  });
+});
