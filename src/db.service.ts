@@ -7,6 +7,11 @@ import { createCredentialProvider } from './credentials/create-provider.js';
 import type { DatabaseStats } from './pool/pool-stats.js';
 import { RotatingPool } from './pool/rotating-pool.js';
 
+/** An ERROR-level SQL error leaves an autocommit session intact; FATAL, PANIC or a broken socket do not. */
+function leavesSessionUsable(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.severity === 'ERROR';
+}
+
 /**
  * One database connection (a pool whose credentials rotate underneath it). Inject it for
  * the default connection, or with `@InjectDb(name)` for a named one.
@@ -47,8 +52,7 @@ export class DbService implements OnApplicationShutdown {
       this.pool.release(client);
       return result;
     } catch (error) {
-      // An SQL error (with a SQLSTATE) leaves an autocommit session intact; anything else may not.
-      this.pool.release(client, !(error instanceof pg.DatabaseError));
+      this.pool.release(client, !leavesSessionUsable(error));
       throw error;
     }
   }

@@ -21,6 +21,10 @@ interface Generation {
   readonly pool: pg.Pool;
   retiring: boolean;
   ending?: Promise<void>;
+  /** Connections tracked and not yet counted as closed. */
+  live: number;
+  /** Resolves `ending` once the last 'remove' (which pg-pool emits after end() resolves) is counted. */
+  onDrained?: () => void;
 }
 
 interface ConnectionState {
@@ -28,7 +32,7 @@ interface ConnectionState {
   readonly deadline: number;
   readonly timer: NodeJS.Timeout;
   checkedOut: boolean;
-  closing: boolean;
+  /** Set once the close is decided and counted; pg-pool's 'remove' event comes later. */
   closeReason?: CloseReason;
 }
 
@@ -181,7 +185,10 @@ export class RotatingPool {
   }
 
   private endGeneration(generation: Generation): Promise<void> {
-    generation.ending ??= generation.pool.end().finally(() => this.generations.delete(generation));
+    generation.ending ??= generation.pool
+      .end()
+      .then(() => (generation.live > 0 ? new Promise<void>((resolve) => (generation.onDrained = resolve)) : undefined))
+      .finally(() => this.generations.delete(generation));
     return generation.ending;
   }
 
@@ -194,7 +201,7 @@ export class RotatingPool {
       idleTimeoutMillis: this.options.connectionMaxIdleTimeMs,
       connectionTimeoutMillis: this.options.connectionTimeoutMs,
     });
-    const generation: Generation = { id: ++this.generationIds, username, pool, retiring: false };
+    const generation: Generation = { id: ++this.generationIds, username, pool, retiring: false, live: 0 };
     pool.on('connect', (client) => this.track(client, generation));
     pool.on('acquire', (client) => {
       const state = this.connections.get(client);
@@ -204,19 +211,14 @@ export class RotatingPool {
       const state = this.connections.get(client);
       if (!state) return;
       state.checkedOut = false;
-      if (error || isBroken(client)) {
-        state.closing = true;
-        state.closeReason ??= 'error';
-      }
+      // pg-pool removes these at once, on its own test.
+      if (error || isBroken(client)) this.countClose(state, 'error');
     });
     pool.on('remove', (client) => this.untrack(client));
     pool.on('error', (error, client) => {
       if (error === LIFETIME_REACHED) return;
       const state = this.connections.get(client);
-      if (state) {
-        state.closing = true;
-        state.closeReason ??= 'error';
-      }
+      if (state) this.countClose(state, 'error');
       this.logger.warn(`idle connection of "${this.options.name}" failed and was closed: ${error.message}`);
     });
     this.generations.add(generation);
@@ -231,25 +233,31 @@ export class RotatingPool {
 
   private track(client: pg.PoolClient, generation: Generation): void {
     this.counters.opened++;
+    generation.live++;
     this.credentials.loginSucceeded();
     const lifetime = this.options.connectionMaxLifetimeMs - this.random() * this.options.connectionMaxLifetimeJitterMs;
     const timer = setTimeout(() => this.expireIfIdle(client), lifetime);
     timer.unref();
-    this.connections.set(client, { generation, deadline: Date.now() + lifetime, timer, checkedOut: false, closing: false });
+    this.connections.set(client, { generation, deadline: Date.now() + lifetime, timer, checkedOut: false });
   }
 
   private expireIfIdle(client: pg.PoolClient): void {
     const state = this.connections.get(client);
-    if (!state || state.checkedOut || state.closing || this.closed || isBroken(client)) return;
-    state.closing = true;
-    state.closeReason = 'lifetime';
+    if (!state || state.checkedOut || state.closeReason || this.closed || isBroken(client)) return;
+    this.countClose(state, 'lifetime');
     client.emit('error', LIFETIME_REACHED);
   }
 
   private close(client: pg.PoolClient, state: ConnectionState, reason: CloseReason): void {
-    state.closing = true;
-    state.closeReason ??= reason;
+    this.countClose(state, reason);
     client.release(true);
+  }
+
+  /** Counts a close when it is decided, so stats agree with pg-pool's counts at once. */
+  private countClose(state: ConnectionState, reason: CloseReason): void {
+    if (state.closeReason) return;
+    state.closeReason = reason;
+    this.counters.countClose(reason);
   }
 
   private untrack(client: pg.PoolClient): void {
@@ -257,7 +265,8 @@ export class RotatingPool {
     if (!state) return;
     clearTimeout(state.timer);
     this.connections.delete(client);
-    this.counters.countClose(state.closeReason ?? this.implicitCloseReason(state));
+    this.countClose(state, this.implicitCloseReason(state));
+    if (--state.generation.live === 0) state.generation.onDrained?.();
   }
 
   /** A close pg-pool decided on by itself: its idle timer, or pool.end(). */

@@ -1,0 +1,65 @@
+import { DatabaseAuthError, DbService } from '../../src/index.js';
+import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { SwitchableProvider } from '../support/providers.js';
+import { createTestRole, type TestRole } from '../support/roles.js';
+
+let server: TestPostgres;
+let role: TestRole;
+beforeAll(async () => {
+  server = await startTestPostgres();
+  role = await createTestRole(server);
+});
+afterAll(() => server.stop());
+
+describe('a database that refuses every login', () => {
+  it('costs one fetch per throttle window, and every caller gets DatabaseAuthError in time', async () => {
+    const wrongPassword = 'definitely-not-the-password-7f3a';
+    const provider = new SwitchableProvider(role.username, wrongPassword);
+    const db = await DbService.create({ dsn: role.bareDsn, credentialProvider: provider, connectionTimeout: '3s' });
+    const started = Date.now();
+    const outcomes = await Promise.allSettled(Array.from({ length: 32 }, () => db.query('SELECT 1')));
+    const elapsed = Date.now() - started;
+
+    expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+    const errors = outcomes.map((outcome) => (outcome as PromiseRejectedResult).reason as Error);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(DatabaseAuthError);
+      expect(error).toMatchObject({ sqlState: '28P01' });
+      expect(error.message).toContain('password authentication failed');
+      expect(`${error.message} ${String(error.stack)} ${JSON.stringify(error)}`).not.toContain(wrongPassword);
+    }
+    expect(elapsed).toBeLessThan(3_000 + 1_000);
+    // Forced fetches back off 1 s, 2 s …: within 3 s at most 3, never one per caller.
+    const forced = provider.reasons.filter((reason) => reason === 'auth-failure').length;
+    expect(forced).toBeGreaterThanOrEqual(1);
+    expect(forced).toBeLessThanOrEqual(3);
+    expect(db.stats().authFailures).toBeGreaterThanOrEqual(32);
+    expect(JSON.stringify(db.stats())).not.toContain(wrongPassword);
+    await db.onApplicationShutdown();
+  }, 20_000);
+
+  it('recovers when the provider starts returning the right password', async () => {
+    const provider = new SwitchableProvider(role.username, 'stale-password-123');
+    const db = await DbService.create({ dsn: role.bareDsn, credentialProvider: provider, connectionTimeout: '5s' });
+    setTimeout(() => provider.publish({ username: role.username, password: role.password }, 'fixed'), 300);
+    const results = await Promise.all(Array.from({ length: 8 }, () => db.query<{ ok: number }>('SELECT 1 AS ok')));
+    expect(results.map((result) => result.rows[0]!.ok)).toEqual(Array(8).fill(1));
+    expect(db.stats().authRecoveries).toBeGreaterThan(0);
+    await db.onApplicationShutdown();
+  }, 20_000);
+});
+
+describe('retries', () => {
+  it('never retries a query: a query killed mid-flight fails once and runs once', async () => {
+    const db = await DbService.create({ dsn: role.dsn });
+    await db.query('CREATE SEQUENCE IF NOT EXISTS attempts');
+    const running = db.query("SELECT nextval('attempts'), pg_sleep(5)");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await server.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%nextval(''attempts'')%' AND pid <> pg_backend_pid()");
+    await expect(running).rejects.toThrow(/terminat/);
+    const { rows } = await db.query<{ last_value: string }>('SELECT last_value FROM attempts');
+    expect(rows[0]!.last_value).toBe('1');
+    expect(db.stats()).toMatchObject({ errorClosed: 1, authFailures: 0 });
+    await db.onApplicationShutdown();
+  }, 20_000);
+});
