@@ -36,8 +36,8 @@ export const messages = {
   iamNeedsTls: (allowKey: string) =>
     `RDS accepts IAM logins over TLS only: use sslmode=verify-full (with the RDS CA bundle) in the dsn or set ssl; for a local emulator set ${allowKey}: true`,
 
-  authFailed: (username: string, attempts: number, hint: string) =>
-    `The database rejected the login for user "${username}" (${attempts} attempt${attempts === 1 ? '' : 's'} with refreshed credentials). ${hint}`,
+  authFailed: (username: string, serverMessage: string, attempts: number, hint: string) =>
+    `The database rejected the login for user "${username}": ${serverMessage} (${attempts} attempt${attempts === 1 ? '' : 's'} with refreshed credentials). ${hint}`,
   connectionTimeout: (budget: string, hint: string) =>
     `No usable database connection within connectionTimeout (${budget}). ${hint}`,
   credentialFetchFailed: (source: string, reason: string) =>

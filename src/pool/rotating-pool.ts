@@ -278,7 +278,8 @@ export class RotatingPool {
 
   private authError(error: unknown, username: string, attempts: number): DatabaseAuthError {
     const hint = hintFor(error);
-    return new DatabaseAuthError(messages.authFailed(username, attempts, hint), (error as { code?: string }).code, hint);
+    const { code, message } = error as { code?: string; message?: string };
+    return new DatabaseAuthError(messages.authFailed(username, message ?? 'login refused', attempts, hint), code, hint);
   }
 }
 

@@ -1,2 +1,5 @@
 export { startTestPostgres, type StartTestPostgresOptions, type TestPostgres } from './embedded-postgres.js';
 export { freePort } from './free-port.js';
+export { RdsIamProxy, type RdsIamProxyOptions } from './rds-iam-proxy.js';
+export { rotateSecret, type RotateSecretOptions, twinOf } from './secret-rotation.js';
+export { type SecretsManagerFault, SecretsManagerEmulator } from './secrets-manager-emulator.js';

@@ -1,0 +1,119 @@
+import { DbService, RdsIamCredentialProvider, type CredentialProvider, type Credentials } from '../../src/index.js';
+import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { runLoad } from '../support/load.js';
+import { createTestRole, type TestRole } from '../support/roles.js';
+
+const testCredentials = { accessKeyId: 'AKIDEXAMPLETEST00001', secretAccessKey: 'test-secret-access-key-for-the-emulator' };
+let server: TestPostgres;
+let role: TestRole;
+let proxy: RdsIamProxy;
+let endpoint: { host: string; port: number };
+
+beforeAll(async () => {
+  // The SDK's default provider chain reads these, as it would on a laptop with a profile.
+  process.env.AWS_ACCESS_KEY_ID = testCredentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = testCredentials.secretAccessKey;
+  server = await startTestPostgres();
+  role = await createTestRole(server, 'iam');
+});
+
+beforeEach(async () => {
+  proxy = new RdsIamProxy({
+    backend: { host: server.host, port: server.port },
+    backendPassword: (user) => (user === role.username ? role.password : undefined),
+    region: 'us-east-1',
+    credentials: testCredentials,
+    tokenLifetimeMs: 4_000,
+  });
+  endpoint = await proxy.start();
+});
+
+afterEach(() => proxy.stop());
+afterAll(() => server.stop());
+
+function iamOptions(overrides: object = {}) {
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    database: role.username,
+    user: role.username,
+    maxOpenConnections: 8,
+    maxIdleConnections: 4,
+    connectionMaxLifetime: '1s',
+    ...overrides,
+  };
+}
+
+describe('RDS IAM auth through the emulator', () => {
+  it('runs 30 s at concurrency 16 with tokens that live 4 s: no failure, no refused login, few signatures', async () => {
+    const db = await DbService.create(
+      iamOptions({ awsIamAuth: { enabled: true, region: 'us-east-1', tokenTtl: '2s', allowPlaintext: true } }),
+    );
+    const load = await runLoad(16, 30_000, () => db.query('SELECT pg_sleep(0.002)'));
+    const stats = db.stats();
+    await db.onApplicationShutdown();
+
+    expect(load.errors).toEqual([]);
+    expect(load.failed).toBe(0);
+    expect(proxy.rejected).toBe(0);
+    expect(proxy.accepted).toBe(stats.opened);
+    // Signatures follow time / tokenTtl, not the number of connections opened.
+    expect(stats.opened).toBeGreaterThan(100);
+    expect(proxy.tokens.size).toBeLessThanOrEqual(Math.ceil(30 / 1.5) + 2);
+    expect(stats.credentials).toMatchObject({ source: 'rds-iam', username: role.username, consecutiveFailures: 0 });
+    expect(JSON.stringify(stats)).not.toMatch(/X-Amz-Signature/);
+  }, 60_000);
+
+  it('refuses a token signed with other credentials with 28000, and the error says what to check', async () => {
+    const stranger = new RdsIamCredentialProvider({
+      region: 'us-east-1',
+      username: role.username,
+      signingHost: endpoint.host,
+      signingPort: endpoint.port,
+      tokenTtlMs: 60_000,
+      credentials: { accessKeyId: testCredentials.accessKeyId, secretAccessKey: 'not-the-right-secret' },
+    });
+    const db = await DbService.create(iamOptions({ credentialProvider: stranger, connectionTimeout: '2s' }));
+    const error = await db.query('SELECT 1').catch((caught: Error) => caught);
+    await db.onApplicationShutdown();
+    expect(error).toMatchObject({ name: 'DatabaseAuthError', sqlState: '28000' });
+    expect((error as Error).message).toMatch(/PAM authentication failed for user .*connectionMaxLifetime below 15m/);
+    expect((error as Error).message).not.toMatch(/X-Amz-Signature|not-the-right-secret/);
+    expect(proxy.rejections).toContain('bad signature');
+  }, 20_000);
+
+  it("negative control: a store that caches its token forever (go-db-credential-refresh's bug) is refused once the token expires, and the module recovers by forcing a new one", async () => {
+    const signer = new RdsIamCredentialProvider({
+      region: 'us-east-1',
+      username: role.username,
+      signingHost: endpoint.host,
+      signingPort: endpoint.port,
+      tokenTtlMs: 60_000,
+    });
+    let signed = 0;
+    let cached: Credentials | undefined;
+    const cachesForever: CredentialProvider = {
+      name: 'caches-forever',
+      async fetch({ rejected }) {
+        // The buggy store: no expiry, re-signs only when told its token was refused.
+        if (!cached || rejected) {
+          signed++;
+          const { username, password } = await signer.fetch();
+          cached = { username, password };
+        }
+        return cached;
+      },
+    };
+    const db = await DbService.create(iamOptions({ credentialProvider: cachesForever }));
+    const load = await runLoad(8, 10_000, () => db.query('SELECT pg_sleep(0.002)'));
+    const stats = db.stats();
+    await db.onApplicationShutdown();
+
+    expect(proxy.rejected).toBeGreaterThan(0);
+    expect(proxy.rejections.every((reason) => reason === 'expired')).toBe(true);
+    expect(stats.authFailures).toBeGreaterThan(0);
+    expect(stats.authRecoveries).toBeGreaterThan(0);
+    expect(signed).toBeGreaterThanOrEqual(2);
+    expect(load.failed).toBe(0);
+  }, 30_000);
+});
