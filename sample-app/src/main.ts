@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+import { databaseOptionsFromEnv } from './database-options.js';
+import { startDemoEnvironment } from './demo-environment.js';
+
+const logger = new Logger('sample-app');
+const port = Number(process.env.PORT ?? 3000);
+const rotateEveryMs = Number(process.env.ROTATE_EVERY_MS ?? 30_000);
+
+async function main(): Promise<void> {
+  const real = databaseOptionsFromEnv();
+  const demo = real ? undefined : await startDemoEnvironment();
+  if (demo) logger.log(`demo: embedded PostgreSQL on ${demo.postgres.host}:${demo.postgres.port}, credentials in a local Secrets Manager`);
+
+  const app = await NestFactory.create(AppModule.register(real ?? demo!.database));
+  await app.listen(port, '127.0.0.1');
+  logger.log(`listening on http://127.0.0.1:${port} (GET /health, GET /notes, POST /notes {"text": "..."})`);
+  if (demo) {
+    demo.rotateEvery(rotateEveryMs, (line) => logger.log(line));
+    logger.log(`the password rotates every ${rotateEveryMs / 1000} s; watch credentialRotations on /health`);
+  }
+
+  // Close the app first (pools end, in-flight queries finish), then the demo's servers.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: shutting down`);
+      void app
+        .close()
+        .then(() => demo?.stop())
+        .then(() => process.exit(0));
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  logger.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
