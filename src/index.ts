@@ -1,5 +1,5 @@
 export type { AwsIamAuthOptions, DatabaseModuleOptions, Duration, SecretsManagerOptions } from './config/index.js';
-export { databaseOptionsSchema, formatDuration, listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, parseDuration, resolveDatabaseOptions } from './config/index.js';
+export { databaseOptionsFromEnv, databaseOptionsSchema, formatDuration, listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, parseDuration, readDatabaseConfig, resolveDatabaseOptions } from './config/index.js';
 export type { CredentialFetchContext, CredentialFetchReason, CredentialProvider, Credentials, CredentialStatus } from './credentials/index.js';
 export { RdsIamCredentialProvider, SecretsManagerCredentialProvider, StaticCredentialProvider } from './credentials/index.js';
 export { CredentialSourceError, DatabaseAuthError, DatabaseConfigError, DatabaseConnectionTimeoutError } from './errors/index.js';
@@ -10,3 +10,4 @@ export { InjectDb } from './database.decorators.js';
 export { getDbServiceToken } from './database.utils.js';
 export { DbService } from './db.service.js';
 export { DatabaseHealthIndicator } from './health/index.js';
+export { type DoctorReport, renderDoctorReport, runDoctor } from './cli/index.js';

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { databaseOptionsFromEnv } from 'nestjs-rotating-pg';
 import { AppModule } from './app.module.js';
-import { databaseOptionsFromEnv } from './database-options.js';
 import { startDemoEnvironment } from './demo-environment.js';
 
 const logger = new Logger('sample-app');

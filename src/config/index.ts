@@ -3,4 +3,5 @@ export { type Duration, formatDuration, parseDuration } from './duration.js';
 export { databaseOptionsSchema } from './options.schema.js';
 export type { ConnectionSettings, CredentialSource, ResolvedDatabaseOptions } from './resolved-options.js';
 export { resolveDatabaseOptions } from './validate-options.js';
-export { listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig } from './yaml-config.js';
+export { listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, readDatabaseConfig } from './yaml-config.js';
+export { databaseOptionsFromEnv } from './env-options.js';

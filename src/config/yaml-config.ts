@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { DatabaseConfigError } from '../errors/errors.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
-import { resolveDatabaseOptions } from './validate-options.js';
+import { type KeyNamer, resolveDatabaseOptions } from './validate-options.js';
 
 /** Drivers a Go config may name; all mean "PostgreSQL", which is all this module speaks. */
 const POSTGRES_DRIVERS = new Set(['postgres', 'postgresql', 'pgx']);
@@ -21,6 +21,14 @@ export function loadDatabaseConfigFile(path: string, connection = 'default'): Da
 
 /** Like `loadDatabaseConfigFile`, from YAML text. */
 export function parseDatabaseConfig(yamlText: string, connection = 'default', source = 'YAML config'): DatabaseModuleOptions {
+  const options = readDatabaseConfig(yamlText, connection, source);
+  // Validate now, so problems are reported with the file's own key names.
+  resolveDatabaseOptions(options, yamlKeyNames(connection));
+  return options;
+}
+
+/** The options of one connection as the file states them, not yet validated (the doctor judges them itself). */
+export function readDatabaseConfig(yamlText: string, connection = 'default', source = 'YAML config'): DatabaseModuleOptions {
   const connections = readConnections(yamlText, source);
   const block = connections[connection];
   if (!isRecord(block)) {
@@ -35,10 +43,12 @@ export function parseDatabaseConfig(yamlText: string, connection = 'default', so
       `connections.${connection}.driver: ${JSON.stringify(driver)} is not supported; this module speaks PostgreSQL only ("postgres")`,
     ]);
   }
-  const options = { name: connection, ...camelCaseKeys(rest) } as DatabaseModuleOptions;
-  // Validate now, so problems are reported with the file's own key names.
-  resolveDatabaseOptions(options, (path) => ['connections', connection, ...path.map(snakeCase)].join('.'));
-  return options;
+  return { name: connection, ...camelCaseKeys(rest) } as DatabaseModuleOptions;
+}
+
+/** Names option paths as the YAML file spells them: `connections.default.connection_max_lifetime`. */
+export function yamlKeyNames(connection: string): KeyNamer {
+  return (path) => ['connections', connection, ...path.map(snakeCase)].join('.');
 }
 
 /** Names of the connections a config file defines. */

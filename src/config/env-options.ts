@@ -1,4 +1,6 @@
-import { type DatabaseModuleOptions, loadDatabaseConfigFile } from 'nestjs-rotating-pg';
+import { DatabaseConfigError } from '../errors/errors.js';
+import type { DatabaseModuleOptions } from './database-options.interface.js';
+import { loadDatabaseConfigFile } from './yaml-config.js';
 
 /**
  * Options for a real database, from the environment:
@@ -7,7 +9,7 @@ import { type DatabaseModuleOptions, loadDatabaseConfigFile } from 'nestjs-rotat
  *   - `password` (default): the password in `DATABASE_URL`;
  *   - `iam`: RDS IAM tokens, with `AWS_REGION` (and optional `DB_IAM_USER`);
  *   - `secrets-manager`: `DB_SECRET_ID`, with `AWS_REGION` (and optional `AWS_ENDPOINT_URL_SECRETS_MANAGER`).
- * Returns undefined when neither is set: the demo environment is used instead.
+ * Returns undefined when neither is set. Used by the sample app and the `doctor` command.
  */
 export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseModuleOptions | undefined {
   if (env.DB_CONFIG) return loadDatabaseConfigFile(env.DB_CONFIG, env.DB_CONNECTION ?? 'default');
@@ -29,12 +31,12 @@ export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Da
         },
       };
     default:
-      throw new Error(`DB_AUTH=${auth} is not one of password, iam, secrets-manager`);
+      throw new DatabaseConfigError(`DB_AUTH=${auth} is not one of password, iam, secrets-manager`, [`DB_AUTH: "${auth}" is not one of password, iam, secrets-manager`]);
   }
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
-  if (!value) throw new Error(`${name} must be set for DB_AUTH=${env.DB_AUTH}`);
+  if (!value) throw new DatabaseConfigError(`${name} must be set for DB_AUTH=${env.DB_AUTH}`, [`${name}: required when DB_AUTH=${env.DB_AUTH}`]);
   return value;
 }

@@ -1,0 +1,221 @@
+import pg from 'pg';
+import type { DatabaseModuleOptions } from '../config/database-options.interface.js';
+import { formatDuration, parseDuration } from '../config/duration.js';
+import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
+import { camelCaseKeys, type KeyNamer, resolveDatabaseOptions } from '../config/validate-options.js';
+import type { Credentials } from '../credentials/credential-provider.interface.js';
+import { createCredentialProvider } from '../credentials/create-provider.js';
+import { DatabaseConfigError } from '../errors/errors.js';
+import { redactSecrets } from '../errors/redact.js';
+import { hintFor } from '../pool/auth-errors.js';
+
+export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';
+
+/** One row of seed 000's recommended-settings table, judged against this configuration. */
+export interface SettingRow {
+  setting: string;
+  value: string;
+  recommended: string;
+  verdict: Verdict;
+  reason: string;
+}
+
+export interface CheckRow {
+  check: 'configuration' | 'credentials' | 'connect' | 'backends';
+  verdict: Verdict;
+  detail: string;
+  /** What to do, from seed 000's error table. */
+  fix?: string;
+}
+
+export interface DoctorReport {
+  connection: string;
+  ok: boolean;
+  settings: SettingRow[];
+  checks: CheckRow[];
+  backends: BackendRow[];
+}
+
+export interface BackendRow {
+  pid: number;
+  applicationName: string;
+  clientAddr: string | null;
+  backendStart: string;
+  state: string | null;
+  ageSeconds: number;
+  tooOld: boolean;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * Seed 000's checklist against a real setup: validate the configuration, judge the
+ * recommended settings, obtain credentials, connect, and look for backends older than the
+ * lifetime in pg_stat_activity. Prints nothing; `renderDoctorReport` does.
+ */
+export async function runDoctor(options: DatabaseModuleOptions, keyName: KeyNamer = camelCaseKeys): Promise<DoctorReport> {
+  const connection = options.name ?? 'default';
+  const report: DoctorReport = { connection, ok: false, settings: [], checks: [], backends: [] };
+  let resolved: ResolvedDatabaseOptions;
+  try {
+    resolved = resolveDatabaseOptions(options, keyName);
+  } catch (error) {
+    const problems = error instanceof DatabaseConfigError ? error.problems : [String((error as Error).message)];
+    report.settings = judgeSettings(options, keyName);
+    report.checks.push({ check: 'configuration', verdict: 'fail', detail: problems.join('\n'), fix: 'Fix the keys named above.' });
+    for (const check of ['credentials', 'connect', 'backends'] as const) report.checks.push({ check, verdict: 'skip', detail: 'configuration is invalid' });
+    return report;
+  }
+  report.settings = judgeSettings(options, keyName);
+  report.checks.push({ check: 'configuration', verdict: 'pass', detail: `valid; credentials from ${resolved.credentialSource.kind}` });
+
+  const credentials = await obtainCredentials(resolved, report);
+  const client = credentials && (await connect(resolved, credentials, report));
+  if (!client) {
+    if (!credentials) report.checks.push({ check: 'connect', verdict: 'skip', detail: 'no credentials' });
+    report.checks.push({ check: 'backends', verdict: 'skip', detail: 'not connected' });
+  } else {
+    try {
+      await inspectBackends(client, resolved, report, keyName);
+    } finally {
+      await client.end();
+    }
+  }
+  report.ok = [...report.settings, ...report.checks].every((row) => row.verdict !== 'fail');
+  return report;
+}
+
+function judgeSettings(options: DatabaseModuleOptions, keyName: KeyNamer): SettingRow[] {
+  const lifetime = durationOf(options.connectionMaxLifetime, 14 * MINUTE);
+  const idle = durationOf(options.connectionMaxIdleTime, 10 * MINUTE);
+  const timeout = durationOf(options.connectionTimeout, 10_000);
+  return [
+    {
+      setting: keyName(['connectionMaxLifetime']),
+      value: show(options.connectionMaxLifetime, '14m (default)'),
+      recommended: '14m',
+      verdict: lifetime === undefined || lifetime <= 0 || lifetime >= 15 * MINUTE ? 'fail' : lifetime > 14 * MINUTE ? 'warn' : 'pass',
+      reason: 'Forces connection recycling before the 15-minute token expiration',
+    },
+    {
+      setting: keyName(['connectionMaxIdleTime']),
+      value: show(options.connectionMaxIdleTime, '10m (default)'),
+      recommended: '10m',
+      verdict: idle === undefined || idle <= 0 ? 'fail' : idle > 10 * MINUTE ? 'warn' : 'pass',
+      reason: 'Closes idle connections early to avoid stale tokens',
+    },
+    {
+      setting: keyName(['connectionTimeout']),
+      value: show(options.connectionTimeout, '10s (default)'),
+      recommended: '10s',
+      verdict: timeout === undefined || timeout <= 0 ? 'fail' : timeout < 5_000 ? 'warn' : 'pass',
+      reason: 'Allows time for token generation and network latency',
+    },
+  ];
+}
+
+async function obtainCredentials(resolved: ResolvedDatabaseOptions, report: DoctorReport): Promise<Credentials | undefined> {
+  const source = resolved.credentialSource;
+  try {
+    const provider = await createCredentialProvider(source);
+    const credentials = await provider.fetch({ reason: 'initial' });
+    await provider.close?.();
+    report.checks.push({ check: 'credentials', verdict: 'pass', detail: describeCredentials(resolved, credentials) });
+    return credentials;
+  } catch (error) {
+    report.checks.push({
+      check: 'credentials',
+      verdict: 'fail',
+      detail: redactSecrets((error as Error).message, []),
+      fix:
+        source.kind === 'aws-iam'
+          ? 'Check the AWS credentials the SDK finds (env, profile, role) and the region.'
+          : source.kind === 'secrets-manager'
+            ? 'Check the secret id, region and the secretsmanager:GetSecretValue permission.'
+            : 'Check the credential source.',
+    });
+    return undefined;
+  }
+}
+
+function describeCredentials(resolved: ResolvedDatabaseOptions, credentials: Credentials): string {
+  const source = resolved.credentialSource;
+  const until = credentials.expiresAt ? `, reused until ${credentials.expiresAt.toISOString()}` : '';
+  switch (source.kind) {
+    case 'aws-iam':
+      return `signed an IAM token for ${credentials.username}@${source.signingHost}:${source.signingPort} in ${source.region}${until}`;
+    case 'secrets-manager':
+      return `read secret ${source.secretId} (version ${credentials.version ?? '?'}) for user ${credentials.username}`;
+    case 'static':
+      return `static password for user ${credentials.username}`;
+    case 'custom':
+      return `custom provider gave credentials for ${credentials.username}${until}`;
+  }
+}
+
+async function connect(resolved: ResolvedDatabaseOptions, credentials: Credentials, report: DoctorReport): Promise<pg.Client | undefined> {
+  const client = new pg.Client({
+    ...resolved.connection,
+    user: credentials.username,
+    password: credentials.password,
+    connectionTimeoutMillis: resolved.connectionTimeoutMs,
+  });
+  const started = Date.now();
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ version: string }>("SELECT current_setting('server_version') AS version");
+    report.checks.push({
+      check: 'connect',
+      verdict: 'pass',
+      detail: `logged in as ${credentials.username} to ${resolved.connection.host}:${resolved.connection.port} (PostgreSQL ${rows[0]?.version}) in ${Date.now() - started} ms`,
+    });
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    const message = redactSecrets((error as Error).message || String(error), [credentials.password]);
+    report.checks.push({ check: 'connect', verdict: 'fail', detail: message, fix: hintFor(error) });
+    return undefined;
+  }
+}
+
+async function inspectBackends(client: pg.Client, resolved: ResolvedDatabaseOptions, report: DoctorReport, keyName: KeyNamer): Promise<void> {
+  const { rows } = await client.query<{ pid: number; application_name: string; client_addr: string | null; backend_start: Date; state: string | null; age: number }>(
+    `SELECT pid, application_name, client_addr::text, backend_start, state,
+            extract(epoch FROM now() - backend_start)::float8 AS age
+       FROM pg_stat_activity
+      WHERE usename = current_user AND pid <> pg_backend_pid()
+      ORDER BY backend_start`,
+  );
+  const limitSeconds = resolved.connectionMaxLifetimeMs / 1000;
+  report.backends = rows.map((row) => ({
+    pid: row.pid,
+    applicationName: row.application_name,
+    clientAddr: row.client_addr,
+    backendStart: row.backend_start.toISOString(),
+    state: row.state,
+    ageSeconds: Math.round(row.age),
+    tooOld: row.age > limitSeconds,
+  }));
+  const old = report.backends.filter((backend) => backend.tooOld);
+  const lifetime = formatDuration(resolved.connectionMaxLifetimeMs);
+  report.checks.push(
+    old.length === 0
+      ? { check: 'backends', verdict: 'pass', detail: `${rows.length} other backend(s) of this user, none older than ${lifetime}` }
+      : {
+          check: 'backends',
+          verdict: 'fail',
+          detail: `${old.length} backend(s) older than ${lifetime}: ${old.map((b) => `pid ${b.pid} (${b.applicationName || 'no name'}, ${b.ageSeconds}s)`).join(', ')}`,
+          fix: `Whatever holds these connections does not recycle them: set ${keyName(['connectionMaxLifetime'])} below 15m (14m) there.`,
+        },
+  );
+}
+
+function durationOf(value: unknown, fallback: number): number | undefined {
+  if (value === undefined) return fallback;
+  return typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
+}
+
+function show(value: unknown, fallback: string): string {
+  return value === undefined ? fallback : String(value);
+}
+

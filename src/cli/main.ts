@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { databaseOptionsFromEnv } from '../config/env-options.js';
+import { readDatabaseConfig, yamlKeyNames } from '../config/yaml-config.js';
+import type { DatabaseModuleOptions } from '../config/database-options.interface.js';
+import type { KeyNamer } from '../config/validate-options.js';
+import { runDoctor } from './doctor.js';
+import { renderDoctorReport } from './render.js';
+
+const USAGE = `Usage: nestjs-rotating-pg doctor [--config config.yaml] [--connection name] [--json]
+
+Runs the IAM / rotation checklist against a real database. Without --config it reads
+DATABASE_URL and DB_AUTH (password | iam | secrets-manager) with AWS_REGION, DB_IAM_USER,
+DB_SECRET_ID. Exit code 0 only when no check fails.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string' }, connection: { type: 'string', default: 'default' }, json: { type: 'boolean', default: false }, help: { type: 'boolean' } },
+  });
+  if (values.help || positionals[0] !== 'doctor') {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const connection = values.connection!;
+  let options: DatabaseModuleOptions | undefined;
+  let keyName: KeyNamer | undefined;
+  let source: string;
+  try {
+    if (values.config) {
+      source = values.config;
+      options = readDatabaseConfig(readFileSync(values.config, 'utf8'), connection, values.config);
+      keyName = yamlKeyNames(connection);
+    } else {
+      source = 'environment';
+      options = databaseOptionsFromEnv();
+    }
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 1;
+  }
+  if (!options) {
+    console.error(`Nothing to check: pass --config, or set DATABASE_URL.\n\n${USAGE}`);
+    return 2;
+  }
+  const report = await runDoctor({ ...options, name: connection }, keyName);
+  console.log(values.json ? JSON.stringify({ source, ...report }, null, 2) : renderDoctorReport(report, source));
+  return report.ok ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  },
+);
