@@ -17,6 +17,11 @@ export function isAuthFailure(error: unknown): boolean {
   return candidate?.routine === 'auth_failed' || AUTH_MESSAGE.test(candidate?.message ?? '');
 }
 
+/** A refusal no other credentials can cure: the server has no pg_hba.conf line for this login (e.g. no TLS). */
+export function isHbaRefusal(error: unknown): boolean {
+  return /no pg_hba\.conf entry/i.test((error as PgLikeError | undefined)?.message ?? '');
+}
+
 /** pg-pool's two spellings of "no connection in time". */
 export function isConnectTimeout(error: unknown): boolean {
   const message = (error as PgLikeError | undefined)?.message ?? '';

@@ -4,7 +4,7 @@ import type { CredentialCache } from '../credentials/credential-cache.js';
 import { DatabaseAuthError, DatabaseConnectionTimeoutError } from '../errors/errors.js';
 import { hints, messages } from '../errors/messages.js';
 import { formatDuration } from '../config/duration.js';
-import { hintFor, isAuthFailure, isConnectTimeout } from './auth-errors.js';
+import { hintFor, isAuthFailure, isConnectTimeout, isHbaRefusal } from './auth-errors.js';
 import { type CloseReason, type DatabaseStats, PoolCounters } from './pool-stats.js';
 
 /** Logins one checkout may attempt before it gives up with the last refusal. */
@@ -99,7 +99,8 @@ export class RotatingPool {
         if (isAuthFailure(error)) {
           this.counters.authFailures++;
           refusals++;
-          const wait = refusals < MAX_LOGIN_ATTEMPTS ? await this.credentials.recoverFromRejection(revision) : Infinity;
+          const worthRetrying = refusals < MAX_LOGIN_ATTEMPTS && !isHbaRefusal(error);
+          const wait = worthRetrying ? await this.credentials.recoverFromRejection(revision) : Infinity;
           if (Date.now() + wait >= deadline) throw this.authError(error, generation.username, refusals);
           if (wait > 0) await sleep(wait);
           continue;

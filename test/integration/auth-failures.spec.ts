@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { DatabaseAuthError, DbService } from '../../src/index.js';
+import { eventually } from '../support/load.js';
 import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { SwitchableProvider } from '../support/providers.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
@@ -46,6 +48,29 @@ describe('a database that refuses every login', () => {
     expect(results.map((result) => result.rows[0]!.ok)).toEqual(Array(8).fill(1));
     expect(db.stats().authRecoveries).toBeGreaterThan(0);
     await db.onApplicationShutdown();
+  }, 20_000);
+});
+
+describe('logs', () => {
+  it('never carry a password, across refusals, recoveries and broken connections', async () => {
+    const lines: string[] = [];
+    const capture = (...parts: unknown[]) => void lines.push(parts.map(String).join(' '));
+    Logger.overrideLogger({ log: capture, warn: capture, error: capture, debug: capture, verbose: capture, fatal: capture });
+    try {
+      const wrong = 'refused-password-for-logs';
+      const provider = new SwitchableProvider(role.username, wrong);
+      const db = await DbService.create({ dsn: role.bareDsn, credentialProvider: provider, maxIdleConnections: 4 });
+      setTimeout(() => provider.publish({ username: role.username, password: role.password }, 'right'), 200);
+      await Promise.all(Array.from({ length: 4 }, () => db.query('SELECT 1')));
+      await server.admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role.username]);
+      await eventually('the broken idle connections to be logged', () => lines.some((line) => line.includes('idle connection')));
+      await db.onApplicationShutdown();
+      const everything = lines.join('\n');
+      expect(everything).not.toContain(wrong);
+      expect(everything).not.toContain(role.password);
+    } finally {
+      Logger.overrideLogger(['log', 'warn', 'error']);
+    }
   }, 20_000);
 });
 

@@ -1,5 +1,9 @@
 import { DbService, RdsIamCredentialProvider, type CredentialProvider, type Credentials } from '../../src/index.js';
 import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runLoad } from '../support/load.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
 
@@ -116,4 +120,68 @@ describe('RDS IAM auth through the emulator', () => {
     expect(signed).toBeGreaterThanOrEqual(2);
     expect(load.failed).toBe(0);
   }, 30_000);
+});
+
+/** A self-signed certificate for 127.0.0.1, made with the machine's openssl. */
+function selfSignedCertificate(): { key: string; cert: string } {
+  const folder = mkdtempSync(join(tmpdir(), 'iam-tls-'));
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', join(folder, 'key.pem'), '-out', join(folder, 'cert.pem'),
+  ], { stdio: 'ignore' });
+  return { key: readFileSync(join(folder, 'key.pem'), 'utf8'), cert: readFileSync(join(folder, 'cert.pem'), 'utf8') };
+}
+
+describe('RDS IAM over TLS', () => {
+  let tlsProxy: RdsIamProxy;
+  let certificate: { key: string; cert: string };
+  let tlsEndpoint: { host: string; port: number };
+
+  beforeAll(async () => {
+    certificate = selfSignedCertificate();
+    tlsProxy = new RdsIamProxy({
+      backend: { host: server.host, port: server.port },
+      backendPassword: (user) => (user === role.username ? role.password : undefined),
+      region: 'us-east-1',
+      credentials: testCredentials,
+      tls: certificate,
+      requireTls: true,
+    });
+    tlsEndpoint = await tlsProxy.start();
+  });
+
+  afterAll(() => tlsProxy.stop());
+
+  it('logs in with a verified TLS connection, as RDS requires for IAM', async () => {
+    const db = await DbService.create({
+      host: tlsEndpoint.host,
+      port: tlsEndpoint.port,
+      database: role.username,
+      user: role.username,
+      ssl: { ca: certificate.cert },
+      awsIamAuth: { enabled: true, region: 'us-east-1' },
+    });
+    const { rows } = await db.query<{ user: string }>('SELECT current_user AS user');
+    await db.onApplicationShutdown();
+    expect(rows[0]!.user).toBe(role.username);
+    expect(tlsProxy.accepted).toBe(1);
+  });
+
+  it('refuses a plain-text login like RDS, and the error points at TLS', async () => {
+    const db = await DbService.create({
+      host: tlsEndpoint.host,
+      port: tlsEndpoint.port,
+      database: role.username,
+      user: role.username,
+      connectionTimeout: '2s',
+      awsIamAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true },
+    });
+    const error = await db.query('SELECT 1').catch((caught: Error) => caught);
+    await db.onApplicationShutdown();
+    expect(error).toMatchObject({ name: 'DatabaseAuthError', sqlState: '28000' });
+    expect((error as Error).message).toMatch(/no pg_hba\.conf entry.*RDS requires TLS for IAM/);
+    // No credentials cure a missing pg_hba line: one refusal, no token re-signing loop.
+    expect(tlsProxy.rejections).toEqual(['plaintext']);
+  }, 20_000);
 });
