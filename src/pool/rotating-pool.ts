@@ -30,7 +30,9 @@ interface Generation {
 interface ConnectionState {
   readonly generation: Generation;
   readonly deadline: number;
-  readonly timer: NodeJS.Timeout;
+  readonly lifetimeTimer: NodeJS.Timeout;
+  /** Runs while the connection is idle: closes it after connectionMaxIdleTime. */
+  idleTimer?: NodeJS.Timeout;
   checkedOut: boolean;
   /** Set once the close is decided and counted; pg-pool's 'remove' event comes later. */
   closeReason?: CloseReason;
@@ -42,11 +44,11 @@ class StaleGenerationError extends Error {
 }
 
 /**
- * Marker emitted on an idle client that reached its deadline: pg-pool removes an idle
- * client that emits 'error' (its documented idle-error path), which is the only public way
- * to close one particular idle connection.
+ * Marker emitted on an idle client that reached its deadline or idle limit: pg-pool removes
+ * an idle client that emits 'error' (its documented idle-error path), which is the only
+ * public way to close one particular idle connection.
  */
-const LIFETIME_REACHED = new Error('connection reached its lifetime');
+const CLOSE_IDLE = new Error('idle connection reached its lifetime or idle limit');
 
 /**
  * A pg-pool (per username generation) with per-connection lifetimes, Go-style idle rules,
@@ -199,14 +201,17 @@ export class RotatingPool {
       user: username,
       password: () => this.passwordFor(username),
       max: this.options.maxOpenConnections,
-      idleTimeoutMillis: this.options.connectionMaxIdleTimeMs,
+      // Idle closes are ours (see onRelease), so they are counted when they happen.
+      idleTimeoutMillis: 0,
       connectionTimeoutMillis: this.options.connectionTimeoutMs,
     });
     const generation: Generation = { id: ++this.generationIds, username, pool, retiring: false, live: 0 };
     pool.on('connect', (client) => this.track(client, generation));
     pool.on('acquire', (client) => {
       const state = this.connections.get(client);
-      if (state) state.checkedOut = true;
+      if (!state) return;
+      state.checkedOut = true;
+      clearTimeout(state.idleTimer);
     });
     pool.on('release', (error, client) => {
       const state = this.connections.get(client);
@@ -214,10 +219,13 @@ export class RotatingPool {
       state.checkedOut = false;
       // pg-pool removes these at once, on its own test.
       if (error || isBroken(client)) this.countClose(state, 'error');
+      if (state.closeReason) return;
+      state.idleTimer = setTimeout(() => this.closeIfIdle(client, 'idleTime'), this.options.connectionMaxIdleTimeMs);
+      state.idleTimer.unref();
     });
     pool.on('remove', (client) => this.untrack(client));
     pool.on('error', (error, client) => {
-      if (error === LIFETIME_REACHED) return;
+      if (error === CLOSE_IDLE) return;
       const state = this.connections.get(client);
       if (state) this.countClose(state, 'error');
       this.logger.warn(`idle connection of "${this.options.name}" failed and was closed: ${error.message}`);
@@ -237,16 +245,17 @@ export class RotatingPool {
     generation.live++;
     this.credentials.loginSucceeded();
     const lifetime = this.options.connectionMaxLifetimeMs - this.random() * this.options.connectionMaxLifetimeJitterMs;
-    const timer = setTimeout(() => this.expireIfIdle(client), lifetime);
-    timer.unref();
-    this.connections.set(client, { generation, deadline: Date.now() + lifetime, timer, checkedOut: false });
+    const lifetimeTimer = setTimeout(() => this.closeIfIdle(client, 'lifetime'), lifetime);
+    lifetimeTimer.unref();
+    this.connections.set(client, { generation, deadline: Date.now() + lifetime, lifetimeTimer, checkedOut: false });
   }
 
-  private expireIfIdle(client: pg.PoolClient): void {
+  /** Closes an idle connection at its deadline or idle limit; a checked-out one is checked on release. */
+  private closeIfIdle(client: pg.PoolClient, reason: 'lifetime' | 'idleTime'): void {
     const state = this.connections.get(client);
     if (!state || state.checkedOut || state.closeReason || this.closed || isBroken(client)) return;
-    this.countClose(state, 'lifetime');
-    client.emit('error', LIFETIME_REACHED);
+    this.countClose(state, reason);
+    client.emit('error', CLOSE_IDLE);
   }
 
   private close(client: pg.PoolClient, state: ConnectionState, reason: CloseReason): void {
@@ -264,17 +273,18 @@ export class RotatingPool {
   private untrack(client: pg.PoolClient): void {
     const state = this.connections.get(client);
     if (!state) return;
-    clearTimeout(state.timer);
+    clearTimeout(state.lifetimeTimer);
+    clearTimeout(state.idleTimer);
     this.connections.delete(client);
     this.countClose(state, this.implicitCloseReason(state));
     if (--state.generation.live === 0) state.generation.onDrained?.();
   }
 
-  /** A close pg-pool decided on by itself: its idle timer, or pool.end(). */
+  /** A close pg-pool decided on by itself: pool.end(), or a client it found broken. */
   private implicitCloseReason(state: ConnectionState): CloseReason {
     if (this.closed) return 'shutdown';
     if (state.generation.retiring) return 'rotation';
-    return 'idleTime';
+    return 'error';
   }
 
   private authError(error: unknown, username: string, attempts: number): DatabaseAuthError {

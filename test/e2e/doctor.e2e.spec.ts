@@ -5,23 +5,16 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { readDatabaseConfig, runDoctor } from '../../src/index.js';
 import { yamlKeyNames } from '../../src/config/yaml-config.js';
-import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { sleep } from '../support/load.js';
-import { createTestRole, type TestRole } from '../support/roles.js';
+import { useTestDatabase } from '../support/roles.js';
+
+const database = useTestDatabase();
 
 const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const folder = mkdtempSync(join(tmpdir(), 'doctor-'));
-let server: TestPostgres;
-let role: TestRole;
 
-beforeAll(async () => {
-  server = await startTestPostgres();
-  role = await createTestRole(server);
-});
-afterAll(() => server.stop());
-
-/** Seed 000's file shape, for this role. */
-function configFile(name: string, { dsn = role.dsn, lifetime = '14m' } = {}): string {
+/** Seed 000's file shape, for this database.role. */
+function configFile(name: string, { dsn = database.role.dsn, lifetime = '14m' } = {}): string {
   const path = join(folder, `${name}.yaml`);
   writeFileSync(
     path,
@@ -55,7 +48,7 @@ describe('nestjs-rotating-pg doctor', () => {
     expect(output).toMatch(/connections\.default\.connection_max_lifetime\s+14m\s+14m\s+PASS\s+Forces connection recycling/);
     expect(output).toMatch(/connect\s+PASS\s+logged in as app_/);
     expect(output).toContain('All checks passed.');
-    expect(output).not.toContain(role.password);
+    expect(output).not.toContain(database.role.password);
     expect(code).toBe(0);
   });
 
@@ -67,7 +60,7 @@ describe('nestjs-rotating-pg doctor', () => {
   });
 
   it('maps a wrong password to the error table, without printing it', () => {
-    const dsn = role.dsn.replace(role.password, 'wrong-password-123');
+    const dsn = database.role.dsn.replace(database.role.password, 'wrong-password-123');
     const { code, output } = doctor('--config', configFile('wrong', { dsn }));
     expect(code).toBe(1);
     expect(output).toMatch(/connect\s+FAIL\s+password authentication failed for user/);
@@ -76,11 +69,11 @@ describe('nestjs-rotating-pg doctor', () => {
   });
 
   it('flags a backend older than the lifetime', async () => {
-    const holder = new pg.Client({ connectionString: role.dsn, application_name: 'forgot-to-recycle' });
+    const holder = new pg.Client({ connectionString: database.role.dsn, application_name: 'forgot-to-recycle' });
     await holder.connect();
     try {
       await sleep(1_500);
-      const options = readDatabaseConfig(`connections:\n  default:\n    dsn: "${role.dsn}"\n    connection_max_lifetime: "1s"\n`);
+      const options = readDatabaseConfig(`connections:\n  default:\n    dsn: "${database.role.dsn}"\n    connection_max_lifetime: "1s"\n`);
       const report = await runDoctor(options, yamlKeyNames('default'));
       expect(report.ok).toBe(false);
       expect(report.checks.find((row) => row.check === 'backends')).toMatchObject({
@@ -96,7 +89,7 @@ describe('nestjs-rotating-pg doctor', () => {
   it('reads DATABASE_URL when no config file is given', () => {
     const result = spawnSync(process.execPath, [cli, 'doctor', '--json'], {
       encoding: 'utf8',
-      env: { ...process.env, DATABASE_URL: role.dsn, DB_AUTH: 'password' },
+      env: { ...process.env, DATABASE_URL: database.role.dsn, DB_AUTH: 'password' },
     });
     expect(result.status).toBe(0);
     expect(verdicts(result.stdout)).toMatchObject({ configuration: 'pass', credentials: 'pass', connect: 'pass', backends: 'pass' });

@@ -1,22 +1,14 @@
 import { spawn } from 'node:child_process';
-import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
-import { createTestRole, type TestRole } from '../support/roles.js';
+import { useTestDatabase } from '../support/roles.js';
+
+const database = useTestDatabase();
 
 const probe = new URL('../fixtures/exit-probe.mjs', import.meta.url).pathname;
-let server: TestPostgres;
-let role: TestRole;
-
-beforeAll(async () => {
-  server = await startTestPostgres();
-  role = await createTestRole(server);
-});
-
-afterAll(() => server.stop());
 
 /** Runs the probe (against the built package) and reports whether it exited on its own in time. */
 function runProbe(mode: 'close' | 'skip-close', withinMs: number): Promise<{ exited: boolean; code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [probe, role.dsn, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [probe, database.role.dsn, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));

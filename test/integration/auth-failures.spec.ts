@@ -1,23 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { DatabaseAuthError, DbService } from '../../src/index.js';
 import { eventually } from '../support/load.js';
-import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { SwitchableProvider } from '../support/providers.js';
-import { createTestRole, type TestRole } from '../support/roles.js';
+import { useTestDatabase } from '../support/roles.js';
 
-let server: TestPostgres;
-let role: TestRole;
-beforeAll(async () => {
-  server = await startTestPostgres();
-  role = await createTestRole(server);
-});
-afterAll(() => server.stop());
+const database = useTestDatabase();
 
 describe('a database that refuses every login', () => {
   it('costs one fetch per throttle window, and every caller gets DatabaseAuthError in time', async () => {
     const wrongPassword = 'definitely-not-the-password-7f3a';
-    const provider = new SwitchableProvider(role.username, wrongPassword);
-    const db = await DbService.create({ dsn: role.bareDsn, credentialProvider: provider, connectionTimeout: '3s' });
+    const provider = new SwitchableProvider(database.role.username, wrongPassword);
+    const db = await DbService.create({ dsn: database.role.bareDsn, credentialProvider: provider, connectionTimeout: '3s' });
     const started = Date.now();
     const outcomes = await Promise.allSettled(Array.from({ length: 32 }, () => db.query('SELECT 1')));
     const elapsed = Date.now() - started;
@@ -41,9 +34,9 @@ describe('a database that refuses every login', () => {
   }, 20_000);
 
   it('recovers when the provider starts returning the right password', async () => {
-    const provider = new SwitchableProvider(role.username, 'stale-password-123');
-    const db = await DbService.create({ dsn: role.bareDsn, credentialProvider: provider, connectionTimeout: '5s' });
-    setTimeout(() => provider.publish({ username: role.username, password: role.password }, 'fixed'), 300);
+    const provider = new SwitchableProvider(database.role.username, 'stale-password-123');
+    const db = await DbService.create({ dsn: database.role.bareDsn, credentialProvider: provider, connectionTimeout: '5s' });
+    setTimeout(() => provider.publish({ username: database.role.username, password: database.role.password }, 'fixed'), 300);
     const results = await Promise.all(Array.from({ length: 8 }, () => db.query<{ ok: number }>('SELECT 1 AS ok')));
     expect(results.map((result) => result.rows[0]!.ok)).toEqual(Array(8).fill(1));
     expect(db.stats().authRecoveries).toBeGreaterThan(0);
@@ -58,16 +51,16 @@ describe('logs', () => {
     Logger.overrideLogger({ log: capture, warn: capture, error: capture, debug: capture, verbose: capture, fatal: capture });
     try {
       const wrong = 'refused-password-for-logs';
-      const provider = new SwitchableProvider(role.username, wrong);
-      const db = await DbService.create({ dsn: role.bareDsn, credentialProvider: provider, maxIdleConnections: 4 });
-      setTimeout(() => provider.publish({ username: role.username, password: role.password }, 'right'), 200);
+      const provider = new SwitchableProvider(database.role.username, wrong);
+      const db = await DbService.create({ dsn: database.role.bareDsn, credentialProvider: provider, maxIdleConnections: 4 });
+      setTimeout(() => provider.publish({ username: database.role.username, password: database.role.password }, 'right'), 200);
       await Promise.all(Array.from({ length: 4 }, () => db.query('SELECT 1')));
-      await server.admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role.username]);
+      await database.server.admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [database.role.username]);
       await eventually('the broken idle connections to be logged', () => lines.some((line) => line.includes('idle connection')));
       await db.onApplicationShutdown();
       const everything = lines.join('\n');
       expect(everything).not.toContain(wrong);
-      expect(everything).not.toContain(role.password);
+      expect(everything).not.toContain(database.role.password);
     } finally {
       Logger.overrideLogger(['log', 'warn', 'error']);
     }
@@ -76,11 +69,11 @@ describe('logs', () => {
 
 describe('retries', () => {
   it('never retries a query: a query killed mid-flight fails once and runs once', async () => {
-    const db = await DbService.create({ dsn: role.dsn });
+    const db = await DbService.create({ dsn: database.role.dsn });
     await db.query('CREATE SEQUENCE IF NOT EXISTS attempts');
     const running = db.query("SELECT nextval('attempts'), pg_sleep(5)");
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await server.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%nextval(''attempts'')%' AND pid <> pg_backend_pid()");
+    await database.server.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%nextval(''attempts'')%' AND pid <> pg_backend_pid()");
     await expect(running).rejects.toThrow(/terminat/);
     const { rows } = await db.query<{ last_value: string }>('SELECT last_value FROM attempts');
     expect(rows[0]!.last_value).toBe('1');

@@ -1,22 +1,15 @@
 import { DbService, type DatabaseModuleOptions } from '../../src/index.js';
-import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { eventually, runLoad, sleep } from '../support/load.js';
-import { createTestRole, type TestRole } from '../support/roles.js';
+import { useTestDatabase } from '../support/roles.js';
 import { totalClosed } from '../support/stats.js';
 
-let server: TestPostgres;
-let role: TestRole;
-beforeAll(async () => {
-  server = await startTestPostgres();
-  role = await createTestRole(server);
-});
-afterAll(() => server.stop());
+const database = useTestDatabase();
 
 const BACKEND_AGE = 'SELECT extract(epoch FROM clock_timestamp() - backend_start) * 1000 AS age_ms FROM pg_stat_activity WHERE pid = pg_backend_pid()';
 
 /** The oldest backend any query ran on during `durationMs` of load. */
 async function oldestBackendUnderLoad(options: Partial<DatabaseModuleOptions>, durationMs: number) {
-  const db = await DbService.create({ dsn: role.dsn, maxOpenConnections: 6, maxIdleConnections: 6, ...options });
+  const db = await DbService.create({ dsn: database.role.dsn, maxOpenConnections: 6, maxIdleConnections: 6, ...options });
   let oldestMs = 0;
   const load = await runLoad(8, durationMs, async () => {
     const { rows } = await db.query<{ age_ms: number }>(BACKEND_AGE);
@@ -30,7 +23,7 @@ async function oldestBackendUnderLoad(options: Partial<DatabaseModuleOptions>, d
 
 /** Opens `count` connections at once, lets them idle, and records when each lifetime close happens. */
 async function lifetimeCloseTimes(count: number, options: Partial<DatabaseModuleOptions>): Promise<number[]> {
-  const db = await DbService.create({ dsn: role.dsn, maxOpenConnections: count, maxIdleConnections: count, ...options });
+  const db = await DbService.create({ dsn: database.role.dsn, maxOpenConnections: count, maxIdleConnections: count, ...options });
   await Promise.all(Array.from({ length: count }, () => db.query('SELECT pg_sleep(0.2)')));
   expect(db.stats().idle).toBe(count);
   const times: number[] = [];
@@ -88,7 +81,7 @@ describe('connection lifetime', () => {
 
   it('closes idle connections after connectionMaxIdleTime and above maxIdleConnections', async () => {
     const db = await DbService.create({
-      dsn: role.dsn,
+      dsn: database.role.dsn,
       maxOpenConnections: 6,
       maxIdleConnections: 2,
       connectionMaxLifetime: '1m',

@@ -48,6 +48,18 @@ function iamOptions(overrides: object = {}) {
   };
 }
 
+/** Signs tokens for the proxy's endpoint; AWS credentials from the default chain unless given. */
+function tokenSigner(credentials?: { accessKeyId: string; secretAccessKey: string }) {
+  return new RdsIamCredentialProvider({
+    region: 'us-east-1',
+    username: role.username,
+    signingHost: endpoint.host,
+    signingPort: endpoint.port,
+    tokenTtlMs: 60_000,
+    credentials,
+  });
+}
+
 describe('RDS IAM auth through the emulator', () => {
   it('runs 30 s at concurrency 16 with tokens that live 4 s: no failure, no refused login, few signatures', async () => {
     const db = await DbService.create(
@@ -69,14 +81,7 @@ describe('RDS IAM auth through the emulator', () => {
   }, 60_000);
 
   it('refuses a token signed with other credentials with 28000, and the error says what to check', async () => {
-    const stranger = new RdsIamCredentialProvider({
-      region: 'us-east-1',
-      username: role.username,
-      signingHost: endpoint.host,
-      signingPort: endpoint.port,
-      tokenTtlMs: 60_000,
-      credentials: { accessKeyId: testCredentials.accessKeyId, secretAccessKey: 'not-the-right-secret' },
-    });
+    const stranger = tokenSigner({ accessKeyId: testCredentials.accessKeyId, secretAccessKey: 'not-the-right-secret' });
     const db = await DbService.create(iamOptions({ credentialProvider: stranger, connectionTimeout: '2s' }));
     const error = await db.query('SELECT 1').catch((caught: Error) => caught);
     await db.onApplicationShutdown();
@@ -87,13 +92,7 @@ describe('RDS IAM auth through the emulator', () => {
   }, 20_000);
 
   it("negative control: a store that caches its token forever (go-db-credential-refresh's bug) is refused once the token expires, and the module recovers by forcing a new one", async () => {
-    const signer = new RdsIamCredentialProvider({
-      region: 'us-east-1',
-      username: role.username,
-      signingHost: endpoint.host,
-      signingPort: endpoint.port,
-      tokenTtlMs: 60_000,
-    });
+    const signer = tokenSigner();
     let signed = 0;
     let cached: Credentials | undefined;
     const cachesForever: CredentialProvider = {

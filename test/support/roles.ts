@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TestPostgres } from '../../src/testing/index.js';
+import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 
 export interface TestRole {
   username: string;
@@ -26,4 +26,20 @@ export function newPassword(): string {
 
 export async function setPassword(server: TestPostgres, username: string, password: string): Promise<void> {
   await server.admin(`ALTER ROLE ${username} PASSWORD '${password}'`);
+}
+
+export interface TestDatabase {
+  server: TestPostgres;
+  role: TestRole;
+}
+
+/** One embedded PostgreSQL and one login role for the whole spec file, stopped after it. */
+export function useTestDatabase(prefix = 'app'): TestDatabase {
+  const context = {} as TestDatabase;
+  beforeAll(async () => {
+    context.server = await startTestPostgres();
+    context.role = await createTestRole(context.server, prefix);
+  });
+  afterAll(() => context.server?.stop());
+  return context;
 }
