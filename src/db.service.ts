@@ -28,7 +28,7 @@ export class DbService implements OnApplicationShutdown {
   static async create(options: DatabaseModuleOptions): Promise<DbService> {
     const resolved = resolveDatabaseOptions(options);
     const logger = new Logger(`nestjs-rotating-pg:${resolved.name}`);
-    const credentials = new CredentialCache(await createCredentialProvider(resolved.credentialSource));
+    const credentials = new CredentialCache(createCredentialProvider(resolved.credentialSource));
     const pool = new RotatingPool(resolved, credentials, logger);
     try {
       await pool.initialize();

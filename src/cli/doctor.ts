@@ -117,7 +117,7 @@ function judgeSettings(options: DatabaseModuleOptions, keyName: KeyNamer): Setti
 async function obtainCredentials(resolved: ResolvedDatabaseOptions, report: DoctorReport): Promise<Credentials | undefined> {
   const source = resolved.credentialSource;
   try {
-    const provider = await createCredentialProvider(source);
+    const provider = createCredentialProvider(source);
     const credentials = await provider.fetch({ reason: 'initial' });
     await provider.close?.();
     report.checks.push({ check: 'credentials', verdict: 'pass', detail: describeCredentials(resolved, credentials) });

@@ -82,10 +82,6 @@ export class CredentialCache {
     return this.revisionCounter;
   }
 
-  get username(): string | undefined {
-    return this.current?.username;
-  }
-
   /** Called with the old and new credentials after every change. */
   onChange(listener: CredentialChangeListener): void {
     this.changeListener = listener;

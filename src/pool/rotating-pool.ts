@@ -16,7 +16,6 @@ export interface PoolLogger {
 
 /** One pg-pool per username: pg's `user` is fixed per pool, so a username rotation needs a new one. */
 interface Generation {
-  readonly id: number;
   readonly username: string;
   readonly pool: pg.Pool;
   retiring: boolean;
@@ -60,7 +59,6 @@ export class RotatingPool {
   private readonly generations = new Set<Generation>();
   private readonly connections = new WeakMap<pg.PoolClient, ConnectionState>();
   private readonly counters = new PoolCounters();
-  private generationIds = 0;
   private closed = false;
 
   constructor(
@@ -205,7 +203,7 @@ export class RotatingPool {
       idleTimeoutMillis: 0,
       connectionTimeoutMillis: this.options.connectionTimeoutMs,
     });
-    const generation: Generation = { id: ++this.generationIds, username, pool, retiring: false, live: 0 };
+    const generation: Generation = { username, pool, retiring: false, live: 0 };
     pool.on('connect', (client) => this.track(client, generation));
     pool.on('acquire', (client) => {
       const state = this.connections.get(client);
