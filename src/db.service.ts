@@ -26,17 +26,17 @@ export class DbService implements OnApplicationShutdown {
 
   /** Validates options, fetches the first credentials, and returns a ready service. No connection opens yet. */
   static async create(options: DatabaseModuleOptions): Promise<DbService> {
-    const resolved = resolveDatabaseOptions(options);
-    const logger = new Logger(`nestjs-rotating-pg:${resolved.name}`);
-    const credentials = new CredentialCache(createCredentialProvider(resolved.credentialSource));
-    const pool = new RotatingPool(resolved, credentials, logger);
+    const { credentialSource, ...poolOptions } = resolveDatabaseOptions(options);
+    const logger = new Logger(`nestjs-rotating-pg:${poolOptions.name}`);
+    const credentials = new CredentialCache(createCredentialProvider(credentialSource));
+    const pool = new RotatingPool(poolOptions, credentials, logger);
     try {
       await pool.initialize();
     } catch (error) {
       await pool.end();
       throw error;
     }
-    return new DbService(resolved.name, pool, credentials);
+    return new DbService(poolOptions.name, pool, credentials);
   }
 
   /**
@@ -91,8 +91,11 @@ export class DbService implements OnApplicationShutdown {
       try {
         result = await fn(client);
       } catch (error) {
-        await client.query('ROLLBACK');
-        healthy = true;
+        // The caller wants fn's error, not a failed ROLLBACK's; a connection that cannot roll back is closed.
+        healthy = await client.query('ROLLBACK').then(
+          () => true,
+          () => false,
+        );
         throw error;
       }
       await client.query('COMMIT');

@@ -47,7 +47,8 @@ const MIN_SCHEDULE_DELAY_MS = 250;
  * counter lets a caller tell whether the credentials it was refused with are still current.
  */
 export class CredentialCache {
-  private current?: Credentials;
+  // An ES private field: util.inspect / console.log of the service never shows the password.
+  #current?: Credentials;
   private currentFetchedAt = 0;
   private revisionCounter = 0;
   private inflight?: Promise<Credentials>;
@@ -94,7 +95,7 @@ export class CredentialCache {
 
   /** Credentials for a new login: the cached ones unless they are about to expire. */
   async get(): Promise<Credentials> {
-    const current = this.current;
+    const current = this.#current;
     if (current && !this.isExpiring(current)) return current;
     if (current && Date.now() < this.nextRetryAt && !this.isExpired(current)) return current;
     try {
@@ -119,7 +120,7 @@ export class CredentialCache {
     const wait = this.forcedWait();
     if (wait > 0) return wait;
     this.nextForcedAt = Date.now() + backoffDelay(this.forcedAttempts++, this.forcedBackoff, this.random);
-    await this.refresh('auth-failure', this.current).catch(() => undefined);
+    await this.refresh('auth-failure', this.#current).catch(() => undefined);
     return seenRevision !== this.revisionCounter ? 0 : this.forcedWait();
   }
 
@@ -139,7 +140,7 @@ export class CredentialCache {
   }
 
   status(): CredentialStatus {
-    const current = this.current;
+    const current = this.#current;
     return {
       source: this.source,
       username: current?.username,
@@ -168,20 +169,20 @@ export class CredentialCache {
       this.consecutiveFailures++;
       this.nextRetryAt = Date.now() + backoffDelay(this.consecutiveFailures - 1, this.failedBackoff, this.random);
       const detail = redactSecrets(error instanceof Error ? error.message : String(error), [
-        this.current?.password,
+        this.#current?.password,
         rejected?.password,
       ]);
       this.lastError = { message: detail, at: new Date() };
       throw new CredentialSourceError(
-        this.current ? messages.credentialFetchFailed(this.source, detail) : `${messages.noCredentialsYet(this.source)} (${detail})`,
+        this.#current ? messages.credentialFetchFailed(this.source, detail) : `${messages.noCredentialsYet(this.source)} (${detail})`,
         this.source,
       );
     }
     this.counters.credentialRefreshes++;
     this.consecutiveFailures = 0;
     this.nextRetryAt = 0;
-    const previous = this.current;
-    this.current = next;
+    const previous = this.#current;
+    this.#current = next;
     this.currentFetchedAt = Date.now();
     if (!previous || previous.username !== next.username || previous.password !== next.password) {
       this.revisionCounter++;
@@ -207,9 +208,9 @@ export class CredentialCache {
   private nextScheduledDelay(): number | undefined {
     if (this.consecutiveFailures > 0) return this.nextRetryAt - Date.now();
     const candidates: number[] = [];
-    const expiresAt = this.current?.expiresAt?.getTime();
+    const expiresAt = this.#current?.expiresAt?.getTime();
     if (expiresAt !== undefined) {
-      const window = expiresAt - this.expiryMargin(this.current!) - Date.now();
+      const window = expiresAt - this.expiryMargin(this.#current!) - Date.now();
       // Replicas that fetched together renew over the last tenth of the window, not at once.
       candidates.push(window - this.random() * window * 0.1);
     }

@@ -1,5 +1,8 @@
 import pg from 'pg';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
+
+/** What the pool needs; the credential source stays with the provider, out of reach of inspection. */
+export type PoolOptions = Omit<ResolvedDatabaseOptions, 'credentialSource'>;
 import type { CredentialCache } from '../credentials/credential-cache.js';
 import { DatabaseAuthError, DatabaseConnectionTimeoutError } from '../errors/errors.js';
 import { hints, messages } from '../errors/messages.js';
@@ -62,7 +65,7 @@ export class RotatingPool {
   private closed = false;
 
   constructor(
-    private readonly options: ResolvedDatabaseOptions,
+    private readonly options: PoolOptions,
     private readonly credentials: CredentialCache,
     private readonly logger: PoolLogger,
     private readonly random: () => number = Math.random,
@@ -243,6 +246,11 @@ export class RotatingPool {
     generation.live++;
     this.credentials.loginSucceeded();
     const lifetime = this.options.connectionMaxLifetimeMs - this.random() * this.options.connectionMaxLifetimeJitterMs;
+    // pg emits 'error' on a client whose connection dies; pg-pool listens only while the client
+    // is idle. Without a listener of our own, a backend killed while a client is checked out
+    // would crash the process. The caller's query fails anyway, and pg-pool drops the client
+    // on release (it is no longer queryable).
+    client.on('error', () => undefined);
     const lifetimeTimer = setTimeout(() => this.closeIfIdle(client, 'lifetime'), lifetime);
     lifetimeTimer.unref();
     this.connections.set(client, { generation, deadline: Date.now() + lifetime, lifetimeTimer, checkedOut: false });

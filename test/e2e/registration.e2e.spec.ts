@@ -151,6 +151,17 @@ describe('DbService', () => {
     expect(db.stats().inUse).toBe(0);
   });
 
+  it("rethrows the callback's error even when ROLLBACK fails, and closes that connection", async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('SELECT pg_terminate_backend(pg_backend_pid())').catch(() => undefined);
+        throw new Error('the original failure');
+      }),
+    ).rejects.toThrow('the original failure');
+    expect(db.stats()).toMatchObject({ inUse: 0, errorClosed: 1 });
+    expect((await db.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+  });
+
   it('releases the client of withClient even when the callback throws', async () => {
     await expect(db.withClient(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(db.stats().inUse).toBe(0);

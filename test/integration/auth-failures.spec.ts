@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { DatabaseAuthError, DbService } from '../../src/index.js';
 import { eventually } from '../support/load.js';
@@ -65,6 +66,15 @@ describe('logs', () => {
       Logger.overrideLogger(['log', 'warn', 'error']);
     }
   }, 20_000);
+});
+
+describe('inspection', () => {
+  it('console.log / util.inspect of a DbService never shows the password', async () => {
+    const db = await DbService.create({ dsn: database.role.dsn });
+    await db.query('SELECT 1');
+    expect(inspect(db, { depth: Infinity })).not.toContain(database.role.password);
+    await db.onApplicationShutdown();
+  });
 });
 
 describe('retries', () => {

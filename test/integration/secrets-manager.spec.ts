@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DbService } from '../../src/index.js';
 import { rotateSecret, SecretsManagerEmulator, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
@@ -105,6 +106,7 @@ describe('Secrets Manager rotation through the emulator', () => {
     expect(load.failed).toBe(0);
     expect(during.lastError).toMatch(/InternalServiceError/);
     expect(JSON.stringify(db.stats())).not.toContain(role.password);
+    expect(inspect(db, { depth: Infinity })).not.toContain(role.password);
     expect(db.stats().credentialRefreshFailures).toBeGreaterThan(0);
     await db.onApplicationShutdown();
   }, 60_000);
