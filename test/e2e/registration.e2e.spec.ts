@@ -1,5 +1,8 @@
 import { Injectable, Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   DatabaseModule,
@@ -8,6 +11,7 @@ import {
   DbService,
   getDbServiceToken,
   InjectDb,
+  loadDatabaseConfigFile,
 } from '../../src/index.js';
 import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
@@ -73,6 +77,20 @@ describe('registering DatabaseModule', () => {
         imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ db: { dsn: role.dsn } })] })],
         inject: [ConfigService],
         useFactory: (config: ConfigService) => ({ dsn: config.getOrThrow<string>('db.dsn'), connectionMaxLifetime: '5m' }),
+      }),
+    ]);
+    expect(await currentUser(app.get(DbService))).toBe(role.username);
+  });
+
+  it("forRootAsync with @nestjs/config's registerAs over seed 000's YAML file, as the README shows", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'yaml-')), 'config.yaml');
+    writeFileSync(file, `connections:\n  default:\n    driver: postgres\n    dsn: "${role.dsn}"\n    connection_max_lifetime: "14m"\n`);
+    const databaseConfig = registerAs('database', () => loadDatabaseConfigFile(file, 'default'));
+    const app = await boot([
+      DatabaseModule.forRootAsync({
+        imports: [ConfigModule.forFeature(databaseConfig)],
+        inject: [databaseConfig.KEY],
+        useFactory: (options: DatabaseModuleOptions) => options,
       }),
     ]);
     expect(await currentUser(app.get(DbService))).toBe(role.username);
