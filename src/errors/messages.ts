@@ -57,6 +57,8 @@ export const hints = {
     'no pg_hba.conf entry: the database is not set up for this login. For IAM, grant the rds_iam role and check the RDS parameter group; check sslmode, since RDS requires TLS for IAM.',
   timeout:
     'context deadline exceeded / timeout: raise connectionTimeout (default 10s); it must cover credential generation and network latency. Check security groups and the endpoint.',
+  tls:
+    'TLS certificate not trusted: pg 8 treats sslmode=require as verify-full, so give it the RDS CA bundle (sslrootcert=/path/global-bundle.pem in the dsn, or ssl: { ca }).',
   generic: 'Check the credential source and that the database user exists.',
 } as const;
 

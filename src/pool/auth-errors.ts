@@ -34,6 +34,7 @@ export function hintFor(error: unknown): string {
   if (/PAM authentication failed/i.test(message)) return hints.pam;
   if (/password authentication failed/i.test(message)) return hints.password;
   if (/no pg_hba\.conf entry/i.test(message)) return hints.pgHba;
+  if (/self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate/i.test(message)) return hints.tls;
   if (isConnectTimeout(error) || /deadline exceeded|timed? ?out/i.test(message)) return hints.timeout;
   return hints.generic;
 }
