@@ -88,6 +88,36 @@ describe('CredentialCache', () => {
     await cache.close();
   });
 
+  /** Counts fetches of a cache over `ms`, then closes it and checks nothing is fetched after close. */
+  async function scheduledFetches(extra: Partial<CredentialProvider>, ms: number): Promise<string[]> {
+    const provider = stubProvider({ username: 'app', password: 'pw-1234' }, 0);
+    const reasons: string[] = [];
+    const cache = new CredentialCache({ ...provider, ...extra, fetch: async (context) => (reasons.push(context.reason), provider.fetch()) }, { random: () => 0 });
+    await cache.initialize();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await cache.close();
+    const seen = reasons.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reasons).toHaveLength(seen);
+    return reasons;
+  }
+
+  it('re-reads on its refresh interval, and stops on close', async () => {
+    const reasons = await scheduledFetches({ refreshIntervalMs: 250 }, 600);
+    expect(reasons[0]).toBe('initial');
+    expect(reasons.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(reasons.slice(1))).toEqual(new Set(['scheduled']));
+  });
+
+  it('re-reads when the source says a change is due, before a longer interval', async () => {
+    const reasons = await scheduledFetches({ refreshIntervalMs: 60_000, nextRefreshAt: () => new Date(Date.now() + 250) }, 600);
+    expect(reasons.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('does not schedule anything for a source without expiry, interval or hint', async () => {
+    expect(await scheduledFetches({}, 400)).toEqual(['initial']);
+  });
+
   it('fails startup when the first fetch fails', async () => {
     const provider = stubProvider({ username: 'app', password: 'x' });
     provider.next = new Error('AccessDenied');
