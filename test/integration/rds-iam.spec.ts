@@ -35,10 +35,11 @@ beforeEach(async () => {
 afterEach(() => proxy.stop());
 afterAll(() => server.stop());
 
-function iamOptions(overrides: object = {}) {
+/** Options for a pool behind a proxy (the plain one unless told). */
+function iamOptions(overrides: object = {}, at: { host: string; port: number } = endpoint) {
   return {
-    host: endpoint.host,
-    port: endpoint.port,
+    host: at.host,
+    port: at.port,
     database: role.username,
     user: role.username,
     maxOpenConnections: 8,
@@ -153,14 +154,7 @@ describe('RDS IAM over TLS', () => {
   afterAll(() => tlsProxy.stop());
 
   it('logs in with a verified TLS connection, as RDS requires for IAM', async () => {
-    const db = await DbService.create({
-      host: tlsEndpoint.host,
-      port: tlsEndpoint.port,
-      database: role.username,
-      user: role.username,
-      ssl: { ca: certificate.cert },
-      awsIamAuth: { enabled: true, region: 'us-east-1' },
-    });
+    const db = await DbService.create(iamOptions({ ssl: { ca: certificate.cert }, awsIamAuth: { enabled: true, region: 'us-east-1' } }, tlsEndpoint));
     const { rows } = await db.query<{ user: string }>('SELECT current_user AS user');
     await db.onApplicationShutdown();
     expect(rows[0]!.user).toBe(role.username);
@@ -168,14 +162,9 @@ describe('RDS IAM over TLS', () => {
   });
 
   it('refuses a plain-text login like RDS, and the error points at TLS', async () => {
-    const db = await DbService.create({
-      host: tlsEndpoint.host,
-      port: tlsEndpoint.port,
-      database: role.username,
-      user: role.username,
-      connectionTimeout: '2s',
-      awsIamAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true },
-    });
+    const db = await DbService.create(
+      iamOptions({ connectionTimeout: '2s', awsIamAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true } }, tlsEndpoint),
+    );
     const error = await db.query('SELECT 1').catch((caught: Error) => caught);
     await db.onApplicationShutdown();
     expect(error).toMatchObject({ name: 'DatabaseAuthError', sqlState: '28000' });
