@@ -58,6 +58,7 @@ export class RotatingPool {
   async acquire(): Promise<pg.PoolClient> {
     const deadline = Date.now() + this.options.connectionTimeoutMs;
     let refusals = 0;
+    let lastRefusal: unknown;
     for (;;) {
       const generation = this.current;
       if (this.closed || !generation) throw new Error(messages.poolClosed(this.options.name));
@@ -66,7 +67,8 @@ export class RotatingPool {
       const waitStartedAt = pool.idleCount === 0 && pool.totalCount >= pool.options.max ? Date.now() : undefined;
       let client: pg.PoolClient;
       try {
-        client = await pool.connect();
+        // pg-pool's own timeout covers a first attempt; a retry gets only what is left of the budget.
+        client = await (refusals === 0 ? pool.connect() : this.connectWithin(pool, deadline - Date.now()));
       } catch (error) {
         if (error instanceof StaleGenerationError) {
           this.endIfDrained(generation);
@@ -75,6 +77,7 @@ export class RotatingPool {
         if (isAuthFailure(error)) {
           this.counters.authFailures++;
           refusals++;
+          lastRefusal = error;
           const worthRetrying = refusals < MAX_LOGIN_ATTEMPTS && !isHbaRefusal(error);
           const wait = worthRetrying ? await this.credentials.recoverFromRejection(revision) : Infinity;
           if (Date.now() + wait >= deadline) throw this.authError(error, generation.username, refusals);
@@ -82,6 +85,8 @@ export class RotatingPool {
           continue;
         }
         if (isConnectTimeout(error)) {
+          // Out of time after refused logins: the refusal is the cause worth reporting.
+          if (lastRefusal !== undefined) throw this.authError(lastRefusal, generation.username, refusals);
           throw new DatabaseConnectionTimeoutError(
             messages.connectionTimeout(formatDuration(this.options.connectionTimeoutMs), hints.timeout),
             hints.timeout,
@@ -99,6 +104,23 @@ export class RotatingPool {
       }
       if (refusals > 0) this.counters.authRecoveries++;
       return client;
+    }
+  }
+
+  /** pool.connect() bounded by `ms`; a connection that arrives too late goes straight back to the pool. */
+  private async connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
+    const connecting = pool.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout exceeded when trying to connect')), Math.max(0, ms));
+    });
+    try {
+      return await Promise.race([connecting, late]);
+    } catch (error) {
+      connecting.then((client) => this.release(client), () => undefined);
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
