@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { DatabaseModuleOptions } from '../config/database-options.interface.js';
+import * as defaults from '../config/defaults.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
 import { camelCaseKeys, type KeyNamer, resolveDatabaseOptions } from '../config/validate-options.js';
@@ -46,7 +47,8 @@ export interface BackendRow {
   tooOld: boolean;
 }
 
-const MINUTE = 60_000;
+/** Below this, signing a token or reading a secret plus a TLS handshake may not fit. */
+const MIN_COMFORTABLE_TIMEOUT_MS = 5_000;
 
 /**
  * Seed 000's checklist against a real setup: validate the configuration, judge the
@@ -56,17 +58,16 @@ const MINUTE = 60_000;
 export async function runDoctor(options: DatabaseModuleOptions, keyName: KeyNamer = camelCaseKeys): Promise<DoctorReport> {
   const connection = options.name ?? 'default';
   const report: DoctorReport = { connection, ok: false, settings: [], checks: [], backends: [] };
+  report.settings = judgeSettings(options, keyName);
   let resolved: ResolvedDatabaseOptions;
   try {
     resolved = resolveDatabaseOptions(options, keyName);
   } catch (error) {
     const problems = error instanceof DatabaseConfigError ? error.problems : [String((error as Error).message)];
-    report.settings = judgeSettings(options, keyName);
     report.checks.push({ check: 'configuration', verdict: 'fail', detail: problems.join('\n'), fix: 'Fix the keys named above.' });
     for (const check of ['credentials', 'connect', 'backends'] as const) report.checks.push({ check, verdict: 'skip', detail: 'configuration is invalid' });
     return report;
   }
-  report.settings = judgeSettings(options, keyName);
   report.checks.push({ check: 'configuration', verdict: 'pass', detail: `valid; credentials from ${resolved.credentialSource.kind}` });
 
   const credentials = await obtainCredentials(resolved, report);
@@ -86,29 +87,32 @@ export async function runDoctor(options: DatabaseModuleOptions, keyName: KeyName
 }
 
 function judgeSettings(options: DatabaseModuleOptions, keyName: KeyNamer): SettingRow[] {
-  const lifetime = durationOf(options.connectionMaxLifetime, 14 * MINUTE);
-  const idle = durationOf(options.connectionMaxIdleTime, 10 * MINUTE);
-  const timeout = durationOf(options.connectionTimeout, 10_000);
+  const lifetime = durationOf(options.connectionMaxLifetime, defaults.DEFAULT_CONNECTION_MAX_LIFETIME);
+  const idle = durationOf(options.connectionMaxIdleTime, defaults.DEFAULT_CONNECTION_MAX_IDLE_TIME);
+  const timeout = durationOf(options.connectionTimeout, defaults.DEFAULT_CONNECTION_TIMEOUT);
+  const recommendedLifetime = parseDuration(defaults.DEFAULT_CONNECTION_MAX_LIFETIME)!;
+  const recommendedIdle = parseDuration(defaults.DEFAULT_CONNECTION_MAX_IDLE_TIME)!;
   return [
     {
       setting: keyName(['connectionMaxLifetime']),
-      value: show(options.connectionMaxLifetime, '14m (default)'),
-      recommended: '14m',
-      verdict: lifetime === undefined || lifetime <= 0 || lifetime >= 15 * MINUTE ? 'fail' : lifetime > 14 * MINUTE ? 'warn' : 'pass',
+      value: show(options.connectionMaxLifetime, defaults.DEFAULT_CONNECTION_MAX_LIFETIME),
+      recommended: defaults.DEFAULT_CONNECTION_MAX_LIFETIME,
+      verdict:
+        lifetime === undefined || lifetime <= 0 || lifetime >= defaults.IAM_TOKEN_VALIDITY_MS ? 'fail' : lifetime > recommendedLifetime ? 'warn' : 'pass',
       reason: 'Forces connection recycling before the 15-minute token expiration',
     },
     {
       setting: keyName(['connectionMaxIdleTime']),
-      value: show(options.connectionMaxIdleTime, '10m (default)'),
-      recommended: '10m',
-      verdict: idle === undefined || idle <= 0 ? 'fail' : idle > 10 * MINUTE ? 'warn' : 'pass',
+      value: show(options.connectionMaxIdleTime, defaults.DEFAULT_CONNECTION_MAX_IDLE_TIME),
+      recommended: defaults.DEFAULT_CONNECTION_MAX_IDLE_TIME,
+      verdict: idle === undefined || idle <= 0 ? 'fail' : idle > recommendedIdle ? 'warn' : 'pass',
       reason: 'Closes idle connections early to avoid stale tokens',
     },
     {
       setting: keyName(['connectionTimeout']),
-      value: show(options.connectionTimeout, '10s (default)'),
-      recommended: '10s',
-      verdict: timeout === undefined || timeout <= 0 ? 'fail' : timeout < 5_000 ? 'warn' : 'pass',
+      value: show(options.connectionTimeout, defaults.DEFAULT_CONNECTION_TIMEOUT),
+      recommended: defaults.DEFAULT_CONNECTION_TIMEOUT,
+      verdict: timeout === undefined || timeout <= 0 ? 'fail' : timeout < MIN_COMFORTABLE_TIMEOUT_MS ? 'warn' : 'pass',
       reason: 'Allows time for token generation and network latency',
     },
   ];
@@ -210,12 +214,12 @@ async function inspectBackends(client: pg.Client, resolved: ResolvedDatabaseOpti
   );
 }
 
-function durationOf(value: unknown, fallback: number): number | undefined {
-  if (value === undefined) return fallback;
-  return typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
+function durationOf(value: unknown, fallback: string): number | undefined {
+  const given = value ?? fallback;
+  return typeof given === 'string' || typeof given === 'number' ? parseDuration(given) : undefined;
 }
 
 function show(value: unknown, fallback: string): string {
-  return value === undefined ? fallback : String(value);
+  return value === undefined ? `${fallback} (default)` : String(value);
 }
 

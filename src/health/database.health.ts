@@ -46,7 +46,7 @@ export class DatabaseHealthIndicator {
       return indicator.down({ message: pingFailure(error, timeout), ...summary(db) });
     }
     const details = { responseTimeMs: Date.now() - started, ...summary(db) };
-    return db.stats().credentials.consecutiveFailures > 0 ? indicator.degraded(details) : indicator.up(details);
+    return details.credentials.consecutiveFailures > 0 ? indicator.degraded(details) : indicator.up(details);
   }
 }
 
