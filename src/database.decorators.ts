@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { getDbServiceToken } from './database.utils.js';
+import { getDbServiceToken, getPgPoolToken } from './database.utils.js';
 
 /**
  * Injects the `DbService` of a named connection.
@@ -8,3 +8,12 @@ import { getDbServiceToken } from './database.utils.js';
  * constructor(@InjectDb('reports') private readonly reports: DbService) {}
  */
 export const InjectDb = (name?: string): PropertyDecorator & ParameterDecorator => Inject(getDbServiceToken(name));
+
+/**
+ * Injects a connection's `pg.Pool` (its `DbService.pool`): hand it to an ORM.
+ *
+ * @example
+ * { provide: DRIZZLE, useFactory: (pool: Pool) => drizzle({ client: pool }), inject: [getPgPoolToken()] }
+ * constructor(@InjectPgPool() private readonly pool: Pool) {}
+ */
+export const InjectPgPool = (name?: string): PropertyDecorator & ParameterDecorator => Inject(getPgPoolToken(name));

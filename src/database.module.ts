@@ -7,7 +7,7 @@ import {
   DATABASE_MODULE_OPTIONS,
   DATABASE_OPTIONS_TYPE,
 } from './database.module-definition.js';
-import { getDbServiceToken } from './database.utils.js';
+import { getDbServiceToken, getPgPoolToken } from './database.utils.js';
 import { DbService } from './db.service.js';
 
 /**
@@ -29,10 +29,12 @@ export class DatabaseModule extends ConfigurableDatabaseModule {
 
 function withDbService(definition: DynamicModule, name = DEFAULT_CONNECTION_NAME): DynamicModule {
   const token = getDbServiceToken(name);
+  const poolToken = getPgPoolToken(name);
   const dbService: Provider = {
     provide: token,
     useFactory: (options: DatabaseModuleOptions) => DbService.create({ ...options, name }),
     inject: [DATABASE_MODULE_OPTIONS],
   };
-  return { ...definition, providers: [...(definition.providers ?? []), dbService], exports: [token] };
+  const pgPool: Provider = { provide: poolToken, useFactory: (db: DbService) => db.pool, inject: [token] };
+  return { ...definition, providers: [...(definition.providers ?? []), dbService, pgPool], exports: [token, poolToken] };
 }

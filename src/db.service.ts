@@ -1,28 +1,38 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import pg, { type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
+import type pg from 'pg';
+import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { DatabaseModuleOptions } from './config/database-options.interface.js';
 import { resolveDatabaseOptions } from './config/validate-options.js';
 import { CredentialCache } from './credentials/credential-cache.js';
 import { createCredentialProvider } from './credentials/create-provider.js';
 import type { DatabaseStats } from './pool/pool-stats.js';
 import { RotatingPool } from './pool/rotating-pool.js';
-
-/** An ERROR-level SQL error leaves an autocommit session intact; FATAL, PANIC or a broken socket do not. */
-function leavesSessionUsable(error: unknown): boolean {
-  return error instanceof pg.DatabaseError && error.severity === 'ERROR';
-}
+import { RotatingPgPool } from './pool/rotating-pg-pool.js';
 
 /**
  * One database connection (a pool whose credentials rotate underneath it). Inject it for
  * the default connection, or with `@InjectDb(name)` for a named one.
  */
 export class DbService implements OnApplicationShutdown {
+  /**
+   * This connection as a `pg.Pool` (an instance of your `pg.Pool` class) for ORMs and query
+   * builders that take an existing pool: Prisma's `PrismaPg`, Drizzle, Kysely, Knex, MikroORM,
+   * TypeORM. Same pool, same rotating credentials; the object never changes. Also injectable
+   * with `@InjectPgPool(name?)`.
+   *
+   * @example
+   * const db = drizzle({ client: dbService.pool });
+   */
+  readonly pool: pg.Pool;
+
   private constructor(
     /** The connection name. */
     readonly name: string,
-    private readonly pool: RotatingPool,
+    private readonly rotating: RotatingPool,
     private readonly credentials: CredentialCache,
-  ) {}
+  ) {
+    this.pool = new RotatingPgPool(rotating);
+  }
 
   /** Validates options, fetches the first credentials, and returns a ready service. No connection opens yet. */
   static async create(options: DatabaseModuleOptions): Promise<DbService> {
@@ -45,16 +55,8 @@ export class DbService implements OnApplicationShutdown {
    * @example
    * const { rows } = await db.query<{ id: number }>('SELECT id FROM users WHERE email = $1', [email]);
    */
-  async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>> {
-    const client = await this.pool.acquire();
-    try {
-      const result = await client.query<R>(text, params);
-      this.pool.release(client);
-      return result;
-    } catch (error) {
-      this.pool.release(client, !leavesSessionUsable(error));
-      throw error;
-    }
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>> {
+    return this.pool.query<R>(text, params);
   }
 
   /**
@@ -62,14 +64,14 @@ export class DbService implements OnApplicationShutdown {
    * (then the connection is closed, as its session state is unknown).
    */
   async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.acquire();
+    const client = await this.rotating.acquire();
     let failed = true;
     try {
       const result = await fn(client);
       failed = false;
       return result;
     } finally {
-      this.pool.release(client, failed);
+      client.release(failed);
     }
   }
 
@@ -83,7 +85,7 @@ export class DbService implements OnApplicationShutdown {
    * });
    */
   async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.acquire();
+    const client = await this.rotating.acquire();
     let healthy = false;
     try {
       await client.query('BEGIN');
@@ -102,13 +104,13 @@ export class DbService implements OnApplicationShutdown {
       healthy = true;
       return result;
     } finally {
-      this.pool.release(client, !healthy);
+      client.release(!healthy);
     }
   }
 
   /** Pool and credential statistics in Go `DBStats` terms. Holds no secret. */
   stats(): DatabaseStats {
-    return this.pool.stats();
+    return this.rotating.stats();
   }
 
   /** Fetches credentials now (e.g. after a manual rotation). Concurrent calls share one fetch. */
@@ -118,6 +120,6 @@ export class DbService implements OnApplicationShutdown {
 
   /** Ends the pool and credential timers; Nest calls it on `app.close()`. */
   async onApplicationShutdown(): Promise<void> {
-    await this.pool.end();
+    await this.rotating.end();
   }
 }

@@ -6,8 +6,8 @@ export { CredentialSourceError, DatabaseAuthError, DatabaseConfigError, Database
 export type { CloseReason, DatabaseStats } from './pool/index.js';
 export { DatabaseModule } from './database.module.js';
 export type { DatabaseModuleExtras, DatabaseOptionsFactory } from './database.module-definition.js';
-export { InjectDb } from './database.decorators.js';
-export { getDbServiceToken } from './database.utils.js';
+export { InjectDb, InjectPgPool } from './database.decorators.js';
+export { getDbServiceToken, getPgPoolToken } from './database.utils.js';
 export { DbService } from './db.service.js';
 export { DatabaseHealthIndicator } from './health/index.js';
 export { type DoctorReport, renderDoctorReport, runDoctor } from './cli/index.js';

@@ -33,7 +33,8 @@ const CLOSE_IDLE = new Error('idle connection reached its lifetime or idle limit
  * so the counters always agree with pg-pool's own counts.
  */
 export class ConnectionTracker {
-  private readonly connections = new WeakMap<pg.PoolClient, ConnectionState>();
+  // A Map, not a WeakMap: pg-pool's 'remove' deletes every entry, and the counts iterate it.
+  private readonly connections = new Map<pg.PoolClient, ConnectionState>();
 
   constructor(
     private readonly limits: ConnectionLimits,
@@ -84,11 +85,19 @@ export class ConnectionTracker {
     return state !== undefined && Date.now() >= state.deadline;
   }
 
-  /** Closes a checked-out client for `reason` instead of returning it to the pool. */
-  close(client: pg.PoolClient, reason: CloseReason): void {
+  /** Connections still open past their deadline (checked out; they close when released). */
+  pastDeadlineCount(): number {
+    let count = 0;
+    const now = Date.now();
+    for (const state of this.connections.values()) if (now >= state.deadline) count++;
+    return count;
+  }
+
+  /** Closes a checked-out client for `reason` through pg-pool's `giveBack`, instead of returning it to the pool. */
+  close(client: pg.PoolClient, giveBack: (destroy: boolean) => void, reason: CloseReason): void {
     const state = this.connections.get(client);
     if (state) this.countClose(state, reason);
-    client.release(true);
+    giveBack(true);
   }
 
   private track(client: pg.PoolClient, generation: Generation): void {

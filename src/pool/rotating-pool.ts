@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { formatDuration } from '../config/duration.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
@@ -35,6 +36,10 @@ export class RotatingPool {
   private readonly counters = new PoolCounters();
   private readonly tracker: ConnectionTracker;
   private closed = false;
+  private ending?: Promise<void>;
+  private ended = false;
+  /** Receives every generation's pg-pool events (the pg.Pool handed to ORMs re-emits them). */
+  private eventSink?: EventEmitter;
 
   constructor(
     private readonly options: PoolOptions,
@@ -99,12 +104,28 @@ export class RotatingPool {
         this.counters.waitDurationMs += Date.now() - waitStartedAt;
       }
       if (this.tracker.pastDeadline(client)) {
-        this.tracker.close(client, 'lifetime');
+        this.tracker.close(client, client.release, 'lifetime');
         continue;
       }
       if (refusals > 0) this.counters.authRecoveries++;
-      return client;
+      return this.routeReleaseThroughPool(client);
     }
+  }
+
+  /**
+   * Callers (ours and ORMs') give a client back with `client.release(err?)`, as with any
+   * pg.Pool; the decision to keep or close it must still be this pool's, so the release that
+   * pg-pool installed is kept aside and ours takes its place for this checkout.
+   */
+  private routeReleaseThroughPool(client: pg.PoolClient): pg.PoolClient {
+    const giveBack = client.release;
+    let released = false;
+    client.release = (error?: Error | boolean) => {
+      if (released) throw new Error(messages.doubleRelease());
+      released = true;
+      this.release(client, giveBack, Boolean(error));
+    };
+    return client;
   }
 
   /** pool.connect() bounded by `ms`; a connection that arrives too late goes straight back to the pool. */
@@ -117,23 +138,23 @@ export class RotatingPool {
     try {
       return await Promise.race([connecting, late]);
     } catch (error) {
-      connecting.then((client) => this.release(client), () => undefined);
+      connecting.then((client) => this.release(client, client.release), () => undefined);
       throw error;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** Returns a client. `destroy` closes it (its session state is unknown after an error). */
-  release(client: pg.PoolClient, destroy = false): void {
+  /** Takes a client back through pg-pool's `giveBack`. `destroy` closes it (its session state is unknown after an error). */
+  private release(client: pg.PoolClient, giveBack: (destroy?: boolean) => void, destroy = false): void {
     const generation = this.tracker.generationOf(client);
-    if (!generation) return client.release(destroy);
+    if (!generation) return giveBack(destroy);
     const { pool } = generation;
-    if (destroy) this.tracker.close(client, 'error');
-    else if (generation.retiring) this.tracker.close(client, 'rotation');
-    else if (this.tracker.pastDeadline(client)) this.tracker.close(client, 'lifetime');
-    else if (pool.waitingCount === 0 && pool.idleCount >= this.options.maxIdleConnections) this.tracker.close(client, 'maxIdle');
-    else client.release();
+    if (destroy) this.tracker.close(client, giveBack, 'error');
+    else if (generation.retiring) this.tracker.close(client, giveBack, 'rotation');
+    else if (this.tracker.pastDeadline(client)) this.tracker.close(client, giveBack, 'lifetime');
+    else if (pool.waitingCount === 0 && pool.idleCount >= this.options.maxIdleConnections) this.tracker.close(client, giveBack, 'maxIdle');
+    else giveBack();
     if (generation.retiring) setImmediate(() => this.endIfDrained(generation));
   }
 
@@ -156,12 +177,49 @@ export class RotatingPool {
     };
   }
 
-  /** Ends every generation (waiting for checked-out clients) and stops credential timers. */
-  async end(): Promise<void> {
-    if (this.closed) return;
+  /** pg.Pool's counts, summed over the generations. */
+  counts(): { total: number; idle: number; waiting: number; expired: number } {
+    const counts = { total: 0, idle: 0, waiting: 0, expired: this.tracker.pastDeadlineCount() };
+    for (const { pool } of this.generations) {
+      counts.total += pool.totalCount;
+      counts.idle += pool.idleCount;
+      counts.waiting += pool.waitingCount;
+    }
+    return counts;
+  }
+
+  /** pg-pool options of the generation new connections come from; the password is a function there. */
+  get currentPoolOptions(): pg.PoolOptions | undefined {
+    return this.current?.pool.options;
+  }
+
+  get isEnding(): boolean {
+    return this.closed;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Re-emits the pg-pool events of every generation, present and future, on `sink`. */
+  forwardEventsTo(sink: EventEmitter): void {
+    this.eventSink = sink;
+    for (const generation of this.generations) this.forwardEvents(generation);
+  }
+
+  /**
+   * Ends every generation (waiting for checked-out clients) and stops credential timers.
+   * Safe to call any number of times, from the module's shutdown and from an ORM's: every call
+   * resolves when the pool has ended.
+   */
+  end(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.generations].map((generation) => this.endGeneration(generation)));
-    await this.credentials.close();
+    this.ending ??= (async () => {
+      await Promise.all([...this.generations].map((generation) => this.endGeneration(generation)));
+      await this.credentials.close();
+      this.ended = true;
+    })();
+    return this.ending;
   }
 
   private rotateTo(username: string): void {
@@ -207,7 +265,20 @@ export class RotatingPool {
       (error) => this.logger.warn(`idle connection of "${this.options.name}" failed and was closed: ${error.message}`),
     );
     this.generations.add(generation);
+    this.forwardEvents(generation);
     return generation;
+  }
+
+  private forwardEvents({ pool }: Generation): void {
+    const sink = this.eventSink;
+    if (!sink) return;
+    for (const event of ['connect', 'acquire', 'release', 'remove'] as const) {
+      pool.on(event, (...args: unknown[]) => sink.emit(event, ...args));
+    }
+    // pg.Pool crashes the process on an 'error' nobody listens to; ours is already counted and logged.
+    pool.on('error', (error, client) => {
+      if (sink.listenerCount('error') > 0) sink.emit('error', error, client);
+    });
   }
 
   private async passwordFor(username: string): Promise<string> {
