@@ -8,7 +8,7 @@ import type { Credentials } from '../credentials/credential-provider.interface.j
 import { createCredentialProvider } from '../credentials/create-provider.js';
 import { DatabaseConfigError } from '../errors/errors.js';
 import { redactSecrets } from '../errors/redact.js';
-import { hintFor } from '../pool/auth-errors.js';
+import { hintFor } from '../errors/login-errors.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';
 

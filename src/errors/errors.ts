@@ -1,5 +1,12 @@
-/** Typed errors users can `instanceof`. None carries a secret: messages come from messages.ts. */
-export class DatabaseConfigError extends Error {
+/**
+ * Typed errors users can `instanceof`; every one of them is a `RotatingPgError`. None carries a
+ * secret: messages come from messages.ts, and a `cause` is the driver's error, which quotes none.
+ */
+export class RotatingPgError extends Error {
+  override readonly name: string = 'RotatingPgError';
+}
+
+export class DatabaseConfigError extends RotatingPgError {
   override readonly name = 'DatabaseConfigError';
   constructor(
     message: string,
@@ -11,31 +18,48 @@ export class DatabaseConfigError extends Error {
 }
 
 /** The database refused to log in and refreshing the credentials did not help. */
-export class DatabaseAuthError extends Error {
+export class DatabaseAuthError extends RotatingPgError {
   override readonly name = 'DatabaseAuthError';
+  /** SQLSTATE of the last refusal, as on pg's own errors: 28000 (RDS IAM "PAM authentication failed", pg_hba) or 28P01. */
+  readonly code: string | undefined;
   constructor(
     message: string,
-    /** SQLSTATE of the last refusal: 28000 (RDS IAM "PAM authentication failed") or 28P01. */
-    readonly sqlState: string | undefined,
+    code: string | undefined,
+    /** What to do, from the troubleshooting table. */
     readonly hint: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
+    this.code = code;
   }
 }
 
-/** No usable connection within `connectionTimeout`. */
-export class DatabaseConnectionTimeoutError extends Error {
+/** No usable connection within `connectionTimeout`. `cause` holds the last connect error, if any. */
+export class DatabaseConnectionTimeoutError extends RotatingPgError {
   override readonly name = 'DatabaseConnectionTimeoutError';
   constructor(
     message: string,
     readonly hint: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The connection was shut down (application shutdown, or an ORM ended its pool); no new queries. */
+export class DatabasePoolClosedError extends RotatingPgError {
+  override readonly name = 'DatabasePoolClosedError';
+  constructor(
+    message: string,
+    /** The connection name. */
+    readonly connection: string,
   ) {
     super(message);
   }
 }
 
 /** A credential source failed (Secrets Manager down, malformed secret, signing failed). */
-export class CredentialSourceError extends Error {
+export class CredentialSourceError extends RotatingPgError {
   override readonly name = 'CredentialSourceError';
   constructor(
     message: string,

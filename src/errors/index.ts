@@ -1,2 +1,9 @@
-export { CredentialSourceError, DatabaseAuthError, DatabaseConfigError, DatabaseConnectionTimeoutError } from './errors.js';
+export {
+  CredentialSourceError,
+  DatabaseAuthError,
+  DatabaseConfigError,
+  DatabaseConnectionTimeoutError,
+  DatabasePoolClosedError,
+  RotatingPgError,
+} from './errors.js';
 export { hints, messages } from './messages.js';

@@ -44,6 +44,7 @@ export const messages = {
     `Could not obtain database credentials from ${source} (${reason}). The last good credentials stay in use.`,
   noCredentialsYet: (source: string) =>
     `No database credentials yet: the first fetch from ${source} failed. Check the source's configuration and permissions.`,
+  idleConnectionFailed: (connection: string, reason: string) => `An idle connection of "${connection}" failed and was closed: ${reason}`,
   doubleRelease: () => 'Release called on client which has already been released to the pool.',
   poolClosed: (connection: string) => `Connection "${connection}" is shut down; no new queries are accepted.`,
 } as const;

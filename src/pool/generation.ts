@@ -1,14 +1,217 @@
-import type pg from 'pg';
+import pg from 'pg';
+import type { CloseReason, PoolCounters } from './pool-stats.js';
 
-/** One pg-pool per username: pg's `user` is fixed per pool, so a username rotation needs a new one. */
-export interface Generation {
-  readonly username: string;
+export interface ConnectionLimits {
+  maxIdleConnections: number;
+  connectionMaxLifetimeMs: number;
+  connectionMaxLifetimeJitterMs: number;
+  connectionMaxIdleTimeMs: number;
+}
+
+/** What a generation reports to the pool that owns it. */
+export interface GenerationEvents {
+  /** A login with the current credentials worked. */
+  opened(): void;
+  /** An idle connection broke (the server closed it, the network dropped it). */
+  idleFailure(error: Error): void;
+}
+
+/** pg-pool's release, put aside while our own decides: `true` destroys the client. */
+export type GiveBack = (destroy?: boolean) => void;
+
+/** One physical connection, from login to close. */
+interface ConnectionLife {
+  /** opened + lifetime − jitter: never handed out at or after this instant. */
+  readonly deadline: number;
+  readonly lifetimeTimer: NodeJS.Timeout;
+  /** Runs while the connection is idle: closes it after connectionMaxIdleTime. */
+  idleTimer?: NodeJS.Timeout;
+  checkedOut: boolean;
+  /** The connection reported an error or ended: it is never reused. */
+  broken: boolean;
+  /** Set once a close is decided, and counted then; pg-pool's 'remove' comes later. */
+  closeReason?: CloseReason;
+}
+
+/**
+ * Emitted on an idle client that reached its deadline or idle limit: pg-pool removes an idle
+ * client that emits 'error' (its documented idle-error path), which is the only public way to
+ * close one particular idle connection.
+ */
+const CLOSE_IDLE = new Error('idle connection reached its lifetime or idle limit');
+
+/**
+ * One pg-pool for one username (pg's `user` is fixed per pool, so a username rotation needs a
+ * new one), and the life of each of its connections: deadline with jitter, idle timer, and the
+ * one reason each was closed for. Every close is decided and counted in `close`, the moment it
+ * is decided, so the counters always agree with pg-pool's own counts.
+ */
+export class Generation {
   readonly pool: pg.Pool;
+  private readonly connections = new Map<pg.PoolClient, ConnectionLife>();
   /** Superseded by a newer username: no new checkouts; closes its connections as they come back. */
-  retiring: boolean;
-  ending?: Promise<void>;
-  /** Connections opened and not yet removed by pg-pool. */
-  live: number;
-  /** Resolves `ending` once pg-pool has removed the last connection (its 'remove' comes after end() resolves). */
-  onDrained?: () => void;
+  private retiring = false;
+  /** Why pg-pool's own closes happen once `end` was called. */
+  private endReason?: 'rotation' | 'shutdown';
+  private ending?: Promise<void>;
+  private drained?: () => void;
+  private markEnded!: () => void;
+  /** Resolves once the pool has ended and pg-pool removed its last connection. */
+  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
+
+  constructor(
+    readonly username: string,
+    config: pg.PoolConfig,
+    private readonly limits: ConnectionLimits,
+    private readonly counters: PoolCounters,
+    private readonly random: () => number,
+    private readonly events: GenerationEvents,
+  ) {
+    // Idle closes are ours (counted when they happen), so pg-pool's idle timer is off.
+    this.pool = new pg.Pool({ ...config, idleTimeoutMillis: 0 });
+    this.pool.on('connect', (client) => this.opened(client));
+    this.pool.on('acquire', (client) => {
+      const life = this.connections.get(client);
+      if (!life) return;
+      life.checkedOut = true;
+      clearTimeout(life.idleTimer);
+    });
+    this.pool.on('remove', (client) => this.removed(client));
+    this.pool.on('error', (error, client) => {
+      if (error === CLOSE_IDLE) return;
+      const life = this.connections.get(client);
+      if (life) this.close(life, 'error');
+      this.events.idleFailure(error);
+    });
+  }
+
+  get isRetiring(): boolean {
+    return this.retiring;
+  }
+
+  owns(client: pg.PoolClient): boolean {
+    return this.connections.has(client);
+  }
+
+  /** Connections open past their deadline (checked out; they close when given back). */
+  get expiredCount(): number {
+    const now = Date.now();
+    let count = 0;
+    for (const life of this.connections.values()) if (now >= life.deadline) count++;
+    return count;
+  }
+
+  /** Whether a client pg-pool just handed out may be used: one past its deadline is closed instead. */
+  usable(client: pg.PoolClient, giveBack: GiveBack): boolean {
+    const life = this.connections.get(client);
+    if (!life || Date.now() < life.deadline) return true;
+    this.close(life, 'lifetime');
+    giveBack(true);
+    return false;
+  }
+
+  /** The one decision on a client coming back: keep it idle, or close it for one reason. */
+  giveBack(client: pg.PoolClient, giveBack: GiveBack, destroy: boolean): void {
+    const life = this.connections.get(client);
+    if (!life) return giveBack(destroy);
+    life.checkedOut = false;
+    const reason = this.reasonToClose(life, destroy);
+    if (reason) {
+      this.close(life, reason);
+      giveBack(true);
+    } else {
+      giveBack();
+      life.idleTimer = setTimeout(() => this.closeIdle(client, 'idleTime'), this.limits.connectionMaxIdleTimeMs);
+      life.idleTimer.unref();
+    }
+    if (this.retiring) setImmediate(() => this.endIfDrained());
+  }
+
+  /** Stops new checkouts; ends once nobody waits in its queue. */
+  retire(): void {
+    this.retiring = true;
+    this.endIfDrained();
+  }
+
+  /** Ends the pool, waiting for checked-out clients, and resolves once pg-pool removed the last one. */
+  end(reason: 'rotation' | 'shutdown'): Promise<void> {
+    this.endReason ??= reason;
+    this.ending ??= this.pool
+      .end()
+      .then(() => (this.connections.size > 0 ? new Promise<void>((resolve) => (this.drained = resolve)) : undefined))
+      .finally(this.markEnded);
+    return this.ending;
+  }
+
+  private reasonToClose(life: ConnectionLife, destroy: boolean): CloseReason | undefined {
+    if (destroy || life.broken) return 'error';
+    if (this.retiring) return 'rotation';
+    if (Date.now() >= life.deadline) return 'lifetime';
+    const { pool } = this;
+    if (pool.waitingCount === 0 && pool.idleCount >= this.limits.maxIdleConnections) return 'maxIdle';
+    return undefined;
+  }
+
+  /**
+   * A retiring generation ends once nobody waits in its queue: pg-pool stops serving its queue
+   * when ending, so ending earlier would strand those callers until their timeout.
+   */
+  private endIfDrained(): void {
+    if (this.retiring && !this.ending && this.pool.waitingCount === 0) void this.end('rotation');
+  }
+
+  private opened(client: pg.PoolClient): void {
+    forgetPassword(client);
+    this.counters.opened++;
+    const lifetime = this.limits.connectionMaxLifetimeMs - this.random() * this.limits.connectionMaxLifetimeJitterMs;
+    const lifetimeTimer = setTimeout(() => this.closeIdle(client, 'lifetime'), lifetime);
+    lifetimeTimer.unref();
+    const life: ConnectionLife = { deadline: Date.now() + lifetime, lifetimeTimer, checkedOut: false, broken: false };
+    this.connections.set(client, life);
+    // pg emits 'error' on a client whose connection dies, and pg-pool listens only while the
+    // client is idle: without a listener of our own, a backend killed under a checked-out client
+    // would crash the process. The caller's query fails anyway; the client is closed on release.
+    const broke = () => {
+      life.broken = true;
+    };
+    client.on('error', broke);
+    client.on('end', broke);
+    this.events.opened();
+  }
+
+  /** An idle connection closes at its deadline or idle limit; a checked-out one is judged when given back. */
+  private closeIdle(client: pg.PoolClient, reason: 'lifetime' | 'idleTime'): void {
+    const life = this.connections.get(client);
+    if (!life || life.checkedOut || life.closeReason || life.broken || this.endReason) return;
+    this.close(life, reason);
+    client.emit('error', CLOSE_IDLE);
+  }
+
+  private close(life: ConnectionLife, reason: CloseReason): void {
+    if (life.closeReason) return;
+    life.closeReason = reason;
+    this.counters.countClose(reason);
+  }
+
+  private removed(client: pg.PoolClient): void {
+    const life = this.connections.get(client);
+    if (!life) return;
+    clearTimeout(life.lifetimeTimer);
+    clearTimeout(life.idleTimer);
+    this.connections.delete(client);
+    // Not decided above: the pool was ended, or pg-pool dropped a client that broke on its own.
+    this.close(life, this.endReason ?? 'error');
+    if (this.connections.size === 0) this.drained?.();
+  }
+}
+
+/**
+ * pg keeps the password it logged in with on the client (hidden, but `util.inspect` with
+ * `showHidden` shows it) for the life of the connection. Nothing needs it after the login: a
+ * new connection asks the pool's password function again.
+ */
+function forgetPassword(client: pg.PoolClient): void {
+  const loggedIn = client as unknown as { password: unknown; connectionParameters?: { password: unknown } };
+  loggedIn.password = null;
+  if (loggedIn.connectionParameters) loggedIn.connectionParameters.password = null;
 }

@@ -1,13 +1,12 @@
 import type { EventEmitter } from 'node:events';
-import pg from 'pg';
+import type pg from 'pg';
 import { formatDuration } from '../config/duration.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
 import type { CredentialCache } from '../credentials/credential-cache.js';
-import { DatabaseAuthError, DatabaseConnectionTimeoutError } from '../errors/errors.js';
+import { DatabaseAuthError, DatabaseConnectionTimeoutError, DatabasePoolClosedError } from '../errors/errors.js';
+import { classifyLoginError, hintFor } from '../errors/login-errors.js';
 import { hints, messages } from '../errors/messages.js';
-import { hintFor, isAuthFailure, isConnectTimeout, isHbaRefusal } from './auth-errors.js';
-import { ConnectionTracker } from './connection-tracker.js';
-import type { Generation } from './generation.js';
+import { Generation, type GiveBack } from './generation.js';
 import { type DatabaseStats, PoolCounters } from './pool-stats.js';
 
 /** What the pool needs; the credential source stays with the provider, out of reach of inspection. */
@@ -25,16 +24,20 @@ class StaleGenerationError extends Error {
   override readonly name = 'StaleGenerationError';
 }
 
+/** Our own checkout deadline passed (pg-pool's own timeout is only the socket's safety net). */
+class CheckoutDeadlineError extends Error {
+  override readonly name = 'CheckoutDeadlineError';
+}
+
 /**
- * A pg-pool (per username generation) with per-connection lifetimes, Go-style idle rules,
- * and login recovery: a refused login refreshes the credentials (single-flight, throttled)
- * and retries the login, never a query.
+ * A pg-pool per username generation, with per-connection lifetimes, Go-style idle rules, and
+ * login recovery: a refused login refreshes the credentials (single-flight, throttled) and
+ * retries the login, never a query.
  */
 export class RotatingPool {
   private current?: Generation;
   private readonly generations = new Set<Generation>();
   private readonly counters = new PoolCounters();
-  private readonly tracker: ConnectionTracker;
   private closed = false;
   private ending?: Promise<void>;
   private ended = false;
@@ -45,9 +48,8 @@ export class RotatingPool {
     private readonly options: PoolOptions,
     private readonly credentials: CredentialCache,
     private readonly logger: PoolLogger,
-    random: () => number = Math.random,
+    private readonly random: () => number = Math.random,
   ) {
-    this.tracker = new ConnectionTracker(options, this.counters, random, () => this.closed);
     credentials.onChange((_previous, next) => {
       if (this.current && next.username !== this.current.username) this.rotateTo(next.username);
     });
@@ -59,116 +61,89 @@ export class RotatingPool {
     this.current ??= this.createGeneration(credentials.username);
   }
 
-  /** A client for one unit of work; give it back with `release`. */
+  /** A client for one unit of work; give it back with `client.release(err?)`, as with any pg.Pool. */
   async acquire(): Promise<pg.PoolClient> {
     const deadline = Date.now() + this.options.connectionTimeoutMs;
     let refusals = 0;
-    let lastRefusal: unknown;
+    let lastError: unknown;
     for (;;) {
       const generation = this.current;
-      if (this.closed || !generation) throw new Error(messages.poolClosed(this.options.name));
+      if (this.closed || !generation) throw new DatabasePoolClosedError(messages.poolClosed(this.options.name), this.options.name);
       const revision = this.credentials.revision;
       const { pool } = generation;
-      const waitStartedAt = pool.idleCount === 0 && pool.totalCount >= pool.options.max ? Date.now() : undefined;
+      const waitStartedAt = pool.idleCount === 0 && pool.totalCount >= this.options.maxOpenConnections ? Date.now() : undefined;
       let client: pg.PoolClient;
       try {
-        // pg-pool's own timeout covers a first attempt; a retry gets only what is left of the budget.
-        client = await (refusals === 0 ? pool.connect() : this.connectWithin(pool, deadline - Date.now()));
+        client = await this.connectBefore(generation, deadline);
       } catch (error) {
         if (error instanceof StaleGenerationError) {
-          this.endIfDrained(generation);
+          // A waiter just left the old generation's queue: it may end now.
+          generation.retire();
           continue;
         }
-        if (isAuthFailure(error)) {
-          this.counters.authFailures++;
-          refusals++;
-          lastRefusal = error;
-          const worthRetrying = refusals < MAX_LOGIN_ATTEMPTS && !isHbaRefusal(error);
-          const wait = worthRetrying ? await this.credentials.recoverFromRejection(revision) : Infinity;
-          if (Date.now() + wait >= deadline) throw this.authError(error, generation.username, refusals);
-          if (wait > 0) await sleep(wait);
-          continue;
-        }
-        if (isConnectTimeout(error)) {
-          // Out of time after refused logins: the refusal is the cause worth reporting.
-          if (lastRefusal !== undefined) throw this.authError(lastRefusal, generation.username, refusals);
-          throw new DatabaseConnectionTimeoutError(
-            messages.connectionTimeout(formatDuration(this.options.connectionTimeoutMs), hints.timeout),
-            hints.timeout,
-          );
-        }
-        throw error;
+        if (error instanceof CheckoutDeadlineError) throw this.timeoutError(generation, lastError, refusals);
+        const refusal = classifyLoginError(error);
+        if (refusal === undefined) throw error;
+        this.counters.authFailures++;
+        refusals++;
+        lastError = error;
+        const worthRetrying = refusal === 'refused' && refusals < MAX_LOGIN_ATTEMPTS;
+        const wait = worthRetrying ? await this.credentials.recoverFromRejection(revision) : Infinity;
+        if (Date.now() + wait >= deadline) throw this.authError(error, generation.username, refusals);
+        if (wait > 0) await sleep(wait);
+        continue;
       }
       if (waitStartedAt !== undefined) {
         this.counters.waitCount++;
         this.counters.waitDurationMs += Date.now() - waitStartedAt;
       }
-      if (this.tracker.pastDeadline(client)) {
-        this.tracker.close(client, client.release, 'lifetime');
-        continue;
-      }
+      const giveBack = client.release;
+      if (!generation.usable(client, giveBack)) continue;
       if (refusals > 0) this.counters.authRecoveries++;
-      return this.routeReleaseThroughPool(client);
+      return this.routeReleaseThrough(generation, client, giveBack);
     }
   }
 
   /**
-   * Callers (ours and ORMs') give a client back with `client.release(err?)`, as with any
-   * pg.Pool; the decision to keep or close it must still be this pool's, so the release that
-   * pg-pool installed is kept aside and ours takes its place for this checkout.
+   * pool.connect() bounded by what is left of the checkout's budget. A connection that arrives
+   * too late goes straight back to its generation.
    */
-  private routeReleaseThroughPool(client: pg.PoolClient): pg.PoolClient {
-    const giveBack = client.release;
-    let released = false;
-    client.release = (error?: Error | boolean) => {
-      if (released) throw new Error(messages.doubleRelease());
-      released = true;
-      this.release(client, giveBack, Boolean(error));
-    };
-    return client;
-  }
-
-  /** pool.connect() bounded by `ms`; a connection that arrives too late goes straight back to the pool. */
-  private async connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
-    const connecting = pool.connect();
+  private async connectBefore(generation: Generation, deadline: number): Promise<pg.PoolClient> {
+    const connecting = generation.pool.connect();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timeout exceeded when trying to connect')), Math.max(0, ms));
+      timer = setTimeout(() => reject(new CheckoutDeadlineError()), Math.max(0, deadline - Date.now()));
     });
     try {
       return await Promise.race([connecting, late]);
     } catch (error) {
-      connecting.then((client) => this.release(client, client.release), () => undefined);
+      connecting.then((client) => generation.giveBack(client, client.release, false), () => undefined);
       throw error;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** Takes a client back through pg-pool's `giveBack`. `destroy` closes it (its session state is unknown after an error). */
-  private release(client: pg.PoolClient, giveBack: (destroy?: boolean) => void, destroy = false): void {
-    const generation = this.tracker.generationOf(client);
-    if (!generation) return giveBack(destroy);
-    const { pool } = generation;
-    if (destroy) this.tracker.close(client, giveBack, 'error');
-    else if (generation.retiring) this.tracker.close(client, giveBack, 'rotation');
-    else if (this.tracker.pastDeadline(client)) this.tracker.close(client, giveBack, 'lifetime');
-    else if (pool.waitingCount === 0 && pool.idleCount >= this.options.maxIdleConnections) this.tracker.close(client, giveBack, 'maxIdle');
-    else giveBack();
-    if (generation.retiring) setImmediate(() => this.endIfDrained(generation));
+  /**
+   * Callers (ours and ORMs') give a client back with `client.release(err?)`; the decision to
+   * keep or close it stays with its generation, so pg-pool's own release is put aside for it.
+   */
+  private routeReleaseThrough(generation: Generation, client: pg.PoolClient, giveBack: GiveBack): pg.PoolClient {
+    let released = false;
+    client.release = (error?: Error | boolean) => {
+      if (released) throw new Error(messages.doubleRelease());
+      released = true;
+      generation.giveBack(client, giveBack, Boolean(error));
+    };
+    return client;
   }
 
   stats(): DatabaseStats {
-    let open = 0;
-    let idle = 0;
-    for (const { pool } of this.generations) {
-      open += pool.totalCount;
-      idle += pool.idleCount;
-    }
+    const { total, idle } = this.counts();
     return {
       maxOpenConnections: this.options.maxOpenConnections,
-      openConnections: open,
-      inUse: open - idle,
+      openConnections: total,
+      inUse: total - idle,
       idle,
       ...this.counters,
       ...this.credentials.counters,
@@ -179,11 +154,13 @@ export class RotatingPool {
 
   /** pg.Pool's counts, summed over the generations. */
   counts(): { total: number; idle: number; waiting: number; expired: number } {
-    const counts = { total: 0, idle: 0, waiting: 0, expired: this.tracker.pastDeadlineCount() };
-    for (const { pool } of this.generations) {
+    const counts = { total: 0, idle: 0, waiting: 0, expired: 0 };
+    for (const generation of this.generations) {
+      const { pool } = generation;
       counts.total += pool.totalCount;
       counts.idle += pool.idleCount;
       counts.waiting += pool.waitingCount;
+      counts.expired += generation.expiredCount;
     }
     return counts;
   }
@@ -208,14 +185,14 @@ export class RotatingPool {
   }
 
   /**
-   * Ends every generation (waiting for checked-out clients) and stops credential timers.
-   * Safe to call any number of times, from the module's shutdown and from an ORM's: every call
-   * resolves when the pool has ended.
+   * Ends every generation (waiting for checked-out clients) and stops credential timers. Safe to
+   * call any number of times, from the module's shutdown and from an ORM's: every call resolves
+   * when the pool has ended.
    */
   end(): Promise<void> {
     this.closed = true;
     this.ending ??= (async () => {
-      await Promise.all([...this.generations].map((generation) => this.endGeneration(generation)));
+      await Promise.all([...this.generations].map((generation) => generation.end('shutdown')));
       await this.credentials.close();
       this.ended = true;
     })();
@@ -225,46 +202,30 @@ export class RotatingPool {
   private rotateTo(username: string): void {
     const old = this.current;
     this.current = this.createGeneration(username);
-    if (!old) return;
-    old.retiring = true;
-    this.endIfDrained(old);
-  }
-
-  /**
-   * A retiring generation ends once nobody waits in its queue: pg-pool stops serving its
-   * queue when ending, so ending earlier would strand those callers until their timeout.
-   */
-  private endIfDrained(generation: Generation): void {
-    if (generation.retiring && !generation.ending && generation.pool.waitingCount === 0) {
-      void this.endGeneration(generation);
-    }
-  }
-
-  private endGeneration(generation: Generation): Promise<void> {
-    generation.ending ??= generation.pool
-      .end()
-      .then(() => (generation.live > 0 ? new Promise<void>((resolve) => (generation.onDrained = resolve)) : undefined))
-      .finally(() => this.generations.delete(generation));
-    return generation.ending;
+    old?.retire();
   }
 
   private createGeneration(username: string): Generation {
-    const pool = new pg.Pool({
-      ...this.options.connection,
-      user: username,
-      password: () => this.passwordFor(username),
-      max: this.options.maxOpenConnections,
-      // Idle closes are the tracker's, so they are counted when they happen.
-      idleTimeoutMillis: 0,
-      connectionTimeoutMillis: this.options.connectionTimeoutMs,
-    });
-    const generation: Generation = { username, pool, retiring: false, live: 0 };
-    this.tracker.watch(
-      generation,
-      () => this.credentials.loginSucceeded(),
-      (error) => this.logger.warn(`idle connection of "${this.options.name}" failed and was closed: ${error.message}`),
+    const generation = new Generation(
+      username,
+      {
+        ...this.options.connection,
+        user: username,
+        password: () => this.passwordFor(username),
+        max: this.options.maxOpenConnections,
+        // The socket's safety net: the checkout's own deadline (connectBefore) comes first.
+        connectionTimeoutMillis: this.options.connectionTimeoutMs,
+      },
+      this.options,
+      this.counters,
+      this.random,
+      {
+        opened: () => this.credentials.loginSucceeded(),
+        idleFailure: (error) => this.logger.warn(messages.idleConnectionFailed(this.options.name, error.message)),
+      },
     );
     this.generations.add(generation);
+    void generation.ended.then(() => this.generations.delete(generation));
     this.forwardEvents(generation);
     return generation;
   }
@@ -290,7 +251,16 @@ export class RotatingPool {
   private authError(error: unknown, username: string, attempts: number): DatabaseAuthError {
     const hint = hintFor(error);
     const { code, message } = error as { code?: string; message?: string };
-    return new DatabaseAuthError(messages.authFailed(username, message ?? 'login refused', attempts, hint), code, hint);
+    return new DatabaseAuthError(messages.authFailed(username, message ?? 'login refused', attempts, hint), code, hint, { cause: error });
+  }
+
+  /** Out of time; after refused logins, the refusal is the cause worth reporting. */
+  private timeoutError(generation: Generation, lastError: unknown, refusals: number): Error {
+    if (lastError !== undefined) return this.authError(lastError, generation.username, refusals);
+    return new DatabaseConnectionTimeoutError(
+      messages.connectionTimeout(formatDuration(this.options.connectionTimeoutMs), hints.timeout),
+      hints.timeout,
+    );
   }
 }
 

@@ -109,7 +109,7 @@ export class RdsIamProxy {
         if (code === CANCEL_REQUEST_CODE) return void socket.end();
         parameters = readStartupParameters(message);
         if (this.options.requireTls && !encrypted) {
-          return this.refuse(socket, `no pg_hba.conf entry for host "127.0.0.1", user "${parameters.user}", no encryption`, '28000', 'plaintext');
+          return this.refuse(socket, `no pg_hba.conf entry for host "127.0.0.1", user "${parameters.user}", no encryption`, '28000', 'plaintext', 'ClientAuthentication');
         }
         stage = 'password';
         socket.write(typed('R', int32(3))); // AuthenticationCleartextPassword
@@ -138,7 +138,7 @@ export class RdsIamProxy {
       await this.relay(client, parameters, password);
       this.accepted++;
     } catch (error) {
-      this.refuse(client, `could not reach the database: ${(error as Error).message}`, '08006', 'backend');
+      this.refuse(client, `could not reach the database: ${(error as Error).message}`, '08006', 'backend', 'relay');
     }
   }
 
@@ -185,10 +185,11 @@ export class RdsIamProxy {
     return String(presigned.query?.['X-Amz-Signature']);
   }
 
-  private refuse(client: Socket, message: string, code: string, reason: string): void {
+  /** `routine` as PostgreSQL reports it: `auth_failed` for refused credentials, `ClientAuthentication` for pg_hba.conf. */
+  private refuse(client: Socket, message: string, code: string, reason: string, routine = 'auth_failed'): void {
     this.rejected++;
     this.rejections.push(reason);
-    client.end(errorResponse(code, message, 'auth_failed'));
+    client.end(errorResponse(code, message, routine));
   }
 
   /** Logs into the real server as `parameters.user`, then pipes both ways from AuthenticationOk on. */

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { Logger } from '@nestjs/common';
-import { DatabaseAuthError, DbService } from '../../src/index.js';
+import pg from 'pg';
+import { DatabaseAuthError, DbService, RotatingPgError } from '../../src/index.js';
 import { eventually } from '../support/load.js';
 import { SwitchableProvider } from '../support/providers.js';
 import { useTestDatabase } from '../support/roles.js';
@@ -20,7 +21,11 @@ describe('a database that refuses every login', () => {
     const errors = outcomes.map((outcome) => (outcome as PromiseRejectedResult).reason as Error);
     for (const error of errors) {
       expect(error).toBeInstanceOf(DatabaseAuthError);
-      expect(error).toMatchObject({ sqlState: '28P01' });
+      expect(error).toBeInstanceOf(RotatingPgError);
+      // pg's vocabulary: code is the SQLSTATE, and the server's refusal is the cause.
+      expect(error).toMatchObject({ code: '28P01' });
+      expect(error.cause).toBeInstanceOf(pg.DatabaseError);
+      expect(error.cause).toMatchObject({ code: '28P01', routine: 'auth_failed' });
       expect(error.message).toContain('password authentication failed');
       expect(`${error.message} ${String(error.stack)} ${JSON.stringify(error)}`).not.toContain(wrongPassword);
     }
@@ -69,10 +74,15 @@ describe('logs', () => {
 });
 
 describe('inspection', () => {
-  it('console.log / util.inspect of a DbService never shows the password', async () => {
-    const db = await DbService.create({ dsn: database.role.dsn });
-    await db.query('SELECT 1');
+  it('console.log / util.inspect of a DbService never shows the password, hidden fields included', async () => {
+    const db = await DbService.create({ dsn: database.role.dsn, maxIdleConnections: 2 });
+    const client = await db.pool.connect();
+    await Promise.all([client.query('SELECT 1'), db.query('SELECT 1')]);
     expect(inspect(db, { depth: Infinity })).not.toContain(database.role.password);
+    // pg keeps the resolved password on each live client; nothing needs it after the login.
+    expect(inspect(db, { depth: 12, showHidden: true })).not.toContain(database.role.password);
+    expect(inspect(client, { depth: 6, showHidden: true })).not.toContain(database.role.password);
+    client.release();
     await db.onApplicationShutdown();
   });
 });

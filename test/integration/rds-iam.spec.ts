@@ -86,7 +86,7 @@ describe('RDS IAM auth through the emulator', () => {
     const db = await DbService.create(iamOptions({ credentialProvider: stranger, connectionTimeout: '2s' }));
     const error = await db.query('SELECT 1').catch((caught: Error) => caught);
     await db.onApplicationShutdown();
-    expect(error).toMatchObject({ name: 'DatabaseAuthError', sqlState: '28000' });
+    expect(error).toMatchObject({ name: 'DatabaseAuthError', code: '28000' });
     expect((error as Error).message).toMatch(/PAM authentication failed for user .*connectionMaxLifetime below 15m/);
     expect((error as Error).message).not.toMatch(/X-Amz-Signature|not-the-right-secret/);
     expect(proxy.rejections).toContain('bad signature');
@@ -167,7 +167,7 @@ describe('RDS IAM over TLS', () => {
     );
     const error = await db.query('SELECT 1').catch((caught: Error) => caught);
     await db.onApplicationShutdown();
-    expect(error).toMatchObject({ name: 'DatabaseAuthError', sqlState: '28000' });
+    expect(error).toMatchObject({ name: 'DatabaseAuthError', code: '28000' });
     expect((error as Error).message).toMatch(/no pg_hba\.conf entry.*RDS requires TLS for IAM/);
     // No credentials cure a missing pg_hba line: one refusal, no token re-signing loop.
     expect(tlsProxy.rejections).toEqual(['plaintext']);

@@ -1,0 +1,58 @@
+import { DatabaseConnectionTimeoutError } from './errors.js';
+import { hints } from './messages.js';
+
+interface PgLikeError {
+  code?: string;
+  routine?: string;
+  message?: string;
+}
+
+/**
+ * What a failed login means for the pool:
+ * - `refused`: the server rejected these credentials (SQLSTATE 28P01, or 28000 from PostgreSQL's
+ *   `auth_failed`, which is how RDS refuses an IAM token: "PAM authentication failed"). New
+ *   credentials may cure it.
+ * - `not-permitted`: pg_hba.conf has no line for this login (28000 from `ClientAuthentication`,
+ *   e.g. IAM without TLS). No credentials cure it.
+ * - `undefined`: not a login refusal at all (network, TLS, timeout…).
+ */
+export type LoginRefusal = 'refused' | 'not-permitted';
+
+/** Decided by SQLSTATE and routine; the message only when a proxy dropped both. */
+export function classifyLoginError(error: unknown): LoginRefusal | undefined {
+  const { code, routine, message = '' } = (error ?? {}) as PgLikeError;
+  if (code === '28P01') return 'refused';
+  if (code === '28000') {
+    if (routine === 'auth_failed') return 'refused';
+    if (routine !== undefined) return 'not-permitted';
+    return /pg_hba\.conf/i.test(message) ? 'not-permitted' : 'refused';
+  }
+  if (code !== undefined) return undefined;
+  if (routine === 'auth_failed' || /PAM authentication failed|password authentication failed/i.test(message)) return 'refused';
+  return undefined;
+}
+
+/** Node's TLS verification failures: the server's certificate is not trusted. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The troubleshooting table: the fix for a login or connect error, by its code first, its text otherwise. */
+export function hintFor(error: unknown): string {
+  const { code, message = '' } = (error ?? {}) as PgLikeError;
+  if (error instanceof DatabaseConnectionTimeoutError || code === 'ETIMEDOUT') return hints.timeout;
+  if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) return hints.tls;
+  const refusal = classifyLoginError(error);
+  if (refusal === 'not-permitted') return hints.pgHba;
+  if (refusal === 'refused') return code === '28P01' || /password authentication failed/i.test(message) ? hints.password : hints.pam;
+  // Errors without a code (wrapped by a proxy, or a driver's own): the table's wording.
+  if (/self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate/i.test(message)) return hints.tls;
+  if (/deadline exceeded|timeout|timed? ?out/i.test(message)) return hints.timeout;
+  return hints.generic;
+}

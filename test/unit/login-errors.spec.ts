@@ -1,0 +1,44 @@
+import { DatabaseConnectionTimeoutError } from '../../src/errors/errors.js';
+import { classifyLoginError, hintFor } from '../../src/errors/login-errors.js';
+import { hints } from '../../src/errors/messages.js';
+
+describe('login refusals', () => {
+  it.each([
+    [{ code: '28000', routine: 'auth_failed', message: 'PAM authentication failed for user "app"' }, 'refused'],
+    [{ code: '28P01', routine: 'auth_failed', message: 'password authentication failed for user "app"' }, 'refused'],
+    // pg_hba.conf refusals come from ClientAuthentication: no credentials cure them.
+    [{ code: '28000', routine: 'ClientAuthentication', message: 'no pg_hba.conf entry for host "10.0.0.1", user "app", database "app", no encryption' }, 'not-permitted'],
+    [{ code: '28000', routine: 'ClientAuthentication', message: 'pg_hba.conf rejects connection for host "10.0.0.1"' }, 'not-permitted'],
+    [{ code: '3D000', message: 'database "x" does not exist' }, undefined],
+    [{ code: '57P01', message: 'terminating connection due to administrator command' }, undefined],
+    // A SQLSTATE without a routine (a proxy that drops fields): the message tells pg_hba apart.
+    [{ code: '28000', message: 'PAM authentication failed for user "app"' }, 'refused'],
+    [{ code: '28000', message: 'no pg_hba.conf entry for host "10.0.0.1"' }, 'not-permitted'],
+    // Neither: the routine, then the message.
+    [{ routine: 'auth_failed', message: 'whatever' }, 'refused'],
+    [{ message: 'PAM authentication failed for user "app"' }, 'refused'],
+    [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' }, undefined],
+    [{ message: 'password authentication failed, as text only' }, 'refused'],
+  ])('%j is %p', (error, expected) => {
+    expect(classifyLoginError(error)).toBe(expected);
+  });
+});
+
+describe('the troubleshooting table', () => {
+  it.each([
+    [{ code: '28000', routine: 'auth_failed', message: 'PAM authentication failed for user "app"' }, hints.pam],
+    [{ code: '28P01', routine: 'auth_failed', message: 'password authentication failed for user "app"' }, hints.password],
+    [{ code: '28000', routine: 'ClientAuthentication', message: 'no pg_hba.conf entry for host "10.0.0.1"' }, hints.pgHba],
+    [{ code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' }, hints.tls],
+    [{ code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate' }, hints.tls],
+    [{ code: 'ETIMEDOUT', message: 'connect ETIMEDOUT 10.0.0.1:5432' }, hints.timeout],
+    [new DatabaseConnectionTimeoutError('no connection', hints.timeout), hints.timeout],
+    // Text only, as the table is worded.
+    [new Error('context deadline exceeded'), hints.timeout],
+    [new Error('Connection terminated due to connection timeout'), hints.timeout],
+    [new Error('unable to verify the first certificate'), hints.tls],
+    [new Error('something else entirely'), hints.generic],
+  ])('%p -> its fix', (error, hint) => {
+    expect(hintFor(error)).toBe(hint);
+  });
+});
