@@ -1,4 +1,6 @@
-import { DbService } from '../../src/index.js';
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { Pool } from 'pg';
+import { DatabaseModule, DbService, getPgPoolToken } from '../../src/index.js';
 import type { TestPostgres } from '../../src/testing/index.js';
 import { every, type LoadResult, runLoad } from './load.js';
 import { SwitchableProvider } from './providers.js';
@@ -66,4 +68,17 @@ export async function runThroughRotations(
   const load = await runLoad(concurrency, durationMs, work);
   await rotator.stop();
   return { load, rotations: database.rotations };
+}
+
+/**
+ * A Nest app with `DatabaseModule` and one provider built from the connection's pg.Pool, the
+ * way the README wires an ORM. `close()` runs Nest's shutdown (the ORM's hooks, then ours).
+ */
+export async function bootWithPoolProvider<T>(dsn: string, token: string, build: (pool: Pool) => T): Promise<{ app: TestingModule; orm: T }> {
+  const app = await Test.createTestingModule({
+    imports: [DatabaseModule.forRoot({ dsn })],
+    providers: [{ provide: token, useFactory: build, inject: [getPgPoolToken()] }],
+  }).compile();
+  await app.init();
+  return { app, orm: app.get<T>(token) };
 }
