@@ -9,5 +9,6 @@ export type { DatabaseModuleExtras, DatabaseOptionsFactory } from './database.mo
 export { InjectDb, InjectPgPool } from './database.decorators.js';
 export { getDbServiceToken, getPgPoolToken } from './database.utils.js';
 export { DbService } from './db.service.js';
+export { typeOrmDriver } from './orm/index.js';
 export { DatabaseHealthIndicator } from './health/index.js';
 export { type DoctorReport, renderDoctorReport, runDoctor } from './cli/index.js';

@@ -1,0 +1,1 @@
+export { typeOrmDriver } from './typeorm-driver.js';
