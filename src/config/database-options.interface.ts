@@ -1,4 +1,5 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { CustomTypesConfig } from 'pg';
 import type { CredentialProvider } from '../credentials/credential-provider.interface.js';
 import type { Duration } from './duration.js';
 
@@ -67,6 +68,25 @@ export interface DatabaseModuleOptions {
   connectionTimeout?: Duration;
   /** `application_name` shown in `pg_stat_activity`. Default `'nestjs-rotating-pg'`. */
   applicationName?: string;
+  /** Server-side cap on one statement (PostgreSQL `statement_timeout`). Default: the server's (none). */
+  statementTimeout?: Duration;
+  /**
+   * Client-side cap on one query, including a network that stopped answering (pg `query_timeout`):
+   * the query fails and its connection is closed. Default: none.
+   */
+  queryTimeout?: Duration;
+  /** Most a statement waits for a lock (PostgreSQL `lock_timeout`). Default: the server's (none). */
+  lockTimeout?: Duration;
+  /** Closes a session left idle inside a transaction (PostgreSQL `idle_in_transaction_session_timeout`). Default: the server's. */
+  idleInTransactionSessionTimeout?: Duration;
+  /** TCP keep-alive on every connection (pg `keepAlive`), so a dead peer is noticed. Default `false`. */
+  keepAlive?: boolean;
+  /** Idle time before the first keep-alive probe (pg `keepAliveInitialDelayMillis`). Default `0` (the OS's). */
+  keepAliveInitialDelay?: Duration;
+  /** Command-line options sent at login (pg `options`), e.g. `'-c search_path=app'`. Default: none. */
+  options?: string;
+  /** Custom type parsers for every connection (pg `types`, e.g. a `TypeOverrides`). Default: pg's. */
+  types?: CustomTypesConfig;
   /** IAM auth tokens as the credential source. */
   awsIamAuth?: AwsIamAuthOptions;
   /** A Secrets Manager secret as the credential source. */

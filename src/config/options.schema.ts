@@ -1,3 +1,4 @@
+import type { CustomTypesConfig } from 'pg';
 import { z } from 'zod';
 import type { CredentialProvider } from '../credentials/credential-provider.interface.js';
 import { messages } from '../errors/messages.js';
@@ -11,6 +12,11 @@ import { type Duration, parseDuration } from './duration.js';
 const duration = z.custom<Duration>(
   (value) => (typeof value === 'string' || typeof value === 'number') && parseDuration(value) !== undefined,
   { error: (issue) => messages.notDuration(issue.input) },
+);
+
+const typeParsers = z.custom<CustomTypesConfig>(
+  (value) => typeof (value as CustomTypesConfig | undefined)?.getTypeParser === 'function',
+  { error: messages.wrongType("an object with a getTypeParser(oid, format) method, such as pg's TypeOverrides") },
 );
 
 const credentialProvider = z.custom<CredentialProvider>(
@@ -51,6 +57,14 @@ export const databaseOptionsSchema = z.strictObject({
   connectionMaxIdleTime: duration.optional(),
   connectionTimeout: duration.optional(),
   applicationName: z.string().optional(),
+  statementTimeout: duration.optional(),
+  queryTimeout: duration.optional(),
+  lockTimeout: duration.optional(),
+  idleInTransactionSessionTimeout: duration.optional(),
+  keepAlive: z.boolean().optional(),
+  keepAliveInitialDelay: duration.optional(),
+  options: z.string().optional(),
+  types: typeParsers.optional(),
   awsIamAuth: awsIamAuthSchema.optional(),
   secretsManager: secretsManagerSchema.optional(),
   credentialProvider: credentialProvider.optional(),

@@ -107,11 +107,27 @@ function resolveConnection(raw: Raw, check: Checker): ResolvedConnection {
     application_name: stringOr(raw.applicationName, dsnSettings.application_name ?? defaults.DEFAULT_APPLICATION_NAME),
   };
   if (raw.ssl !== undefined) settings.ssl = raw.ssl as ConnectionSettings['ssl'];
+  Object.assign(settings, resolveSessionSettings(raw, check));
   return {
     settings,
     dsnUser: dsnUser || undefined,
     dsnPassword: typeof dsnPassword === 'string' && dsnPassword !== '' ? dsnPassword : undefined,
   };
+}
+
+/** pg's per-connection settings, from our option names and durations. Unset ones stay unset (the server's or pg's default). */
+function resolveSessionSettings(raw: Raw, check: Checker): Partial<ConnectionSettings> {
+  const settings: Partial<ConnectionSettings> = {
+    statement_timeout: check.positiveDuration(['statementTimeout'], undefined),
+    query_timeout: check.positiveDuration(['queryTimeout'], undefined),
+    lock_timeout: check.positiveDuration(['lockTimeout'], undefined),
+    idle_in_transaction_session_timeout: check.positiveDuration(['idleInTransactionSessionTimeout'], undefined),
+    keepAlive: typeof raw.keepAlive === 'boolean' ? raw.keepAlive : undefined,
+    keepAliveInitialDelayMillis: check.positiveDuration(['keepAliveInitialDelay'], undefined),
+    options: typeof raw.options === 'string' ? raw.options : undefined,
+    types: raw.types as ConnectionSettings['types'],
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
 function resolveCredentialSource(raw: Raw, connection: ResolvedConnection, check: Checker): CredentialSource | undefined {
@@ -196,7 +212,7 @@ class Checker {
     return typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
   }
 
-  positiveDuration(path: string[], fallback: string): number | undefined {
+  positiveDuration(path: string[], fallback: string | undefined): number | undefined {
     const ms = this.duration(path, fallback);
     if (ms !== undefined && ms <= 0) {
       this.fail(path, messages.notPositive(this.valueAt(path)));

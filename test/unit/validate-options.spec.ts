@@ -150,4 +150,32 @@ describe('option validation', () => {
   it('never echoes an explicit password', () => {
     problemsOf({ host: 'db', user: 'app', password: 's3cret-pass', maxOpenConnections: 0 });
   });
+
+  it('passes pg connection settings through in pg’s names and milliseconds', () => {
+    const { connection } = resolveDatabaseOptions({
+      ...base,
+      statementTimeout: '30s',
+      queryTimeout: 45_000,
+      lockTimeout: '2s',
+      idleInTransactionSessionTimeout: '1m',
+      keepAlive: true,
+      keepAliveInitialDelay: '10s',
+      options: '-c search_path=app',
+    });
+    expect(connection).toMatchObject({
+      statement_timeout: 30_000,
+      query_timeout: 45_000,
+      lock_timeout: 2_000,
+      idle_in_transaction_session_timeout: 60_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      options: '-c search_path=app',
+    });
+    expect(resolveDatabaseOptions(base).connection).not.toHaveProperty('query_timeout');
+  });
+
+  it('refuses pg connection settings that are not positive durations or of the wrong type, naming each key', () => {
+    const problems = problemsOf({ ...base, statementTimeout: '0s', queryTimeout: '-1s', lockTimeout: 'soon', keepAlive: 'yes', types: {} } as never);
+    expect(problems.map((line) => line.split(':')[0]).sort()).toEqual(['keepAlive', 'lockTimeout', 'queryTimeout', 'statementTimeout', 'types']);
+  });
 });

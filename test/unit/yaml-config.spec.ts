@@ -23,6 +23,12 @@ describe("seed 000's YAML config", () => {
     expect(() => parseDatabaseConfig(yaml)).toThrow(/connections\.default\.connection_max_lifetime: "15m" is not below 15m/);
   });
 
+  it('reads pg connection settings under their snake_case names', () => {
+    const yaml = readFileSync(seedFile, 'utf8').replace('max_idle_connections: 2', 'max_idle_connections: 2\n    statement_timeout: "30s"\n    query_timeout: "1m"\n    keep_alive: true');
+    const { connection } = resolveDatabaseOptions(parseDatabaseConfig(yaml));
+    expect(connection).toMatchObject({ statement_timeout: 30_000, query_timeout: 60_000, keepAlive: true });
+  });
+
   it('names unknown snake_case keys as written', () => {
     const yaml = readFileSync(seedFile, 'utf8').replace('max_idle_connections: 2', 'max_idle_conns: 2');
     expect(() => parseDatabaseConfig(yaml)).toThrow(/connections\.default\.max_idle_conns: is not an option/);
