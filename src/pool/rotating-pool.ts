@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type pg from 'pg';
+import pg from 'pg';
 import { formatDuration } from '../config/duration.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
 import type { CredentialCache } from '../credentials/credential-cache.js';
@@ -24,7 +24,14 @@ class StaleGenerationError extends Error {
   override readonly name = 'StaleGenerationError';
 }
 
-/** Our own checkout deadline passed (pg-pool's own timeout is only the socket's safety net). */
+/**
+ * pg-pool's timers fire against the event loop's clock, which may lag `Date.now()` taken at the
+ * start of a checkout by the work done in that loop turn: a failure this close to the deadline is
+ * the deadline.
+ */
+const DEADLINE_SLACK_MS = 100;
+
+/** The checkout's deadline passed while a retry waited for a connection. */
 class CheckoutDeadlineError extends Error {
   override readonly name = 'CheckoutDeadlineError';
 }
@@ -66,7 +73,7 @@ export class RotatingPool {
     const deadline = Date.now() + this.options.connectionTimeoutMs;
     let refusals = 0;
     let lastError: unknown;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const generation = this.current;
       if (this.closed || !generation) throw new DatabasePoolClosedError(messages.poolClosed(this.options.name), this.options.name);
       const revision = this.credentials.revision;
@@ -74,16 +81,20 @@ export class RotatingPool {
       const waitStartedAt = pool.idleCount === 0 && pool.totalCount >= this.options.maxOpenConnections ? Date.now() : undefined;
       let client: pg.PoolClient;
       try {
-        client = await this.connectBefore(generation, deadline);
+        // The first attempt has the whole budget, which pg-pool's own timer enforces (no timer of
+        // ours on the hot path); a retry gets only what is left.
+        client = await (attempt === 0 ? pool.connect() : this.connectBefore(generation, deadline));
       } catch (error) {
         if (error instanceof StaleGenerationError) {
           // A waiter just left the old generation's queue: it may end now.
           generation.retire();
           continue;
         }
-        if (error instanceof CheckoutDeadlineError) throw this.timeoutError(generation, lastError, refusals);
         const refusal = classifyLoginError(error);
-        if (refusal === undefined) throw error;
+        if (refusal === undefined) {
+          const outOfTime = error instanceof CheckoutDeadlineError || (!(error instanceof pg.DatabaseError) && Date.now() >= deadline - DEADLINE_SLACK_MS);
+          throw outOfTime ? this.timeoutError(generation, lastError ?? error, refusals) : error;
+        }
         this.counters.authFailures++;
         refusals++;
         lastError = error;
@@ -213,7 +224,7 @@ export class RotatingPool {
         user: username,
         password: () => this.passwordFor(username),
         max: this.options.maxOpenConnections,
-        // The socket's safety net: the checkout's own deadline (connectBefore) comes first.
+        // A first attempt's deadline, and the socket's safety net for retries.
         connectionTimeoutMillis: this.options.connectionTimeoutMs,
       },
       this.options,
@@ -256,10 +267,11 @@ export class RotatingPool {
 
   /** Out of time; after refused logins, the refusal is the cause worth reporting. */
   private timeoutError(generation: Generation, lastError: unknown, refusals: number): Error {
-    if (lastError !== undefined) return this.authError(lastError, generation.username, refusals);
+    if (refusals > 0) return this.authError(lastError, generation.username, refusals);
     return new DatabaseConnectionTimeoutError(
       messages.connectionTimeout(formatDuration(this.options.connectionTimeoutMs), hints.timeout),
       hints.timeout,
+      lastError instanceof CheckoutDeadlineError ? undefined : { cause: lastError },
     );
   }
 }

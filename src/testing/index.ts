@@ -1,4 +1,4 @@
-export { startTestPostgres, type StartTestPostgresOptions, type TestPostgres } from './embedded-postgres.js';
+export { startTestPostgres, type StartTestPostgresOptions, type TestPostgres, TestPostgresError } from './embedded-postgres.js';
 export { freePort } from './free-port.js';
 export { RdsIamProxy, type RdsIamProxyOptions } from './rds-iam-proxy.js';
 export { rotateSecret, type RotateSecretOptions, twinOf } from './secret-rotation.js';

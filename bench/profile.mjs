@@ -1,0 +1,18 @@
+// Not part of `npm run bench`: `node --cpu-prof bench/profile.mjs [raw|db|pool|kysely]` profiles one contender.
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { DbService } from 'nestjs-rotating-pg';
+import { startTestPostgres } from 'nestjs-rotating-pg/testing';
+const which = process.argv[2] ?? 'db';
+const server = await startTestPostgres({ alwaysEmbedded: true });
+await server.admin("CREATE ROLE bench LOGIN PASSWORD 'bench-password'");
+const connection = { host: server.host, port: server.port, database: 'postgres', user: 'bench', password: 'bench-password' };
+const db = await DbService.create({ ...connection, maxOpenConnections: 10, maxIdleConnections: 10 });
+const raw = new pg.Pool({ ...connection, max: 10 });
+const k = new Kysely({ dialect: new PostgresDialect({ pool: which === 'kysely-raw' ? raw : db.pool }) });
+const run = { raw: () => raw.query('SELECT 1'), db: () => db.query('SELECT 1'), pool: () => db.pool.query('SELECT 1'), kysely: () => k.selectNoFrom(sql`1`.as('one')).execute(), 'kysely-raw': () => k.selectNoFrom(sql`1`.as('one')).execute() }[which];
+let done = 0;
+const until = performance.now() + 5000;
+await Promise.all(Array.from({ length: 8 }, async () => { while (performance.now() < until) { await run(); done++; } }));
+console.log(which, Math.round(done / 5), 'q/s');
+await db.onApplicationShutdown(); await raw.end(); await server.stop();
