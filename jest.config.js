@@ -5,6 +5,7 @@ export default {
   moduleNameMapper: {
     '^nestjs-rotating-pg$': '<rootDir>/src/index.ts',
     '^nestjs-rotating-pg/testing$': '<rootDir>/src/testing/index.ts',
+    '^nestjs-rotating-pg/health$': '<rootDir>/src/health/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -9,6 +9,8 @@ import {
 } from './database.module-definition.js';
 import { getDbServiceToken, getPgPoolToken } from './database.utils.js';
 import { DbService } from './db.service.js';
+import { DatabaseConfigError } from './errors/errors.js';
+import { messages } from './errors/messages.js';
 
 /**
  * A PostgreSQL connection with rotating credentials.
@@ -32,7 +34,15 @@ function withDbService(definition: DynamicModule, name = DEFAULT_CONNECTION_NAME
   const poolToken = getPgPoolToken(name);
   const dbService: Provider = {
     provide: token,
-    useFactory: (options: DatabaseModuleOptions) => DbService.create({ ...options, name }),
+    useFactory: (options: DatabaseModuleOptions) => {
+      // A factory naming another connection (e.g. loadDatabaseConfigFile(file, 'reports')) would
+      // otherwise register under the module's name, silently.
+      if (options.name !== undefined && options.name !== name) {
+        const problem = messages.connectionNameMismatch(name, options.name);
+        throw new DatabaseConfigError(problem, [problem]);
+      }
+      return DbService.create({ ...options, name });
+    },
     inject: [DATABASE_MODULE_OPTIONS],
   };
   const pgPool: Provider = { provide: poolToken, useFactory: (db: DbService) => db.pool, inject: [token] };

@@ -1,5 +1,5 @@
 export type { AwsIamAuthOptions, DatabaseModuleOptions, Duration, SecretsManagerOptions } from './config/index.js';
-export { databaseOptionsFromEnv, databaseOptionsSchema, formatDuration, listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, parseDuration, readDatabaseConfig, resolveDatabaseOptions } from './config/index.js';
+export { databaseOptionsFromEnv, formatDuration, listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, parseDuration, readDatabaseConfig, resolveDatabaseOptions } from './config/index.js';
 export type { CredentialFetchContext, CredentialFetchReason, CredentialProvider, Credentials, CredentialStatus } from './credentials/index.js';
 export { RdsIamCredentialProvider, SecretsManagerCredentialProvider, StaticCredentialProvider } from './credentials/index.js';
 export { CredentialSourceError, DatabaseAuthError, DatabaseConfigError, DatabaseConnectionTimeoutError, DatabasePoolClosedError, RotatingPgError } from './errors/index.js';
@@ -10,5 +10,3 @@ export { InjectDb, InjectPgPool } from './database.decorators.js';
 export { getDbServiceToken, getPgPoolToken } from './database.utils.js';
 export { DbService } from './db.service.js';
 export { typeOrmDriver } from './orm/index.js';
-export { DatabaseHealthIndicator } from './health/index.js';
-export { type DoctorReport, renderDoctorReport, runDoctor } from './cli/index.js';

