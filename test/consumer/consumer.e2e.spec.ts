@@ -50,6 +50,12 @@ describe('the packed package in a fresh app', () => {
     expect(JSON.stringify(output.health)).not.toContain(role.password);
   }, 300_000);
 
+  it('nest11-cjs: Jest 29 runs a spec that queries through the module, with the README’s CommonJS recipe', async () => {
+    const app = join(work, 'nest11-cjs');
+    const { stdout, stderr } = await run('npx', ['jest', '--ci'], { cwd: app, timeout: 120_000, env: { ...process.env, DATABASE_URL: role.dsn } });
+    expect(`${stdout}${stderr}`).toMatch(/Tests:\s+1 passed, 1 total/);
+  }, 150_000);
+
   it('without @nestjs/terminus: the root entry loads and queries, and no test-only package is installed', async () => {
     const { app, output } = await installAndRun('no-terminus');
     expect(output.who).toEqual({ who: role.username });
