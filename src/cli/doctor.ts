@@ -3,16 +3,16 @@ import type { DatabaseModuleOptions } from '../config/database-options.interface
 import * as defaults from '../config/defaults.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
-import { camelCaseKeys, type KeyNamer, resolveDatabaseOptions } from '../config/validate-options.js';
+import { optionKeyNames, type KeyNamer, resolveDatabaseOptions } from '../config/resolve-database-options.js';
 import type { Credentials } from '../credentials/credential-provider.interface.js';
-import { createCredentialProvider } from '../credentials/create-provider.js';
+import { createCredentialProvider, credentialSourceFix, describeCredentials } from '../config/sources/index.js';
 import { DatabaseConfigError } from '../errors/errors.js';
 import { redactSecrets } from '../errors/redact.js';
 import { hintFor } from '../errors/login-errors.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';
 
-/** One row of seed 000's recommended-settings table, judged against this configuration. */
+/** One row of the recommended-settings table (lifetime, idle time, timeout), judged against this configuration. */
 export interface SettingRow {
   setting: string;
   value: string;
@@ -25,7 +25,7 @@ export interface CheckRow {
   check: 'configuration' | 'credentials' | 'connect' | 'backends';
   verdict: Verdict;
   detail: string;
-  /** What to do, from seed 000's error table. */
+  /** What to do, from the troubleshooting table. */
   fix?: string;
 }
 
@@ -51,12 +51,12 @@ export interface BackendRow {
 const MIN_COMFORTABLE_TIMEOUT_MS = 5_000;
 
 /**
- * Seed 000's checklist against a real setup: validate the configuration, judge the
+ * The IAM verification checklist against a real setup: validate the configuration, judge the
  * recommended settings, obtain credentials, connect, and look for backends older than the
  * lifetime in pg_stat_activity. Prints nothing; `renderDoctorReport` does.
  */
-export async function runDoctor(options: DatabaseModuleOptions, keyName: KeyNamer = camelCaseKeys): Promise<DoctorReport> {
-  const connection = options.name ?? 'default';
+export async function runDoctor(options: DatabaseModuleOptions, keyName: KeyNamer = optionKeyNames): Promise<DoctorReport> {
+  const connection = options.name ?? defaults.DEFAULT_CONNECTION_NAME;
   const report: DoctorReport = { connection, ok: false, settings: [], checks: [], backends: [] };
   report.settings = judgeSettings(options, keyName);
   let resolved: ResolvedDatabaseOptions;
@@ -124,36 +124,16 @@ async function obtainCredentials(resolved: ResolvedDatabaseOptions, report: Doct
     const provider = createCredentialProvider(source);
     const credentials = await provider.fetch({ reason: 'initial' });
     await provider.close?.();
-    report.checks.push({ check: 'credentials', verdict: 'pass', detail: describeCredentials(resolved, credentials) });
+    report.checks.push({ check: 'credentials', verdict: 'pass', detail: describeCredentials(resolved.credentialSource, credentials) });
     return credentials;
   } catch (error) {
     report.checks.push({
       check: 'credentials',
       verdict: 'fail',
       detail: redactSecrets((error as Error).message, []),
-      fix:
-        source.kind === 'aws-iam'
-          ? 'Check the AWS credentials the SDK finds (env, profile, role) and the region.'
-          : source.kind === 'secrets-manager'
-            ? 'Check the secret id, region and the secretsmanager:GetSecretValue permission.'
-            : 'Check the credential source.',
+      fix: credentialSourceFix(source),
     });
     return undefined;
-  }
-}
-
-function describeCredentials(resolved: ResolvedDatabaseOptions, credentials: Credentials): string {
-  const source = resolved.credentialSource;
-  const until = credentials.expiresAt ? `, reused until ${credentials.expiresAt.toISOString()}` : '';
-  switch (source.kind) {
-    case 'aws-iam':
-      return `signed an IAM token for ${credentials.username}@${source.signingHost}:${source.signingPort} in ${source.region}${until}`;
-    case 'secrets-manager':
-      return `read secret ${source.secretId} (version ${credentials.version ?? '?'}) for user ${credentials.username}`;
-    case 'static':
-      return `static password for user ${credentials.username}`;
-    case 'custom':
-      return `custom provider gave credentials for ${credentials.username}${until}`;
   }
 }
 

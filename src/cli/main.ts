@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_CONNECTION_NAME } from '../config/defaults.js';
 import { databaseOptionsFromEnv } from '../config/env-options.js';
 import { readDatabaseConfig, yamlKeyNames } from '../config/yaml-config.js';
 import type { DatabaseModuleOptions } from '../config/database-options.interface.js';
-import type { KeyNamer } from '../config/validate-options.js';
+import type { KeyNamer } from '../config/resolve-database-options.js';
 import { runDoctor } from './doctor.js';
 import { renderDoctorReport } from './render.js';
 
@@ -18,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string' }, connection: { type: 'string', default: 'default' }, json: { type: 'boolean', default: false }, help: { type: 'boolean' } },
+    options: { config: { type: 'string' }, connection: { type: 'string', default: DEFAULT_CONNECTION_NAME }, json: { type: 'boolean', default: false }, help: { type: 'boolean' } },
   });
   if (values.help || positionals[0] !== 'doctor') {
     console.log(USAGE);

@@ -2,7 +2,7 @@ import type { DoctorReport, Verdict } from './doctor.js';
 
 const LABEL: Record<Verdict, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };
 
-/** The report as terminal tables: seed 000's settings table, then the checks. */
+/** The report as terminal tables: the recommended settings, then the checks. */
 export function renderDoctorReport(report: DoctorReport, source: string): string {
   const lines = [`nestjs-rotating-pg doctor: connection "${report.connection}" (${source})`, '', 'Recommended settings'];
   lines.push(

@@ -3,7 +3,7 @@ import type { CustomTypesConfig } from 'pg';
 import type { CredentialProvider } from '../credentials/credential-provider.interface.js';
 import type { Duration } from './duration.js';
 
-/** Sign RDS IAM auth tokens for every new connection (seed 000's `aws_iam_auth` block). */
+/** Sign RDS IAM auth tokens for new connections (the YAML file's `aws_iam_auth` block). */
 export interface AwsIamAuthOptions {
   /** Turns IAM auth on. A block with `enabled: false` is ignored. */
   enabled: boolean;
@@ -34,7 +34,7 @@ export interface SecretsManagerOptions {
 }
 
 /**
- * Options of one connection. Keys mirror seed 000's YAML in camelCase, so
+ * Options of one connection. Keys mirror the YAML config file's keys in camelCase, so
  * `connection_max_lifetime: "14m"` is `connectionMaxLifetime: '14m'`.
  */
 export interface DatabaseModuleOptions {

@@ -1,10 +1,11 @@
 import { DatabaseConfigError } from '../errors/errors.js';
+import { DEFAULT_CONNECTION_NAME } from './defaults.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
 import { loadDatabaseConfigFile } from './yaml-config.js';
 
 /**
  * Options for a real database, from the environment:
- * - `DB_CONFIG=config.yaml` (and `DB_CONNECTION`, default `default`): seed 000's YAML file;
+ * - `DB_CONFIG=config.yaml` (and `DB_CONNECTION`, default `default`): the YAML config file (`connections: <name>: …`);
  * - else `DATABASE_URL` with `DB_AUTH`:
  *   - `password` (default): the password in `DATABASE_URL`;
  *   - `iam`: RDS IAM tokens, with `AWS_REGION` (and optional `DB_IAM_USER`);
@@ -12,7 +13,7 @@ import { loadDatabaseConfigFile } from './yaml-config.js';
  * Returns undefined when neither is set. Used by the sample app and the `doctor` command.
  */
 export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseModuleOptions | undefined {
-  if (env.DB_CONFIG) return loadDatabaseConfigFile(env.DB_CONFIG, env.DB_CONNECTION ?? 'default');
+  if (env.DB_CONFIG) return loadDatabaseConfigFile(env.DB_CONFIG, env.DB_CONNECTION ?? DEFAULT_CONNECTION_NAME);
   const dsn = env.DATABASE_URL;
   if (!dsn) return undefined;
   const auth = env.DB_AUTH ?? 'password';

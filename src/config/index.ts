@@ -1,6 +1,7 @@
 export type { AwsIamAuthOptions, DatabaseModuleOptions, SecretsManagerOptions } from './database-options.interface.js';
 export { type Duration, formatDuration, parseDuration } from './duration.js';
-export type { ConnectionSettings, CredentialSource, ResolvedDatabaseOptions } from './resolved-options.js';
-export { resolveDatabaseOptions } from './validate-options.js';
+export type { ConnectionSettings, ResolvedDatabaseOptions } from './resolved-options.js';
+export type { ResolvedCredentialSource } from './sources/index.js';
+export { resolveDatabaseOptions } from './resolve-database-options.js';
 export { listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, readDatabaseConfig } from './yaml-config.js';
 export { databaseOptionsFromEnv } from './env-options.js';

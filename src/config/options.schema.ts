@@ -1,45 +1,20 @@
 import type { CustomTypesConfig } from 'pg';
 import { z } from 'zod';
-import type { CredentialProvider } from '../credentials/credential-provider.interface.js';
 import { messages } from '../errors/messages.js';
-import { type Duration, parseDuration } from './duration.js';
+import type { DatabaseModuleOptions } from './database-options.interface.js';
+import { durationSchema as duration } from './duration.schema.js';
+import { credentialSourceShape } from './sources/index.js';
 
 /**
- * The shape of `DatabaseModuleOptions`: types and unknown keys. Rules that relate values
- * (lifetime < 15m, idle ≤ open, one credential source) live in validate-options.ts, which
+ * The shape of `DatabaseModuleOptions`: types and unknown keys; each credential source adds its
+ * own keys (sources/). Rules that relate values
+ * (lifetime < 15m, idle ≤ open, one credential source) live in resolve-database-options.ts, which
  * runs them even when the shape has problems, so one error lists everything.
  */
-const duration = z.custom<Duration>(
-  (value) => (typeof value === 'string' || typeof value === 'number') && parseDuration(value) !== undefined,
-  { error: (issue) => messages.notDuration(issue.input) },
-);
-
 const typeParsers = z.custom<CustomTypesConfig>(
   (value) => typeof (value as CustomTypesConfig | undefined)?.getTypeParser === 'function',
   { error: messages.wrongType("an object with a getTypeParser(oid, format) method, such as pg's TypeOverrides") },
 );
-
-const credentialProvider = z.custom<CredentialProvider>(
-  (value) => typeof (value as CredentialProvider | undefined)?.fetch === 'function',
-  { error: messages.wrongType('an object with a fetch(context) method') },
-);
-
-export const awsIamAuthSchema = z.strictObject({
-  enabled: z.boolean(),
-  region: z.string(),
-  dbUser: z.string().optional(),
-  tokenTtl: duration.optional(),
-  signingHost: z.string().optional(),
-  signingPort: z.number().optional(),
-  allowPlaintext: z.boolean().optional(),
-});
-
-export const secretsManagerSchema = z.strictObject({
-  secretId: z.string(),
-  region: z.string().optional(),
-  endpoint: z.string().optional(),
-  refreshInterval: duration.optional(),
-});
 
 export const databaseOptionsSchema = z.strictObject({
   name: z.string().min(1).optional(),
@@ -48,7 +23,6 @@ export const databaseOptionsSchema = z.strictObject({
   port: z.number().optional(),
   database: z.string().optional(),
   user: z.string().optional(),
-  password: z.string().optional(),
   ssl: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
   maxOpenConnections: z.number().optional(),
   maxIdleConnections: z.number().optional(),
@@ -65,14 +39,20 @@ export const databaseOptionsSchema = z.strictObject({
   keepAliveInitialDelay: duration.optional(),
   options: z.string().optional(),
   types: typeParsers.optional(),
-  awsIamAuth: awsIamAuthSchema.optional(),
-  secretsManager: secretsManagerSchema.optional(),
-  credentialProvider: credentialProvider.optional(),
+  ...credentialSourceShape,
 });
 
 /** Keys known at each nesting level, for "did you mean" style messages on unknown keys. */
-export const knownKeys: Readonly<Record<string, readonly string[]>> = {
-  '': Object.keys(databaseOptionsSchema.shape),
-  awsIamAuth: Object.keys(awsIamAuthSchema.shape),
-  secretsManager: Object.keys(secretsManagerSchema.shape),
-};
+export const knownKeys: Readonly<Record<string, readonly string[]>> = Object.fromEntries([
+  ['', Object.keys(databaseOptionsSchema.shape)],
+  ...Object.entries(databaseOptionsSchema.shape).flatMap(([key, schema]) => {
+    const block = (schema as z.ZodOptional<z.ZodType>).unwrap?.();
+    return block instanceof z.ZodObject ? [[key, Object.keys(block.shape)]] : [];
+  }),
+]);
+
+// One spelling per option: the schema and the documented interface must name the same keys.
+type SchemaKeys = keyof z.input<typeof databaseOptionsSchema>;
+type DocumentedKeys = keyof DatabaseModuleOptions;
+const sameKeys: [SchemaKeys] extends [DocumentedKeys] ? ([DocumentedKeys] extends [SchemaKeys] ? true : never) : never = true;
+void sameKeys;

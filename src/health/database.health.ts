@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
+import { DEFAULT_CONNECTION_NAME } from '../config/defaults.js';
 import { getDbServiceToken } from '../database.utils.js';
+import { messages } from '../errors/messages.js';
 import type { DbService } from '../db.service.js';
 
 export interface DatabaseHealthCheckOptions {
@@ -36,7 +38,7 @@ export class DatabaseHealthIndicator {
     try {
       db = this.moduleRef.get<DbService>(getDbServiceToken(options.connection), { strict: false });
     } catch {
-      return indicator.down({ message: `no database connection named "${options.connection ?? 'default'}" is registered` });
+      return indicator.down({ message: messages.noSuchConnection(options.connection ?? DEFAULT_CONNECTION_NAME) });
     }
     const timeout = options.timeout ?? DEFAULT_PING_TIMEOUT_MS;
     const started = Date.now();

@@ -1,43 +1,71 @@
 import { CredentialCache } from '../../src/credentials/credential-cache.js';
-import type { CredentialProvider, Credentials } from '../../src/credentials/credential-provider.interface.js';
+import type { CredentialFetchContext, CredentialProvider, Credentials } from '../../src/credentials/credential-provider.interface.js';
 import { CredentialSourceError } from '../../src/errors/errors.js';
+import { ManualClock } from '../support/manual-clock.js';
 
-/** A provider stub: answers with whatever `next` is, after `delayMs`, counting calls. */
-function stubProvider(initial: Credentials, delayMs = 10) {
-  const provider = {
-    name: 'stub',
-    next: initial as Credentials | Error,
-    calls: 0,
-    async fetch() {
-      provider.calls++;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      if (provider.next instanceof Error) throw provider.next;
-      return provider.next;
-    },
-  };
-  return provider satisfies CredentialProvider;
+/** A provider stub: answers with whatever `next` is, counting calls and their reasons. */
+class StubProvider implements CredentialProvider {
+  readonly name = 'stub';
+  readonly reasons: string[] = [];
+  readonly rejected: (Credentials | undefined)[] = [];
+  refreshIntervalMs?: number;
+  nextRefreshAt?: () => Date | undefined;
+
+  constructor(
+    public next: Credentials | Error,
+    extra: Pick<CredentialProvider, 'refreshIntervalMs' | 'nextRefreshAt'> = {},
+  ) {
+    Object.assign(this, extra);
+  }
+
+  get calls(): number {
+    return this.reasons.length;
+  }
+
+  async fetch(context: CredentialFetchContext): Promise<Credentials> {
+    this.reasons.push(context.reason);
+    this.rejected.push(context.rejected);
+    await Promise.resolve();
+    if (this.next instanceof Error) throw this.next;
+    return this.next;
+  }
 }
 
-const fixedRandom = () => 1;
-const oneSecond = { baseMs: 1_000, maxMs: 20_000 };
+function stubProvider(initial: Credentials, extra: Pick<CredentialProvider, 'refreshIntervalMs' | 'nextRefreshAt'> = {}): StubProvider {
+  return new StubProvider(initial, extra);
+}
 
-describe('CredentialCache', () => {
+const maxJitter = () => 1;
+const noJitter = () => 0;
+
+function cacheOf(provider: CredentialProvider, clock = new ManualClock(), options: ConstructorParameters<typeof CredentialCache>[1] = {}) {
+  return { clock, cache: new CredentialCache(provider, { clock, random: maxJitter, ...options }) };
+}
+
+describe('CredentialCache: single flight', () => {
   it('shares one fetch between concurrent refusals of the same credentials', async () => {
     const provider = stubProvider({ username: 'app', password: 'old-password' });
-    const cache = new CredentialCache(provider, { random: fixedRandom, forcedRefreshBackoff: oneSecond });
+    const { cache } = cacheOf(provider);
     await cache.initialize();
     const revision = cache.revision;
     provider.next = { username: 'app', password: 'new-password' };
     const waits = await Promise.all(Array.from({ length: 32 }, () => cache.recoverFromRejection(revision)));
-    expect(provider.calls).toBe(2);
+    expect(provider.reasons).toEqual(['initial', 'auth-failure']);
     expect(waits).toEqual(Array(32).fill(0));
     expect((await cache.get()).password).toBe('new-password');
     expect(cache.counters.credentialRotations).toBe(1);
   });
 
+  it('shares one fetch between concurrent manual refreshes', async () => {
+    const provider = stubProvider({ username: 'app', password: 'pw-1234' });
+    const { cache } = cacheOf(provider);
+    await Promise.all([cache.initialize(), cache.refresh('manual'), cache.refresh('manual')]);
+    expect(provider.calls).toBe(1);
+  });
+
   it('does not fetch for a refusal of credentials that were already replaced', async () => {
     const provider = stubProvider({ username: 'app', password: 'one-password' });
-    const cache = new CredentialCache(provider);
+    const { cache } = cacheOf(provider);
     await cache.initialize();
     const stale = cache.revision;
     provider.next = { username: 'app', password: 'two-password' };
@@ -45,28 +73,48 @@ describe('CredentialCache', () => {
     expect(await cache.recoverFromRejection(stale)).toBe(0);
     expect(provider.calls).toBe(2);
   });
+});
 
-  it('throttles forced fetches that return the refused credentials, with growing backoff', async () => {
-    const provider = stubProvider({ username: 'app', password: 'refused-password' }, 0);
-    const cache = new CredentialCache(provider, { random: fixedRandom, forcedRefreshBackoff: { baseMs: 100, maxMs: 400 } });
+describe('CredentialCache: forced fetches after refused logins', () => {
+  it('are throttled with growing backoff while the source returns the refused credentials, and reset by a working login', async () => {
+    const provider = stubProvider({ username: 'app', password: 'refused-password' });
+    const { cache, clock } = cacheOf(provider, new ManualClock(), { forcedRefreshBackoff: { baseMs: 100, maxMs: 400 } });
     await cache.initialize();
     const revision = cache.revision;
-    const first = await cache.recoverFromRejection(revision);
-    expect(first).toBeGreaterThan(50);
-    expect(await cache.recoverFromRejection(revision)).toBeGreaterThan(0);
+    // Full jitter: steps of 100, 200, 400 ms.
+    expect(await cache.recoverFromRejection(revision)).toBe(100);
+    expect(await cache.recoverFromRejection(revision)).toBe(100);
     expect(provider.calls).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, first + 5));
-    const second = await cache.recoverFromRejection(revision);
+    await clock.advance(99);
+    expect(await cache.recoverFromRejection(revision)).toBe(1);
+    expect(provider.calls).toBe(2);
+    await clock.advance(1);
+    expect(await cache.recoverFromRejection(revision)).toBe(200);
     expect(provider.calls).toBe(3);
-    expect(second).toBeGreaterThan(first);
+    await clock.advance(200);
+    expect(await cache.recoverFromRejection(revision)).toBe(400);
+    await clock.advance(400);
+    expect(await cache.recoverFromRejection(revision)).toBe(400);
+    expect(provider.calls).toBe(5);
     cache.loginSucceeded();
-    expect(await cache.recoverFromRejection(revision)).toBeGreaterThan(0);
-    expect(provider.calls).toBe(4);
+    expect(await cache.recoverFromRejection(revision)).toBe(100);
+    expect(provider.calls).toBe(6);
+    expect(provider.reasons.slice(1)).toEqual(Array(5).fill('auth-failure'));
   });
 
-  it('keeps serving the last good credentials when a refresh fails, and reports it without the secret', async () => {
+  it('hand the refused credentials to the source', async () => {
+    const provider = stubProvider({ username: 'app', password: 'refused-password' });
+    const { cache } = cacheOf(provider);
+    await cache.initialize();
+    await cache.recoverFromRejection(cache.revision);
+    expect(provider.rejected).toEqual([undefined, expect.objectContaining({ password: 'refused-password' })]);
+  });
+});
+
+describe('CredentialCache: a failing source', () => {
+  it('keeps serving the last good credentials, and reports it without the secret', async () => {
     const provider = stubProvider({ username: 'app', password: 'cached-password' });
-    const cache = new CredentialCache(provider);
+    const { cache } = cacheOf(provider);
     await cache.initialize();
     provider.next = new Error('vault down; last value was cached-password');
     await expect(cache.refresh('manual')).rejects.toBeInstanceOf(CredentialSourceError);
@@ -78,50 +126,133 @@ describe('CredentialCache', () => {
     expect(cache.counters.credentialRefreshFailures).toBe(1);
   });
 
-  it('renews credentials before they expire', async () => {
-    const provider = stubProvider({ username: 'app', password: 'token-one', expiresAt: new Date(Date.now() + 100) }, 0);
-    const cache = new CredentialCache(provider);
+  it('retries on its backoff, serves expiring credentials meanwhile, and recovers', async () => {
+    const expiresAt = (clock: ManualClock) => new Date(clock.now() + 60_000);
+    const clock = new ManualClock();
+    const provider = stubProvider({ username: 'app', password: 'token-one', expiresAt: expiresAt(clock) });
+    const { cache } = cacheOf(provider, clock, { failedRefreshBackoff: { baseMs: 1_000, maxMs: 4_000 } });
     await cache.initialize();
-    provider.next = { username: 'app', password: 'token-two', expiresAt: new Date(Date.now() + 60_000) };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    provider.next = new Error('throttled');
+    // Renewal is planned before the margin (a tenth of the life: 6 s), less up to a tenth of the window: 54 s − 5.4 s.
+    await clock.advance(48_600);
+    expect(provider.reasons).toEqual(['initial', 'scheduled']);
+    expect(cache.status().consecutiveFailures).toBe(1);
+    // Retries after 1 s, then 2 s; the next one is due 4 s later.
+    await clock.advance(1_000);
+    expect(provider.calls).toBe(3);
+    await clock.advance(2_000);
+    expect(provider.calls).toBe(4);
+    // Inside the expiry margin now, yet a checkout does not jump the backoff: the cached token still works.
+    await clock.advance(3_000);
+    expect((await cache.get()).password).toBe('token-one');
+    expect(provider.calls).toBe(4);
+    provider.next = { username: 'app', password: 'token-two', expiresAt: expiresAt(clock) };
+    await clock.advance(1_000);
+    expect(provider.calls).toBe(5);
+    expect(cache.status().consecutiveFailures).toBe(0);
     expect((await cache.get()).password).toBe('token-two');
     await cache.close();
   });
 
-  /** Counts fetches of a cache over `ms`, then closes it and checks nothing is fetched after close. */
-  async function scheduledFetches(extra: Partial<CredentialProvider>, ms: number): Promise<string[]> {
-    const provider = stubProvider({ username: 'app', password: 'pw-1234' }, 0);
-    const reasons: string[] = [];
-    const cache = new CredentialCache({ ...provider, ...extra, fetch: async (context) => (reasons.push(context.reason), provider.fetch()) }, { random: () => 0 });
+  it('fails a login once the cached credentials have expired', async () => {
+    const clock = new ManualClock();
+    const provider = stubProvider({ username: 'app', password: 'token-one', expiresAt: new Date(clock.now() + 1_000) });
+    const { cache } = cacheOf(provider, clock);
     await cache.initialize();
-    await new Promise((resolve) => setTimeout(resolve, ms));
     await cache.close();
-    const seen = reasons.length;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(reasons).toHaveLength(seen);
-    return reasons;
-  }
-
-  it('re-reads on its refresh interval, and stops on close', async () => {
-    const reasons = await scheduledFetches({ refreshIntervalMs: 250 }, 600);
-    expect(reasons[0]).toBe('initial');
-    expect(reasons.length).toBeGreaterThanOrEqual(2);
-    expect(new Set(reasons.slice(1))).toEqual(new Set(['scheduled']));
-  });
-
-  it('re-reads when the source says a change is due, before a longer interval', async () => {
-    const reasons = await scheduledFetches({ refreshIntervalMs: 60_000, nextRefreshAt: () => new Date(Date.now() + 250) }, 600);
-    expect(reasons.length).toBeGreaterThanOrEqual(2);
-  });
-
-  it('does not schedule anything for a source without expiry, interval or hint', async () => {
-    expect(await scheduledFetches({}, 400)).toEqual(['initial']);
+    provider.next = new Error('signing failed');
+    await clock.advance(1_000);
+    await expect(cache.get()).rejects.toBeInstanceOf(CredentialSourceError);
   });
 
   it('fails startup when the first fetch fails', async () => {
     const provider = stubProvider({ username: 'app', password: 'x' });
     provider.next = new Error('AccessDenied');
-    const cache = new CredentialCache(provider);
+    const { cache } = cacheOf(provider);
     await expect(cache.initialize()).rejects.toThrow(/No database credentials yet.*AccessDenied/);
+  });
+});
+
+describe('CredentialCache: scheduled refresh', () => {
+  it('renews credentials before they expire', async () => {
+    const clock = new ManualClock();
+    const provider = stubProvider({ username: 'app', password: 'token-one', expiresAt: new Date(clock.now() + 10_000) });
+    const { cache } = cacheOf(provider, clock);
+    await cache.initialize();
+    provider.next = { username: 'app', password: 'token-two', expiresAt: new Date(clock.now() + 600_000) };
+    // Margin: a tenth of a 10 s life; jitter pulls it in by up to a tenth of the window.
+    await clock.advance(8_099);
+    expect(provider.calls).toBe(1);
+    await clock.advance(1);
+    expect(provider.reasons).toEqual(['initial', 'scheduled']);
+    expect((await cache.get()).password).toBe('token-two');
+    await cache.close();
+  });
+
+  it('asks for new credentials at checkout when expiring ones were not renewed yet', async () => {
+    const clock = new ManualClock();
+    const provider = stubProvider({ username: 'app', password: 'token-one', expiresAt: new Date(clock.now() + 10_000) });
+    const { cache } = cacheOf(provider, clock);
+    await cache.initialize();
+    await cache.close();
+    provider.next = { username: 'app', password: 'token-two' };
+    await clock.advance(9_500);
+    expect((await cache.get()).password).toBe('token-two');
+    expect(provider.reasons).toEqual(['initial', 'scheduled']);
+  });
+
+  it.each([
+    ['its refresh interval', { refreshIntervalMs: 1_000 }, 900],
+    ['the source’s hint, before a longer interval', { refreshIntervalMs: 60_000, nextRefreshAt: () => new Date(Date.parse('2026-01-01T00:00:00.500Z')) }, 500],
+  ])('re-reads on %s, and stops on close', async (_what, extra, firstAfter) => {
+    const provider = stubProvider({ username: 'app', password: 'pw-1234' }, extra);
+    const { cache, clock } = cacheOf(provider);
+    await cache.initialize();
+    await clock.advance(firstAfter - 1);
+    expect(provider.calls).toBe(1);
+    await clock.advance(1);
+    expect(provider.reasons).toEqual(['initial', 'scheduled']);
+    await cache.close();
+    expect(clock.pending).toBe(0);
+    await clock.advance(120_000);
+    expect(provider.calls).toBe(2);
+  });
+
+  it('does not schedule anything for a source without expiry, interval or hint', async () => {
+    const provider = stubProvider({ username: 'app', password: 'pw-1234' });
+    const { cache, clock } = cacheOf(provider, new ManualClock(), { random: noJitter });
+    await cache.initialize();
+    expect(clock.pending).toBe(0);
+    await clock.advance(3_600_000);
+    expect(provider.reasons).toEqual(['initial']);
+  });
+});
+
+describe('CredentialCache: changes', () => {
+  it('bumps the revision and tells the listener only when the username or password changed', async () => {
+    const provider = stubProvider({ username: 'app', password: 'pw-one', version: 'v1' });
+    const { cache } = cacheOf(provider);
+    const changes: string[] = [];
+    cache.onChange((previous, next) => changes.push(`${previous.username}->${next.username}`));
+    await cache.initialize();
+    const first = cache.revision;
+    provider.next = { username: 'app', password: 'pw-one', version: 'v2' };
+    await cache.refresh('manual');
+    expect(cache.revision).toBe(first);
+    provider.next = { username: 'app_clone', password: 'pw-two', version: 'v3' };
+    await cache.refresh('manual');
+    expect(cache.revision).toBe(first + 1);
+    expect(changes).toEqual(['app->app_clone']);
+    expect(cache.counters).toEqual({ credentialRefreshes: 3, credentialRefreshFailures: 0, credentialRotations: 1 });
+    expect(cache.status()).toMatchObject({ username: 'app_clone', version: 'v3', consecutiveFailures: 0 });
+  });
+
+  it('refuses a provider answer without a username and password, keeping the last good one', async () => {
+    const provider = stubProvider({ username: 'app', password: 'pw-1234' });
+    const { cache } = cacheOf(provider);
+    await cache.initialize();
+    provider.next = { username: '', password: 'pw-5678' };
+    await expect(cache.refresh('manual')).rejects.toThrow(/no \{ username, password \}/);
+    expect((await cache.get()).password).toBe('pw-1234');
   });
 });

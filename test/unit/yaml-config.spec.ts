@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DatabaseConfigError } from '../../src/errors/errors.js';
 import { loadDatabaseConfigFile, parseDatabaseConfig } from '../../src/config/yaml-config.js';
-import { resolveDatabaseOptions } from '../../src/config/validate-options.js';
+import { resolveDatabaseOptions } from '../../src/config/resolve-database-options.js';
 
 const seedFile = new URL('../fixtures/seed-000-config.yaml', import.meta.url).pathname;
 

@@ -5,21 +5,12 @@ import { DatabaseConfigError } from '../errors/errors.js';
 import { messages } from '../errors/messages.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
 import * as defaults from './defaults.js';
-import { parseDuration } from './duration.js';
 import { databaseOptionsSchema, knownKeys } from './options.schema.js';
-import type { ConnectionSettings, CredentialSource, ResolvedDatabaseOptions } from './resolved-options.js';
+import { isRecord, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr } from './option-checker.js';
+import type { ConnectionSettings, ResolvedDatabaseOptions } from './resolved-options.js';
+import { type ConnectionFacts, resolveCredentialSource } from './sources/index.js';
 
-/** Spells an option path the way the user wrote it: `connectionMaxLifetime`, or `connections.default.connection_max_lifetime` from YAML. */
-export type KeyNamer = (path: readonly string[]) => string;
-
-export const camelCaseKeys: KeyNamer = (path) => path.join('.');
-
-interface Problem {
-  path: string[];
-  message: string;
-}
-
-type Raw = Record<string, unknown>;
+export { type KeyNamer, optionKeyNames } from './option-checker.js';
 
 /**
  * Validates options and fills in defaults. Throws one `DatabaseConfigError` listing every
@@ -27,7 +18,7 @@ type Raw = Record<string, unknown>;
  */
 export function resolveDatabaseOptions(
   input: DatabaseModuleOptions,
-  keyName: KeyNamer = camelCaseKeys,
+  keyName: KeyNamer = optionKeyNames,
 ): ResolvedDatabaseOptions {
   const raw: Raw = isRecord(input) ? input : {};
   const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : defaults.DEFAULT_CONNECTION_NAME;
@@ -35,7 +26,7 @@ export function resolveDatabaseOptions(
   const parsed = databaseOptionsSchema.safeParse(input);
   if (!parsed.success) problems.push(...parsed.error.issues.flatMap(fromZodIssue));
 
-  const check = new Checker(raw, problems, keyName);
+  const check = new OptionChecker(raw, problems, keyName);
   const maxOpen = check.integer(['maxOpenConnections'], defaults.DEFAULT_MAX_OPEN_CONNECTIONS, 1);
   const maxIdle = check.integer(['maxIdleConnections'], defaults.DEFAULT_MAX_IDLE_CONNECTIONS, 0);
   if (maxOpen !== undefined && maxIdle !== undefined && maxIdle > maxOpen) {
@@ -59,7 +50,7 @@ export function resolveDatabaseOptions(
   }
   const timeout = check.positiveDuration(['connectionTimeout'], defaults.DEFAULT_CONNECTION_TIMEOUT);
   const connection = resolveConnection(raw, check);
-  const credentialSource = resolveCredentialSource(raw, connection, check);
+  const credentialSource = resolveCredentialSource(raw, connectionFacts(raw, connection), check);
 
   if (problems.length > 0) {
     const lines = problems.map((problem) => `${keyName(problem.path)}: ${problem.message}`);
@@ -84,7 +75,7 @@ interface ResolvedConnection {
   dsnPassword?: string;
 }
 
-function resolveConnection(raw: Raw, check: Checker): ResolvedConnection {
+function resolveConnection(raw: Raw, check: OptionChecker): ResolvedConnection {
   let fromDsn: ClientConfig = {};
   if (typeof raw.dsn === 'string') {
     try {
@@ -115,8 +106,14 @@ function resolveConnection(raw: Raw, check: Checker): ResolvedConnection {
   };
 }
 
+/** What the credential sources may know of the connection. */
+function connectionFacts(raw: Raw, connection: ResolvedConnection): ConnectionFacts {
+  const { host, port, ssl } = connection.settings;
+  return { host, port, ssl, user: stringOr(raw.user, connection.dsnUser), dsnPassword: connection.dsnPassword };
+}
+
 /** pg's per-connection settings, from our option names and durations. Unset ones stay unset (the server's or pg's default). */
-function resolveSessionSettings(raw: Raw, check: Checker): Partial<ConnectionSettings> {
+function resolveSessionSettings(raw: Raw, check: OptionChecker): Partial<ConnectionSettings> {
   const settings: Partial<ConnectionSettings> = {
     statement_timeout: check.positiveDuration(['statementTimeout'], undefined),
     query_timeout: check.positiveDuration(['queryTimeout'], undefined),
@@ -130,114 +127,6 @@ function resolveSessionSettings(raw: Raw, check: Checker): Partial<ConnectionSet
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
-function resolveCredentialSource(raw: Raw, connection: ResolvedConnection, check: Checker): CredentialSource | undefined {
-  const iam = isRecord(raw.awsIamAuth) && raw.awsIamAuth.enabled === true ? raw.awsIamAuth : undefined;
-  const secrets = isRecord(raw.secretsManager) ? raw.secretsManager : undefined;
-  const password = typeof raw.password === 'string' ? raw.password : connection.dsnPassword;
-  const found = [
-    password !== undefined && (raw.password !== undefined ? 'password' : 'dsn (password)'),
-    iam && 'awsIamAuth',
-    secrets && 'secretsManager',
-    raw.credentialProvider !== undefined && 'credentialProvider',
-  ].filter((source): source is string => typeof source === 'string');
-  if (found.length === 0) {
-    check.fail([], messages.noCredentialSource(['password', 'awsIamAuth', 'secretsManager', 'credentialProvider'].map((key) => check.keyName([key]))));
-    return undefined;
-  }
-  if (found.length > 1) {
-    check.fail([], messages.manyCredentialSources(found.map((key) => check.keyName([key.split(' ')[0] as string]))));
-    return undefined;
-  }
-  const user = stringOr(raw.user, connection.dsnUser);
-  if (iam) return resolveIamSource(iam, user, connection.settings, check);
-  if (secrets) {
-    const refreshIntervalMs = check.positiveDuration(['secretsManager', 'refreshInterval'], defaults.DEFAULT_SECRETS_REFRESH_INTERVAL);
-    if (secrets.secretId === '') check.fail(['secretsManager', 'secretId'], messages.required('the secret name or ARN'));
-    return {
-      kind: 'secrets-manager',
-      secretId: String(secrets.secretId),
-      region: secrets.region as string | undefined,
-      endpoint: secrets.endpoint as string | undefined,
-      refreshIntervalMs: refreshIntervalMs ?? 0,
-    };
-  }
-  if (raw.credentialProvider !== undefined) return { kind: 'custom', provider: raw.credentialProvider as never };
-  if (user === undefined) {
-    check.fail(['user'], messages.noUser([check.keyName(['user'])]));
-    return undefined;
-  }
-  return { kind: 'static', username: user, password: password as string };
-}
-
-function resolveIamSource(iam: Raw, user: string | undefined, settings: ConnectionSettings, check: Checker): CredentialSource | undefined {
-  if (iam.region === '') check.fail(['awsIamAuth', 'region'], messages.required('the AWS region of the database, e.g. "us-east-1"'));
-  const tokenTtlMs = check.positiveDuration(['awsIamAuth', 'tokenTtl'], defaults.DEFAULT_IAM_TOKEN_TTL);
-  if (tokenTtlMs !== undefined && tokenTtlMs >= defaults.IAM_TOKEN_VALIDITY_MS) {
-    check.fail(['awsIamAuth', 'tokenTtl'], messages.tokenTtlTooLong(iam.tokenTtl));
-  }
-  if (!settings.ssl && iam.allowPlaintext !== true) {
-    check.fail(['awsIamAuth'], messages.iamNeedsTls(check.keyName(['awsIamAuth', 'allowPlaintext'])));
-  }
-  const username = stringOr(iam.dbUser, user);
-  if (username === undefined) {
-    check.fail(['awsIamAuth', 'dbUser'], messages.noUser([check.keyName(['awsIamAuth', 'dbUser']), check.keyName(['user'])]));
-    return undefined;
-  }
-  return {
-    kind: 'aws-iam',
-    region: String(iam.region),
-    username,
-    tokenTtlMs: tokenTtlMs ?? 0,
-    signingHost: stringOr(iam.signingHost, settings.host),
-    signingPort: numberOr(iam.signingPort, settings.port),
-  };
-}
-
-/** Reads one value at a path, applies a default, and records a problem when it breaks a rule. */
-class Checker {
-  constructor(
-    private readonly raw: Raw,
-    private readonly problems: Problem[],
-    readonly keyName: KeyNamer,
-  ) {}
-
-  fail(path: string[], message: string): void {
-    this.problems.push({ path, message });
-  }
-
-  duration(path: string[], fallback: string | undefined): number | undefined {
-    const value = this.valueAt(path) ?? fallback;
-    if (value === undefined) return undefined;
-    // A malformed value was already reported by the schema; it just has no number here.
-    return typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
-  }
-
-  positiveDuration(path: string[], fallback: string | undefined): number | undefined {
-    const ms = this.duration(path, fallback);
-    if (ms !== undefined && ms <= 0) {
-      this.fail(path, messages.notPositive(this.valueAt(path)));
-      return undefined;
-    }
-    return ms;
-  }
-
-  integer(path: string[], fallback: number | undefined, minimum: 0 | 1): number | undefined {
-    const value = this.valueAt(path) ?? fallback;
-    if (typeof value !== 'number') return undefined;
-    if (!Number.isInteger(value) || value < minimum) {
-      this.fail(path, minimum === 1 ? messages.notPositiveInteger(value) : messages.notNonNegativeInteger(value));
-      return undefined;
-    }
-    return value;
-  }
-
-  private valueAt(path: string[]): unknown {
-    let value: unknown = this.raw;
-    for (const key of path) value = isRecord(value) ? value[key] : undefined;
-    return value;
-  }
-}
-
 function fromZodIssue(issue: z.core.$ZodIssue): Problem[] {
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
@@ -248,16 +137,4 @@ function fromZodIssue(issue: z.core.$ZodIssue): Problem[] {
     return [{ path, message: messages.wrongType(issue.expected === 'record' ? 'an object' : `a ${issue.expected}`) }];
   }
   return [{ path, message: issue.message }];
-}
-
-function isRecord(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function stringOr<T extends string | undefined>(value: unknown, fallback: T): string | T {
-  return typeof value === 'string' && value !== '' ? value : fallback;
-}
-
-function numberOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' ? value : fallback;
 }

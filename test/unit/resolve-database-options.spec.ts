@@ -1,5 +1,5 @@
 import { DatabaseConfigError } from '../../src/errors/errors.js';
-import { resolveDatabaseOptions } from '../../src/config/validate-options.js';
+import { resolveDatabaseOptions } from '../../src/config/resolve-database-options.js';
 import type { DatabaseModuleOptions } from '../../src/config/database-options.interface.js';
 
 const base: DatabaseModuleOptions = { dsn: 'postgresql://app:s3cret-pass@db.internal:5432/app' };

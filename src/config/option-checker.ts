@@ -1,0 +1,91 @@
+import { messages } from '../errors/messages.js';
+import type { DatabaseModuleOptions } from './database-options.interface.js';
+import { parseDuration } from './duration.js';
+
+type Options = DatabaseModuleOptions;
+/** Option keys whose value is a block of options of its own (`awsIamAuth`, `secretsManager`…). */
+type Block = { [K in keyof Options]-?: NonNullable<Options[K]> extends object ? K : never }[keyof Options];
+
+/**
+ * A path to an option, spelled as `DatabaseModuleOptions` spells it: a typo in a rule's path is a
+ * compile error, not a message naming a key that does not exist. `[]` is the options as a whole.
+ */
+export type OptionPath =
+  | readonly []
+  | readonly [keyof Options]
+  | { [K in Block]: readonly [K, keyof NonNullable<Options[K]> & string] }[Block];
+
+/** Spells an option path the way the user wrote it: `connectionMaxLifetime`, or `connections.default.connection_max_lifetime` from YAML. */
+export type KeyNamer = (path: readonly string[]) => string;
+
+/** Option paths as written in code: `awsIamAuth.region`. */
+export const optionKeyNames: KeyNamer = (path) => path.join('.');
+
+export interface Problem {
+  path: readonly string[];
+  message: string;
+}
+
+export type Raw = Record<string, unknown>;
+
+/** Reads one value at a path, applies a default, and records a problem when it breaks a rule. */
+export class OptionChecker {
+  constructor(
+    private readonly raw: Raw,
+    private readonly problems: Problem[],
+    readonly keyName: KeyNamer,
+  ) {}
+
+  /** The user's spelling of `path`, for messages that point at another key. */
+  nameOf(path: OptionPath): string {
+    return this.keyName(path);
+  }
+
+  fail(path: OptionPath, message: string): void {
+    this.problems.push({ path, message });
+  }
+
+  valueAt(path: OptionPath): unknown {
+    let value: unknown = this.raw;
+    for (const key of path) value = isRecord(value) ? value[key] : undefined;
+    return value;
+  }
+
+  duration(path: OptionPath, fallback: string | undefined): number | undefined {
+    const value = this.valueAt(path) ?? fallback;
+    if (value === undefined) return undefined;
+    // A malformed value was already reported by the schema; it just has no number here.
+    return typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
+  }
+
+  positiveDuration(path: OptionPath, fallback: string | undefined): number | undefined {
+    const ms = this.duration(path, fallback);
+    if (ms !== undefined && ms <= 0) {
+      this.fail(path, messages.notPositive(this.valueAt(path)));
+      return undefined;
+    }
+    return ms;
+  }
+
+  integer(path: OptionPath, fallback: number | undefined, minimum: 0 | 1): number | undefined {
+    const value = this.valueAt(path) ?? fallback;
+    if (typeof value !== 'number') return undefined;
+    if (!Number.isInteger(value) || value < minimum) {
+      this.fail(path, minimum === 1 ? messages.notPositiveInteger(value) : messages.notNonNegativeInteger(value));
+      return undefined;
+    }
+    return value;
+  }
+}
+
+export function isRecord(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function stringOr<T extends string | undefined>(value: unknown, fallback: T): string | T {
+  return typeof value === 'string' && value !== '' ? value : fallback;
+}
+
+export function numberOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' ? value : fallback;
+}

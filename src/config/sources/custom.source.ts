@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import type { CredentialProvider } from '../../credentials/credential-provider.interface.js';
+import { messages } from '../../errors/messages.js';
+import type { CredentialSource } from './credential-source.js';
+
+export interface CustomSource {
+  kind: 'custom';
+  provider: CredentialProvider;
+}
+
+const credentialProvider = z.custom<CredentialProvider>(
+  (value) => typeof (value as CredentialProvider | undefined)?.fetch === 'function',
+  { error: messages.wrongType('an object with a fetch(context) method') },
+);
+
+/** Any `{ fetch(context) }` the application brings (Vault, a sidecar, a test double). */
+export const customProviderSource = {
+  kind: 'custom',
+  optionKey: ['credentialProvider'],
+  shape: { credentialProvider: credentialProvider.optional() },
+  chosenBy: (raw) => (raw.credentialProvider !== undefined ? ['credentialProvider'] : undefined),
+  resolve: (raw) => ({ kind: 'custom', provider: raw.credentialProvider as CredentialProvider }),
+  createProvider: (resolved) => resolved.provider,
+  describe: (_resolved, credentials) => messages.describeCustom(credentials.username, credentials.expiresAt?.toISOString()),
+  fix: messages.sourceFix.generic,
+} satisfies CredentialSource<CustomSource>;

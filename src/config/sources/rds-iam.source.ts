@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { RdsIamCredentialProvider } from '../../credentials/rds-iam.provider.js';
+import { messages } from '../../errors/messages.js';
+import * as defaults from '../defaults.js';
+import { durationSchema } from '../duration.schema.js';
+import { isRecord, numberOr, stringOr } from '../option-checker.js';
+import type { CredentialSource } from './credential-source.js';
+
+export interface RdsIamSource {
+  kind: 'aws-iam';
+  region: string;
+  username: string;
+  tokenTtlMs: number;
+  signingHost: string;
+  signingPort: number;
+}
+
+const awsIamAuthSchema = z.strictObject({
+  enabled: z.boolean(),
+  region: z.string(),
+  dbUser: z.string().optional(),
+  tokenTtl: durationSchema.optional(),
+  signingHost: z.string().optional(),
+  signingPort: z.number().optional(),
+  allowPlaintext: z.boolean().optional(),
+});
+
+/** RDS IAM auth tokens, signed with the AWS SDK's credentials (the YAML file's `aws_iam_auth`). */
+export const rdsIamSource = {
+  kind: 'aws-iam',
+  optionKey: ['awsIamAuth'],
+  shape: { awsIamAuth: awsIamAuthSchema.optional() },
+  // A block with `enabled: false` is ignored, as in the YAML file.
+  chosenBy: (raw) => (isRecord(raw.awsIamAuth) && raw.awsIamAuth.enabled === true ? ['awsIamAuth'] : undefined),
+  resolve(raw, facts, check) {
+    const iam = raw.awsIamAuth as Record<string, unknown>;
+    if (iam.region === '') check.fail(['awsIamAuth', 'region'], messages.required('the AWS region of the database, e.g. "us-east-1"'));
+    const tokenTtlMs = check.positiveDuration(['awsIamAuth', 'tokenTtl'], defaults.DEFAULT_IAM_TOKEN_TTL);
+    if (tokenTtlMs !== undefined && tokenTtlMs >= defaults.IAM_TOKEN_VALIDITY_MS) {
+      check.fail(['awsIamAuth', 'tokenTtl'], messages.tokenTtlTooLong(iam.tokenTtl));
+    }
+    if (!facts.ssl && iam.allowPlaintext !== true) {
+      check.fail(['awsIamAuth'], messages.iamNeedsTls(check.nameOf(['awsIamAuth', 'allowPlaintext'])));
+    }
+    const username = stringOr(iam.dbUser, facts.user);
+    if (username === undefined) {
+      check.fail(['awsIamAuth', 'dbUser'], messages.noUser([check.nameOf(['awsIamAuth', 'dbUser']), check.nameOf(['user'])]));
+      return undefined;
+    }
+    return {
+      kind: 'aws-iam',
+      region: String(iam.region),
+      username,
+      tokenTtlMs: tokenTtlMs ?? 0,
+      signingHost: stringOr(iam.signingHost, facts.host),
+      signingPort: numberOr(iam.signingPort, facts.port),
+    };
+  },
+  createProvider: (resolved) => new RdsIamCredentialProvider(resolved),
+  describe: (resolved, credentials) =>
+    messages.describeIam(credentials.username, resolved.signingHost, resolved.signingPort, resolved.region, credentials.expiresAt?.toISOString()),
+  fix: messages.sourceFix.awsIam,
+} satisfies CredentialSource<RdsIamSource>;

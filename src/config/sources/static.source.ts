@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { StaticCredentialProvider } from '../../credentials/static.provider.js';
+import { messages } from '../../errors/messages.js';
+import type { CredentialSource } from './credential-source.js';
+
+export interface StaticSource {
+  kind: 'static';
+  username: string;
+  password: string;
+}
+
+/** A fixed password: `password`, or one in the dsn. */
+export const staticPasswordSource = {
+  kind: 'static',
+  optionKey: ['password'],
+  shape: { password: z.string().optional() },
+  chosenBy(raw, facts) {
+    if (typeof raw.password === 'string') return ['password'];
+    return facts.dsnPassword !== undefined ? ['dsn'] : undefined;
+  },
+  resolve(raw, facts, check) {
+    if (facts.user === undefined) {
+      check.fail(['user'], messages.noUser([check.nameOf(['user'])]));
+      return undefined;
+    }
+    return { kind: 'static', username: facts.user, password: typeof raw.password === 'string' ? raw.password : facts.dsnPassword! };
+  },
+  createProvider: (resolved) => new StaticCredentialProvider(resolved.username, resolved.password),
+  describe: (_resolved, credentials) => messages.describeStatic(credentials.username),
+  fix: messages.sourceFix.generic,
+} satisfies CredentialSource<StaticSource>;
