@@ -1,43 +1,14 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { CustomTypesConfig } from 'pg';
-import type { CredentialProvider } from '../credentials/credential-provider.interface.js';
 import type { Duration } from './duration.js';
-
-/** Sign RDS IAM auth tokens for new connections (the YAML file's `aws_iam_auth` block). */
-export interface AwsIamAuthOptions {
-  /** Turns IAM auth on. A block with `enabled: false` is ignored. */
-  enabled: boolean;
-  /** AWS region of the database, e.g. `'us-east-1'`. Required. */
-  region: string;
-  /** Database user to sign for. Default: the user in `dsn` / `user`. */
-  dbUser?: string;
-  /** How long one signed token is reused for new connections. Default `'10m'`; must be < 15m. */
-  tokenTtl?: Duration;
-  /** Host to sign for when it differs from the one connected to (e.g. through a proxy). Default: the connection host. */
-  signingHost?: string;
-  /** Port to sign for. Default: the connection port. */
-  signingPort?: number;
-  /** RDS requires TLS for IAM logins; set true only for a local emulator. Default `false`. */
-  allowPlaintext?: boolean;
-}
-
-/** Read `{ username, password }` from an AWS Secrets Manager secret that RDS rotation maintains. */
-export interface SecretsManagerOptions {
-  /** Secret name or ARN. Required. */
-  secretId: string;
-  /** AWS region. Default: the SDK's default chain (`AWS_REGION`). */
-  region?: string;
-  /** Endpoint override, e.g. a local emulator. Default: AWS. */
-  endpoint?: string;
-  /** How often to re-read the secret even without an auth failure. Default `'1h'`. */
-  refreshInterval?: Duration;
-}
+import type { CredentialSourceOptions } from './sources/index.js';
 
 /**
  * Options of one connection. Keys mirror the YAML config file's keys in camelCase, so
- * `connection_max_lifetime: "14m"` is `connectionMaxLifetime: '14m'`.
+ * `connection_max_lifetime: "14m"` is `connectionMaxLifetime: '14m'`. Exactly one credential
+ * source: each source's keys are documented in its module (config/sources).
  */
-export interface DatabaseModuleOptions {
+export interface DatabaseModuleOptions extends CredentialSourceOptions {
   /** Connection name for `@InjectDb(name)`. Default `'default'` (inject `DbService` directly). */
   name?: string;
   /** `postgresql://user[:password]@host:port/db?sslmode=…`. A password in it is a static credential. */
@@ -50,8 +21,6 @@ export interface DatabaseModuleOptions {
   database?: string;
   /** Database user (also the IAM user unless `awsIamAuth.dbUser` is set). */
   user?: string;
-  /** Static password. Prefer a rotating source. */
-  password?: string;
   /** TLS options passed to pg (`true` for verify-full with the system CAs). Default: from `dsn`, else off. */
   ssl?: boolean | TlsOptions;
   /** Most physical connections open at once (Go `SetMaxOpenConns`). Default `10`. */
@@ -87,10 +56,4 @@ export interface DatabaseModuleOptions {
   options?: string;
   /** Custom type parsers for every connection (pg `types`, e.g. a `TypeOverrides`). Default: pg's. */
   types?: CustomTypesConfig;
-  /** IAM auth tokens as the credential source. */
-  awsIamAuth?: AwsIamAuthOptions;
-  /** A Secrets Manager secret as the credential source. */
-  secretsManager?: SecretsManagerOptions;
-  /** Any other credential source. */
-  credentialProvider?: CredentialProvider;
 }

@@ -1,4 +1,5 @@
-export type { AwsIamAuthOptions, DatabaseModuleOptions, SecretsManagerOptions } from './database-options.interface.js';
+export type { DatabaseModuleOptions } from './database-options.interface.js';
+export type { AwsIamAuthOptions, SecretsManagerOptions } from './sources/index.js';
 export { type Duration, formatDuration, parseDuration } from './duration.js';
 export type { ConnectionSettings, ResolvedDatabaseOptions } from './resolved-options.js';
 export type { ResolvedCredentialSource } from './sources/index.js';

@@ -3,6 +3,11 @@ import type { CredentialProvider } from '../../credentials/credential-provider.i
 import { messages } from '../../errors/messages.js';
 import type { CredentialSource } from './credential-source.js';
 
+export interface CustomSourceOptions {
+  /** Any other credential source: an object with `fetch(context)`. */
+  credentialProvider?: CredentialProvider;
+}
+
 export interface CustomSource {
   kind: 'custom';
   provider: CredentialProvider;

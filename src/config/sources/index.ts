@@ -2,21 +2,25 @@ import type { CredentialProvider, Credentials } from '../../credentials/credenti
 import { messages } from '../../errors/messages.js';
 import type { OptionChecker, OptionPath, Raw } from '../option-checker.js';
 import type { ConnectionFacts, CredentialSource } from './credential-source.js';
-import { customProviderSource } from './custom.source.js';
-import { rdsIamSource } from './rds-iam.source.js';
-import { secretsManagerSource } from './secrets-manager.source.js';
-import { staticPasswordSource } from './static.source.js';
+import { type CustomSourceOptions, customProviderSource } from './custom.source.js';
+import { type RdsIamSourceOptions, rdsIamSource } from './rds-iam.source.js';
+import { type SecretsManagerSourceOptions, secretsManagerSource } from './secrets-manager.source.js';
+import { type StaticSourceOptions, staticPasswordSource } from './static.source.js';
 
 /**
- * Every credential source, one line each. A new source (Vault, IAM through RDS Proxy…) is a
- * module beside these (its options interface, schema, rules, provider and doctor text: see
- * credential-source.ts), its line here, and its options' JSDoc in database-options.interface.ts.
+ * Every credential source. A new source (Vault, IAM through RDS Proxy…) is a module beside these
+ * (its documented options, schema, rules, provider and doctor text: see credential-source.ts)
+ * and its entry in the two lists below; nothing else changes.
  */
 export const credentialSources = [staticPasswordSource, rdsIamSource, secretsManagerSource, customProviderSource] as const;
+/** The options the sources add to `DatabaseModuleOptions`, with their JSDoc. */
+export type CredentialSourceOptions = StaticSourceOptions & RdsIamSourceOptions & SecretsManagerSourceOptions & CustomSourceOptions;
 
 type Source = (typeof credentialSources)[number];
 export type ResolvedCredentialSource = NonNullable<ReturnType<Source['resolve']>>;
 export type { ConnectionFacts } from './credential-source.js';
+export type { AwsIamAuthOptions } from './rds-iam.source.js';
+export type { SecretsManagerOptions } from './secrets-manager.source.js';
 
 type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) extends (intersection: infer I) => void ? I : never;
 

@@ -2,9 +2,33 @@ import { z } from 'zod';
 import { RdsIamCredentialProvider } from '../../credentials/rds-iam.provider.js';
 import { messages } from '../../errors/messages.js';
 import * as defaults from '../defaults.js';
+import type { Duration } from '../duration.js';
 import { durationSchema } from '../duration.schema.js';
 import { isRecord, numberOr, stringOr } from '../option-checker.js';
 import type { CredentialSource } from './credential-source.js';
+
+/** Sign RDS IAM auth tokens for new connections (the YAML file's `aws_iam_auth` block). */
+export interface AwsIamAuthOptions {
+  /** Turns IAM auth on. A block with `enabled: false` is ignored. */
+  enabled: boolean;
+  /** AWS region of the database, e.g. `'us-east-1'`. Required. */
+  region: string;
+  /** Database user to sign for. Default: the user in `dsn` / `user`. */
+  dbUser?: string;
+  /** How long one signed token is reused for new connections. Default `'10m'`; must be < 15m. */
+  tokenTtl?: Duration;
+  /** Host to sign for when it differs from the one connected to (e.g. through a proxy). Default: the connection host. */
+  signingHost?: string;
+  /** Port to sign for. Default: the connection port. */
+  signingPort?: number;
+  /** RDS requires TLS for IAM logins; set true only for a local emulator. Default `false`. */
+  allowPlaintext?: boolean;
+}
+
+export interface RdsIamSourceOptions {
+  /** IAM auth tokens as the credential source. */
+  awsIamAuth?: AwsIamAuthOptions;
+}
 
 export interface RdsIamSource {
   kind: 'aws-iam';

@@ -2,9 +2,27 @@ import { z } from 'zod';
 import { SecretsManagerCredentialProvider } from '../../credentials/secrets-manager.provider.js';
 import { messages } from '../../errors/messages.js';
 import * as defaults from '../defaults.js';
+import type { Duration } from '../duration.js';
 import { durationSchema } from '../duration.schema.js';
 import { isRecord } from '../option-checker.js';
 import type { CredentialSource } from './credential-source.js';
+
+/** Read `{ username, password }` from an AWS Secrets Manager secret that RDS rotation maintains. */
+export interface SecretsManagerOptions {
+  /** Secret name or ARN. Required. */
+  secretId: string;
+  /** AWS region. Default: the SDK's default chain (`AWS_REGION`). */
+  region?: string;
+  /** Endpoint override, e.g. a local emulator. Default: AWS. */
+  endpoint?: string;
+  /** How often to re-read the secret even without an auth failure. Default `'1h'`. */
+  refreshInterval?: Duration;
+}
+
+export interface SecretsManagerSourceOptions {
+  /** A Secrets Manager secret as the credential source. */
+  secretsManager?: SecretsManagerOptions;
+}
 
 export interface SecretsManagerSource {
   kind: 'secrets-manager';

@@ -3,6 +3,11 @@ import { StaticCredentialProvider } from '../../credentials/static.provider.js';
 import { messages } from '../../errors/messages.js';
 import type { CredentialSource } from './credential-source.js';
 
+export interface StaticSourceOptions {
+  /** Static password (or one in `dsn`). Prefer a rotating source. */
+  password?: string;
+}
+
 export interface StaticSource {
   kind: 'static';
   username: string;
