@@ -42,6 +42,22 @@ export const databaseOptionsSchema = z.strictObject({
   ...credentialSourceShape,
 });
 
+/**
+ * The same keys, keeping every value that is valid and dropping the rest (unknown keys too): the
+ * rules that relate values run on this, after the strict parse has reported what is wrong, so a
+ * bad value is reported once and the other rules still run.
+ */
+export const lenientOptionsSchema = lenient(databaseOptionsSchema);
+
+function lenient(schema: z.ZodType): z.ZodType {
+  const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+  if (inner instanceof z.ZodObject) {
+    const shape = Object.fromEntries(Object.entries(inner.shape).map(([key, value]) => [key, lenient(value as z.ZodType)]));
+    return z.object(shape).optional().catch(undefined);
+  }
+  return schema.optional().catch(undefined);
+}
+
 /** Keys known at each nesting level, for "did you mean" style messages on unknown keys. */
 export const knownKeys: Readonly<Record<string, readonly string[]>> = Object.fromEntries([
   ['', Object.keys(databaseOptionsSchema.shape)],

@@ -5,7 +5,7 @@ import { DatabaseConfigError } from '../errors/errors.js';
 import { messages } from '../errors/messages.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
 import * as defaults from './defaults.js';
-import { databaseOptionsSchema, knownKeys } from './options.schema.js';
+import { databaseOptionsSchema, knownKeys, lenientOptionsSchema } from './options.schema.js';
 import { isRecord, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr } from './option-checker.js';
 import type { ConnectionSettings, ResolvedDatabaseOptions } from './resolved-options.js';
 import { type ConnectionFacts, resolveCredentialSource } from './sources/index.js';
@@ -20,11 +20,12 @@ export function resolveDatabaseOptions(
   input: DatabaseModuleOptions,
   keyName: KeyNamer = optionKeyNames,
 ): ResolvedDatabaseOptions {
-  const raw: Raw = isRecord(input) ? input : {};
-  const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : defaults.DEFAULT_CONNECTION_NAME;
   const problems: Problem[] = [];
-  const parsed = databaseOptionsSchema.safeParse(input);
-  if (!parsed.success) problems.push(...parsed.error.issues.flatMap(fromZodIssue));
+  const strict = databaseOptionsSchema.safeParse(input);
+  if (!strict.success) problems.push(...strict.error.issues.flatMap(fromZodIssue));
+  // The rules below see only values of the right type; the wrong ones were reported just now.
+  const raw = (lenientOptionsSchema.parse(input) ?? {}) as Raw;
+  const name = typeof raw.name === 'string' ? raw.name : defaults.DEFAULT_CONNECTION_NAME;
 
   const check = new OptionChecker(raw, problems, keyName);
   const maxOpen = check.integer(['maxOpenConnections'], defaults.DEFAULT_MAX_OPEN_CONNECTIONS, 1);
@@ -50,7 +51,7 @@ export function resolveDatabaseOptions(
   }
   const timeout = check.positiveDuration(['connectionTimeout'], defaults.DEFAULT_CONNECTION_TIMEOUT);
   const connection = resolveConnection(raw, check);
-  const credentialSource = resolveCredentialSource(raw, connectionFacts(raw, connection), check);
+  const credentialSource = resolveCredentialSource(raw, isRecord(input) ? input : {}, connectionFacts(raw, connection), check);
 
   if (problems.length > 0) {
     const lines = problems.map((problem) => `${keyName(problem.path)}: ${problem.message}`);

@@ -179,3 +179,21 @@ describe('option validation', () => {
     expect(problems.map((line) => line.split(':')[0]).sort()).toEqual(['keepAlive', 'lockTimeout', 'queryTimeout', 'statementTimeout', 'types']);
   });
 });
+
+describe('option validation on well-typed values', () => {
+  it('reports a value of the wrong type once, and still runs the other rules', () => {
+    const problems = problemsOf({ ...base, maxOpenConnections: Number.NaN, connectionMaxLifetime: '15m' } as never);
+    expect(problems.filter((line) => line.startsWith('maxOpenConnections'))).toHaveLength(1);
+    expect(problems.some((line) => line.startsWith('connectionMaxLifetime'))).toBe(true);
+  });
+
+  it('does not add "no credential source" when the source given has the wrong shape', () => {
+    const problems = problemsOf({ host: 'db', user: 'app', credentialProvider: { get: () => undefined } } as never);
+    expect(problems).toEqual([expect.stringMatching(/^credentialProvider: must be an object with a fetch/)]);
+  });
+
+  it('still says there is no credential source when only an unrelated value is wrong', () => {
+    const problems = problemsOf({ host: 'db', user: 'app', maxOpenConnections: 'ten' } as never);
+    expect(problems).toEqual([expect.stringMatching(/^maxOpenConnections: /), expect.stringMatching(/no credential source/)]);
+  });
+});
