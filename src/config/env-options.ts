@@ -1,4 +1,5 @@
 import { DatabaseConfigError } from '../errors/errors.js';
+import { messages } from '../errors/messages.js';
 import { DEFAULT_CONNECTION_NAME } from './defaults.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
 import { loadDatabaseConfigFile } from './yaml-config.js';
@@ -32,12 +33,12 @@ export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Da
         },
       };
     default:
-      throw new DatabaseConfigError(`DB_AUTH=${auth} is not one of password, iam, secrets-manager`, [`DB_AUTH: "${auth}" is not one of password, iam, secrets-manager`]);
+      throw new DatabaseConfigError(messages.unknownDbAuth(auth), [messages.unknownDbAuth(auth)]);
   }
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
-  if (!value) throw new DatabaseConfigError(`${name} must be set for DB_AUTH=${env.DB_AUTH}`, [`${name}: required when DB_AUTH=${env.DB_AUTH}`]);
+  if (!value) throw new DatabaseConfigError(messages.envRequired(name, String(env.DB_AUTH)), [messages.envRequired(name, String(env.DB_AUTH))]);
   return value;
 }

@@ -205,7 +205,7 @@ export class CredentialCache {
 
 function checkShape(credentials: Credentials): Credentials {
   if (typeof credentials?.username !== 'string' || credentials.username === '' || typeof credentials.password !== 'string') {
-    throw new TypeError('the provider returned no { username, password } strings');
+    throw new TypeError(messages.providerAnswerMalformed());
   }
   return credentials;
 }

@@ -5,6 +5,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CredentialSourceError } from '../errors/errors.js';
+import { messages } from '../errors/messages.js';
 import type { CredentialFetchContext, CredentialProvider, Credentials } from './credential-provider.interface.js';
 
 export interface SecretsManagerProviderOptions {
@@ -79,18 +80,18 @@ export class SecretsManagerCredentialProvider implements CredentialProvider {
       );
     }
     if (response.SecretString === undefined) {
-      throw this.malformed(response.SecretBinary ? 'is a binary secret; store the JSON as SecretString' : 'has no SecretString');
+      throw this.malformed(response.SecretBinary ? messages.secretIsBinary() : messages.secretHasNoString());
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(response.SecretString);
     } catch {
       // JSON.parse quotes the text it choked on: that text is the secret, so say nothing of it.
-      throw this.malformed('is not JSON; expected {"username": "...", "password": "..."} as RDS rotation writes it');
+      throw this.malformed(messages.secretNotJson());
     }
     const { username, password } = (parsed ?? {}) as Record<string, unknown>;
-    const missing = [typeof username !== 'string' && 'username', typeof password !== 'string' && 'password'].filter(Boolean);
-    if (missing.length > 0) throw this.malformed(`has no string ${missing.join(' and ')} key`);
+    const missing = [typeof username !== 'string' && 'username', typeof password !== 'string' && 'password'].filter((key) => key !== false);
+    if (missing.length > 0) throw this.malformed(messages.secretMissingKeys(missing));
     return { username: username as string, password: password as string, version: response.VersionId ?? stage };
   }
 
@@ -105,7 +106,7 @@ export class SecretsManagerCredentialProvider implements CredentialProvider {
   }
 
   private malformed(problem: string): CredentialSourceError {
-    return new CredentialSourceError(`Secrets Manager secret "${this.options.secretId}" ${problem}`, this.name);
+    return new CredentialSourceError(messages.malformedSecret(this.options.secretId, problem), this.name);
   }
 }
 

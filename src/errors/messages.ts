@@ -64,6 +64,16 @@ export const messages = {
     secretsManager: 'Check the secret id, region and the secretsmanager:GetSecretValue permission.',
     generic: 'Check the credential source.',
   },
+  malformedSecret: (secretId: string, problem: string) => `Secrets Manager secret "${secretId}" ${problem}`,
+  secretIsBinary: () => 'is a binary secret; store the JSON as SecretString',
+  secretHasNoString: () => 'has no SecretString',
+  secretNotJson: () => 'is not JSON; expected {"username": "...", "password": "..."} as RDS rotation writes it',
+  secretMissingKeys: (keys: readonly string[]) => `has no string ${keys.join(' and ')} key`,
+  providerAnswerMalformed: () => 'the provider returned no { username, password } strings',
+  typeOrmDriverNeedsPool: () => 'typeOrmDriver(pool) takes the pg.Pool of a connection: inject it with @InjectPgPool() or getPgPoolToken()',
+  queryGivenFunction: () => 'Passing a function as the first parameter to pool.query is not supported',
+  unknownDbAuth: (auth: string) => `DB_AUTH: "${auth}" is not one of password, iam, secrets-manager`,
+  envRequired: (name: string, auth: string) => `${name}: required when DB_AUTH=${auth}`,
   poolClosed: (connection: string) => `Connection "${connection}" is shut down; no new queries are accepted.`,
 } as const;
 

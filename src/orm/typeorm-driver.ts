@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { messages } from '../errors/messages.js';
 
 /**
  * A `pg` module for TypeORM's `driver` option whose `Pool` is the connection's rotating
@@ -14,7 +15,7 @@ import pg from 'pg';
  * })
  */
 export function typeOrmDriver(pool: pg.Pool): typeof pg {
-  if (!(pool instanceof pg.Pool)) throw new TypeError('typeOrmDriver(pool) takes the pg.Pool of a connection: inject it with @InjectPgPool() or getPgPoolToken()');
+  if (!(pool instanceof pg.Pool)) throw new TypeError(messages.typeOrmDriverNeedsPool());
   // Called with `new`: a constructor that returns an object yields that object.
   function Pool(): pg.Pool {
     return pool;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { messages } from '../errors/messages.js';
 import type { RotatingPool } from './rotating-pool.js';
 import { leavesSessionUsable } from './session.js';
 
@@ -59,7 +60,7 @@ export class RotatingPgPool extends pg.Pool {
     const values = typeof second === 'function' ? undefined : second;
     const running =
       typeof config === 'function'
-        ? Promise.reject(new TypeError('Passing a function as the first parameter to pool.query is not supported'))
+        ? Promise.reject(new TypeError(messages.queryGivenFunction()))
         : this.#run(config as string | pg.QueryConfig, values as unknown[] | undefined);
     if (typeof callback !== 'function') return running;
     running.then(
