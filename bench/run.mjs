@@ -116,7 +116,7 @@ const rows = Object.entries(results).map(([name, runs]) => {
 });
 const report = `# Benchmark results
 
-Command: \`npm run bench\` (${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s each; \`SELECT 1\` at concurrency ${CONCURRENCY}, pool size ${MAX}, embedded PostgreSQL on the same machine).
+Command: \`${['BENCH_ROUNDS', 'BENCH_DURATION_MS', 'BENCH_CONCURRENCY'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]} `).join('')}npm run bench\` (${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s each; \`SELECT 1\` at concurrency ${CONCURRENCY}, pool size ${MAX}, embedded PostgreSQL on the same machine).
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.
 
 | contender | queries/s (median) | throughput ratio (target ≥ 0.97) | p50 ms | p99 ms | heap per pool with ${MAX} connections, KiB | heap ratio |
