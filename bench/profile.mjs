@@ -9,6 +9,7 @@ await server.admin("CREATE ROLE bench LOGIN PASSWORD 'bench-password'");
 const connection = { host: server.host, port: server.port, database: 'postgres', user: 'bench', password: 'bench-password' };
 const db = await DbService.create({ ...connection, maxOpenConnections: 10, maxIdleConnections: 10 });
 const raw = new pg.Pool({ ...connection, max: 10 });
+raw.on('error', () => undefined); // the server stops under it at the end
 const k = new Kysely({ dialect: new PostgresDialect({ pool: which === 'kysely-raw' ? raw : db.pool }) });
 const run = { raw: () => raw.query('SELECT 1'), db: () => db.query('SELECT 1'), pool: () => db.pool.query('SELECT 1'), kysely: () => k.selectNoFrom(sql`1`.as('one')).execute(), 'kysely-raw': () => k.selectNoFrom(sql`1`.as('one')).execute() }[which];
 let done = 0;
