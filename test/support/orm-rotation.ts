@@ -74,6 +74,14 @@ export async function runThroughRotations(
   return { load, rotations: database.rotations };
 }
 
+/** Invariant 2 through an ORM: every operation of every worker succeeded, across several rotations. */
+export function expectNoFailedOperations({ load, rotations }: RotationRun): void {
+  expect(load.errors).toEqual([]);
+  expect(load.failed).toBe(0);
+  expect(load.succeeded).toBeGreaterThan(100);
+  expect(rotations).toBeGreaterThanOrEqual(4);
+}
+
 /**
  * A Nest app with `DatabaseModule` and one provider built from the connection's pg.Pool, the
  * way the README wires an ORM. `close()` runs Nest's shutdown (the ORM's hooks, then ours).
