@@ -12,6 +12,10 @@ import { type DatabaseStats, PoolCounters } from './pool-stats.js';
 /** What the pool needs; the credential source stays with the provider, out of reach of inspection. */
 export type PoolOptions = Omit<ResolvedDatabaseOptions, 'credentialSource'>;
 
+/** pg.Pool's events, re-emitted by the pg.Pool handed to ORMs. */
+const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove', 'error'] as const;
+type PoolEvent = (typeof POOL_EVENTS)[number];
+
 /** Logins one checkout may attempt before it gives up with the last refusal. */
 const MAX_LOGIN_ATTEMPTS = 6;
 
@@ -50,6 +54,8 @@ export class RotatingPool {
   private ended = false;
   /** Receives every generation's pg-pool events (the pg.Pool handed to ORMs re-emits them). */
   private eventSink?: EventEmitter;
+  /** Events someone listens to on the sink: only those are forwarded, so checkouts cost nothing extra otherwise. */
+  private readonly forwarded = new Set<PoolEvent>();
 
   constructor(
     private readonly options: PoolOptions,
@@ -189,10 +195,14 @@ export class RotatingPool {
     return this.ended;
   }
 
-  /** Re-emits the pg-pool events of every generation, present and future, on `sink`. */
+  /** Re-emits the pg-pool events of every generation, present and future, on `sink`, from its first listener on. */
   forwardEventsTo(sink: EventEmitter): void {
     this.eventSink = sink;
-    for (const generation of this.generations) this.forwardEvents(generation);
+    sink.on('newListener', (event: string | symbol) => {
+      if (!POOL_EVENTS.includes(event as PoolEvent) || this.forwarded.has(event as PoolEvent)) return;
+      this.forwarded.add(event as PoolEvent);
+      for (const generation of this.generations) this.forward(generation, event as PoolEvent);
+    });
   }
 
   /**
@@ -237,19 +247,16 @@ export class RotatingPool {
     );
     this.generations.add(generation);
     void generation.ended.then(() => this.generations.delete(generation));
-    this.forwardEvents(generation);
+    for (const event of this.forwarded) this.forward(generation, event);
     return generation;
   }
 
-  private forwardEvents({ pool }: Generation): void {
-    const sink = this.eventSink;
-    if (!sink) return;
-    for (const event of ['connect', 'acquire', 'release', 'remove'] as const) {
-      pool.on(event, (...args: unknown[]) => sink.emit(event, ...args));
-    }
-    // pg.Pool crashes the process on an 'error' nobody listens to; ours is already counted and logged.
-    pool.on('error', (error, client) => {
-      if (sink.listenerCount('error') > 0) sink.emit('error', error, client);
+  private forward({ pool }: Generation, event: PoolEvent): void {
+    const sink = this.eventSink!;
+    // pg.Pool crashes the process on an 'error' nobody listens to (a listener may have gone since);
+    // ours is already counted and logged.
+    pool.on(event, (...args: unknown[]) => {
+      if (event !== 'error' || sink.listenerCount('error') > 0) sink.emit(event, ...args);
     });
   }
 

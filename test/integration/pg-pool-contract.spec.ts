@@ -151,6 +151,8 @@ describe('DbService.pool through a username rotation', () => {
     const provider = new SwitchableProvider(user.username, user.password);
     const db = await DbService.create({ dsn: user.bareDsn, credentialProvider: provider });
     const pool = db.pool;
+    const acquiredBy: string[] = [];
+    pool.on('acquire', (client) => acquiredBy.push((client as unknown as { user: string }).user));
     const before = await pool.query<{ who: string }>('SELECT current_user AS who');
     expect(before.rows[0]!.who).toBe(user.username);
     const password = newPassword();
@@ -161,6 +163,8 @@ describe('DbService.pool through a username rotation', () => {
     expect(after.rows[0]!.who).toBe(clone.username);
     expect(db.pool).toBe(pool);
     expect(pool.options.user).toBe(clone.username);
+    // Events of the new generation reach listeners added before it existed.
+    expect(acquiredBy).toEqual([user.username, clone.username]);
     await db.onApplicationShutdown();
   });
 });
