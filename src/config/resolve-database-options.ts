@@ -1,10 +1,10 @@
 import type { ClientConfig } from 'pg';
-import { parseIntoClientConfig } from 'pg-connection-string';
 import type { z } from 'zod';
 import { DatabaseConfigError } from '../errors/errors.js';
 import { messages } from '../errors/messages.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
 import * as defaults from './defaults.js';
+import { DsnError, parseDsn } from './dsn.js';
 import { databaseOptionsSchema, knownKeys, lenientOptionsSchema } from './options.schema.js';
 import { isRecord, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr } from './option-checker.js';
 import type { ConnectionSettings, ResolvedDatabaseOptions } from './resolved-options.js';
@@ -74,15 +74,18 @@ interface ResolvedConnection {
   settings: ConnectionSettings;
   dsnUser?: string;
   dsnPassword?: string;
+  dsnRefused: boolean;
 }
 
 function resolveConnection(raw: Raw, check: OptionChecker): ResolvedConnection {
   let fromDsn: ClientConfig = {};
+  let dsnRefused = false;
   if (typeof raw.dsn === 'string') {
     try {
-      fromDsn = parseIntoClientConfig(raw.dsn);
-    } catch {
-      check.fail(['dsn'], messages.badDsn());
+      fromDsn = parseDsn(raw.dsn);
+    } catch (error) {
+      dsnRefused = true;
+      check.fail(['dsn'], error instanceof DsnError ? error.message : messages.badDsn());
     }
     const conflicts = ['host', 'port', 'database', 'user', 'password'].filter((key) => raw[key] !== undefined);
     if (conflicts.length > 0) check.fail(['dsn'], messages.dsnConflicts(conflicts.map((key) => check.keyName([key]))));
@@ -104,13 +107,14 @@ function resolveConnection(raw: Raw, check: OptionChecker): ResolvedConnection {
     settings,
     dsnUser: dsnUser || undefined,
     dsnPassword: typeof dsnPassword === 'string' && dsnPassword !== '' ? dsnPassword : undefined,
+    dsnRefused,
   };
 }
 
 /** What the credential sources may know of the connection. */
 function connectionFacts(raw: Raw, connection: ResolvedConnection): ConnectionFacts {
   const { host, port, ssl } = connection.settings;
-  return { host, port, ssl, user: stringOr(raw.user, connection.dsnUser), dsnPassword: connection.dsnPassword };
+  return { host, port, ssl, user: stringOr(raw.user, connection.dsnUser), dsnPassword: connection.dsnPassword, dsnRefused: connection.dsnRefused };
 }
 
 /** pg's per-connection settings, from our option names and durations. Unset ones stay unset (the server's or pg's default). */

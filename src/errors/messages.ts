@@ -25,7 +25,9 @@ export const messages = {
     `is not an option (a typo would silently fall back to a default). Known keys here: ${known.join(', ')}`,
   required: (what: string) => `is required: ${what}`,
   badDsn: () =>
-    'cannot be parsed as a PostgreSQL URL; expected postgresql://user@host:5432/database?sslmode=require (value not shown, it may hold a password)',
+    'cannot be parsed as a PostgreSQL URL or libpq key=value list; expected postgresql://user@host:5432/database?sslmode=verify-full or host=… port=… dbname=… (value not shown, it may hold a password)',
+  emptyDsn: () => 'is empty; expected postgresql://user@host:5432/database?sslmode=verify-full, or leave it out and use host, port, database and user',
+  notPostgresDsn: (scheme: string) => `uses the scheme "${scheme}", not PostgreSQL; write postgresql://user@host:5432/database`,
   dsnConflicts: (keys: readonly string[]) =>
     `cannot be combined with ${keys.join(', ')}; put everything in the dsn or use the separate keys`,
   noCredentialSource: (keys: readonly string[]) =>

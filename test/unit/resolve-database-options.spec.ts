@@ -197,3 +197,30 @@ describe('option validation on well-typed values', () => {
     expect(problems).toEqual([expect.stringMatching(/^maxOpenConnections: /), expect.stringMatching(/no credential source/)]);
   });
 });
+
+describe('the dsn', () => {
+  it.each([
+    ['not a url', /^dsn: cannot be parsed/],
+    ['127.0.0.1:5432/db', /^dsn: cannot be parsed/],
+    ['postgresql//app:s3cret-pass@db:5432/app', /^dsn: cannot be parsed/],
+    ['', /^dsn: is empty/],
+    ['mysql://app:s3cret-pass@db:3306/app', /^dsn: uses the scheme "mysql", not PostgreSQL/],
+    ['https://db.internal/app', /^dsn: uses the scheme "https"/],
+    ["host=db password='s3cret-pass unterminated", /^dsn: cannot be parsed/],
+  ])('%p is refused, naming dsn and never quoting it', (dsn, problem) => {
+    const problems = problemsOf({ dsn });
+    expect(problems).toEqual([expect.stringMatching(problem)]);
+    expect(problems.join('\n')).not.toContain('s3cret-pass');
+  });
+
+  it("accepts libpq's key=value form with quoted values, as the YAML file's Go service does", () => {
+    const resolved = resolveDatabaseOptions({ dsn: "host=db.internal port=6432 dbname=orders user=app password='s3cret pass\\'s' sslmode=disable application_name=api" });
+    expect(resolved.connection).toMatchObject({ host: 'db.internal', port: 6432, database: 'orders', application_name: 'api', ssl: false });
+    expect(resolved.credentialSource).toEqual({ kind: 'static', username: 'app', password: "s3cret pass's" });
+  });
+
+  it('accepts postgres:// and a percent-encoded password', () => {
+    const resolved = resolveDatabaseOptions({ dsn: 'postgres://app:p%40ss%2Fw0rd@db:5432/app' });
+    expect(resolved.credentialSource).toEqual({ kind: 'static', username: 'app', password: 'p@ss/w0rd' });
+  });
+});

@@ -12,6 +12,8 @@ export interface ConnectionFacts {
   user?: string;
   /** A password in the dsn. */
   dsnPassword?: string;
+  /** The dsn was refused, so whatever credential it held is unknown. */
+  dsnRefused: boolean;
 }
 
 /**

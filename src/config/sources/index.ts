@@ -36,7 +36,7 @@ export function resolveCredentialSource(raw: Raw, given: Raw, facts: ConnectionF
   if (chosen.length === 0) {
     // A source given with the wrong shape was reported already (and dropped); "no source" would mislead.
     const dropped = credentialSources.some(({ optionKey: [key] }) => key !== undefined && given[key] !== undefined && raw[key] === undefined);
-    if (!dropped) check.fail([], messages.noCredentialSource(credentialSources.map((source) => check.nameOf(source.optionKey))));
+    if (!dropped && !facts.dsnRefused) check.fail([], messages.noCredentialSource(credentialSources.map((source) => check.nameOf(source.optionKey))));
     return undefined;
   }
   if (chosen.length > 1) {
