@@ -54,7 +54,8 @@ export function resolveDatabaseOptions(
   const credentialSource = resolveCredentialSource(raw, isRecord(input) ? input : {}, connectionFacts(raw, connection), check);
 
   if (problems.length > 0) {
-    const lines = problems.map((problem) => `${keyName(problem.path)}: ${problem.message}`);
+    // A rule about the options as a whole names its keys in the message itself.
+    const lines = problems.map(({ path, message }) => (keyName(path) === '' ? message : `${keyName(path)}: ${message}`));
     throw new DatabaseConfigError(messages.invalidOptions(name, lines), lines);
   }
   return {

@@ -1,8 +1,12 @@
 import { DEFAULT_CONNECTION_NAME } from './defaults.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
 import { DatabaseConfigError } from '../errors/errors.js';
+import { messages } from '../errors/messages.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
+import { durationSchema } from './duration.schema.js';
+import { databaseOptionsSchema } from './options.schema.js';
 import { type KeyNamer, resolveDatabaseOptions } from './resolve-database-options.js';
 
 /** Drivers a Go config may name; all mean "PostgreSQL", which is all this module speaks. */
@@ -44,7 +48,29 @@ export function readDatabaseConfig(yamlText: string, connection = DEFAULT_CONNEC
       `connections.${connection}.driver: ${JSON.stringify(driver)} is not supported; this module speaks PostgreSQL only ("postgres")`,
     ]);
   }
-  return { name: connection, ...fromYamlKeys(rest) } as DatabaseModuleOptions;
+  const options = fromYamlKeys(rest);
+  const unitless = unitlessDurations(options).map((path) => `${yamlKeyNames(connection)(path)}: ${messages.durationNeedsUnit(valueAt(options, path) as number)}`);
+  if (unitless.length > 0) throw configError(connection, source, unitless);
+  return { name: connection, ...options } as DatabaseModuleOptions;
+}
+
+/**
+ * Duration options written as bare numbers. In code a number is milliseconds; in a file
+ * `connection_max_lifetime: 14` is surely 14 minutes meant (Go would read nanoseconds), so a file
+ * must say its unit.
+ */
+function unitlessDurations(options: Record<string, unknown>, shape: Record<string, unknown> = databaseOptionsSchema.shape, prefix: string[] = []): string[][] {
+  return Object.entries(shape).flatMap(([key, field]) => {
+    const schema = field instanceof z.ZodOptional ? field.unwrap() : field;
+    const value = options[key];
+    if (schema === durationSchema) return typeof value === 'number' ? [[...prefix, key]] : [];
+    if (schema instanceof z.ZodObject && isRecord(value)) return unitlessDurations(value, schema.shape, [...prefix, key]);
+    return [];
+  });
+}
+
+function valueAt(options: Record<string, unknown>, path: string[]): unknown {
+  return path.reduce<unknown>((value, key) => (isRecord(value) ? value[key] : undefined), options);
 }
 
 /** Names option paths as the YAML file spells them: `connections.default.connection_max_lifetime`. */

@@ -8,6 +8,8 @@ export const messages = {
     problems.map((problem) => `  - ${problem}`).join('\n'),
   notDuration: (value: unknown) =>
     `${describe(value)} is not a duration; write a Go duration such as "14m", "1h30m", "900ms", or a number of milliseconds`,
+  durationNeedsUnit: (value: number) =>
+    `${value} has no unit; in a file write a Go duration such as "${value}m" or "${value}s" (a bare number would be read as milliseconds)`,
   notPositive: (value: unknown) => `${describe(value)} must be greater than 0`,
   lifetimeTooLong: (value: unknown) =>
     `${describe(value)} is not below 15m; RDS IAM tokens expire after 15 minutes, so connections must be recycled sooner. Set it to "14m"`,

@@ -194,7 +194,7 @@ describe('option validation on well-typed values', () => {
 
   it('still says there is no credential source when only an unrelated value is wrong', () => {
     const problems = problemsOf({ host: 'db', user: 'app', maxOpenConnections: 'ten' } as never);
-    expect(problems).toEqual([expect.stringMatching(/^maxOpenConnections: /), expect.stringMatching(/no credential source/)]);
+    expect(problems).toEqual([expect.stringMatching(/^maxOpenConnections: /), expect.stringMatching(/^no credential source: set exactly one of password, awsIamAuth/)]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DatabaseConfigError } from '../../src/errors/errors.js';
-import { loadDatabaseConfigFile, parseDatabaseConfig } from '../../src/config/yaml-config.js';
+import { loadDatabaseConfigFile, parseDatabaseConfig, readDatabaseConfig } from '../../src/config/yaml-config.js';
 import { resolveDatabaseOptions } from '../../src/config/resolve-database-options.js';
 
 const seedFile = new URL('../fixtures/seed-000-config.yaml', import.meta.url).pathname;
@@ -27,6 +27,13 @@ describe("seed 000's YAML config", () => {
     const yaml = readFileSync(seedFile, 'utf8').replace('max_idle_connections: 2', 'max_idle_connections: 2\n    statement_timeout: "30s"\n    query_timeout: "1m"\n    keep_alive: true');
     const { connection } = resolveDatabaseOptions(parseDatabaseConfig(yaml));
     expect(connection).toMatchObject({ statement_timeout: 30_000, query_timeout: 60_000, keepAlive: true });
+  });
+
+  it('refuses durations written as bare numbers, naming each key and its unit choices', () => {
+    const yaml = readFileSync(seedFile, 'utf8').replace('connection_max_lifetime: "14m"', 'connection_max_lifetime: 14').replace('connection_timeout: "10s"', 'connection_timeout: 10');
+    expect(() => readDatabaseConfig(yaml)).toThrow(DatabaseConfigError);
+    expect(() => readDatabaseConfig(yaml)).toThrow(/connections\.default\.connection_max_lifetime: 14 has no unit; in a file write a Go duration such as "14m"/);
+    expect(() => readDatabaseConfig(yaml)).toThrow(/connections\.default\.connection_timeout: 10 has no unit/);
   });
 
   it('names unknown snake_case keys as written', () => {
