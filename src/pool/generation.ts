@@ -85,14 +85,6 @@ export class Generation {
     });
   }
 
-  get isRetiring(): boolean {
-    return this.retiring;
-  }
-
-  owns(client: pg.PoolClient): boolean {
-    return this.connections.has(client);
-  }
-
   /** Connections open past their deadline (checked out; they close when given back). */
   get expiredCount(): number {
     const now = Date.now();
