@@ -4,6 +4,9 @@ import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { DatabaseModuleOptions } from './config/database-options.interface.js';
 import { resolveDatabaseOptions } from './config/resolve-database-options.js';
 import { CredentialCache } from './credentials/credential-cache.js';
+import { logCredentialEvents } from './credentials/credential-log.js';
+import { type PoolMetrics, registerPoolMetrics } from './metrics/pool-metrics.js';
+import { resolveMeter } from './metrics/meter.js';
 import { createCredentialProvider } from './config/sources/index.js';
 import type { DatabaseStats } from './pool/pool-stats.js';
 import { RotatingPool } from './pool/rotating-pool.js';
@@ -30,23 +33,30 @@ export class DbService implements OnApplicationShutdown {
     readonly name: string,
     private readonly rotating: RotatingPool,
     private readonly credentials: CredentialCache,
+    private readonly metrics?: PoolMetrics,
   ) {
     this.pool = new RotatingPgPool(rotating);
   }
 
   /** Validates options, fetches the first credentials, and returns a ready service. No connection opens yet. */
   static async create(options: DatabaseModuleOptions): Promise<DbService> {
-    const { credentialSource, ...poolOptions } = resolveDatabaseOptions(options);
+    const { credentialSource, meterProvider, ...poolOptions } = resolveDatabaseOptions(options);
     const logger = new Logger(`nestjs-rotating-pg:${poolOptions.name}`);
     const credentials = new CredentialCache(createCredentialProvider(credentialSource));
-    const pool = new RotatingPool(poolOptions, credentials, logger);
+    logCredentialEvents(credentials, logger);
+    const meter = await resolveMeter(meterProvider);
+    // Observed lazily, at collection time, so the pool can be built after its instruments.
+    const stats = (): DatabaseStats => pool.stats();
+    const metrics = meter && registerPoolMetrics(meter, { poolName: poolOptions.name, maxIdleConnections: poolOptions.maxIdleConnections, stats });
+    const pool = new RotatingPool(poolOptions, credentials, logger, { timings: metrics?.timings });
     try {
       await pool.initialize();
     } catch (error) {
+      metrics?.stop();
       await pool.end();
       throw error;
     }
-    return new DbService(poolOptions.name, pool, credentials);
+    return new DbService(poolOptions.name, pool, credentials, metrics);
   }
 
   /**
@@ -121,5 +131,6 @@ export class DbService implements OnApplicationShutdown {
   /** Ends the pool and credential timers; Nest calls it on `app.close()`. */
   async onApplicationShutdown(): Promise<void> {
     await this.rotating.end();
+    this.metrics?.stop();
   }
 }

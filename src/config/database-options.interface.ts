@@ -1,5 +1,6 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { CustomTypesConfig } from 'pg';
+import type { MeterProviderLike } from '../metrics/meter.js';
 import type { Duration } from './duration.js';
 import type { CredentialSourceOptions } from './sources/index.js';
 
@@ -56,4 +57,10 @@ export interface DatabaseModuleOptions extends CredentialSourceOptions {
   options?: string;
   /** Custom type parsers for every connection (pg `types`, e.g. a `TypeOverrides`). Default: pg's. */
   types?: CustomTypesConfig;
+  /**
+   * Where the pool's OpenTelemetry metrics go. Default: the global MeterProvider (the one the
+   * OpenTelemetry SDK registers at start-up); with none registered, or without
+   * `@opentelemetry/api` installed, no metric is recorded and nothing is measured.
+   */
+  meterProvider?: MeterProviderLike;
 }

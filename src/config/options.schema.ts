@@ -1,6 +1,7 @@
 import type { CustomTypesConfig } from 'pg';
 import { z } from 'zod';
 import { messages } from '../errors/messages.js';
+import type { MeterProviderLike } from '../metrics/meter.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
 import { durationSchema as duration } from './duration.schema.js';
 import { credentialSourceShape } from './sources/index.js';
@@ -14,6 +15,11 @@ import { credentialSourceShape } from './sources/index.js';
 const typeParsers = z.custom<CustomTypesConfig>(
   (value) => typeof (value as CustomTypesConfig | undefined)?.getTypeParser === 'function',
   { error: messages.wrongType("an object with a getTypeParser(oid, format) method, such as pg's TypeOverrides") },
+);
+
+const meterProvider = z.custom<MeterProviderLike>(
+  (value) => typeof (value as MeterProviderLike | undefined)?.getMeter === 'function',
+  { error: messages.wrongType('an OpenTelemetry MeterProvider (an object with a getMeter(name) method)') },
 );
 
 export const databaseOptionsSchema = z.strictObject({
@@ -39,6 +45,7 @@ export const databaseOptionsSchema = z.strictObject({
   keepAliveInitialDelay: duration.optional(),
   options: z.string().optional(),
   types: typeParsers.optional(),
+  meterProvider: meterProvider.optional(),
   ...credentialSourceShape,
 });
 

@@ -9,6 +9,7 @@ import { databaseOptionsSchema, knownKeys, lenientOptionsSchema } from './option
 import { isRecord, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr } from './option-checker.js';
 import type { ConnectionSettings, ResolvedDatabaseOptions } from './resolved-options.js';
 import { type ConnectionFacts, resolveCredentialSource } from './sources/index.js';
+import type { MeterProviderLike } from '../metrics/meter.js';
 
 export { type KeyNamer, optionKeyNames } from './option-checker.js';
 
@@ -68,6 +69,7 @@ export function resolveDatabaseOptions(
     connectionMaxIdleTimeMs: idleTime!,
     connectionTimeoutMs: timeout!,
     credentialSource: credentialSource!,
+    ...(raw.meterProvider !== undefined && { meterProvider: raw.meterProvider as MeterProviderLike }),
   };
 }
 

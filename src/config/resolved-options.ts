@@ -1,4 +1,5 @@
 import type { ClientConfig } from 'pg';
+import type { MeterProviderLike } from '../metrics/meter.js';
 import type { ResolvedCredentialSource } from './sources/index.js';
 
 /** pg settings for a physical connection, minus the credentials (those come from the source). */
@@ -18,4 +19,6 @@ export interface ResolvedDatabaseOptions {
   connectionMaxIdleTimeMs: number;
   connectionTimeoutMs: number;
   credentialSource: ResolvedCredentialSource;
+  /** Given in the options; the global one is looked up when the pool starts. */
+  meterProvider?: MeterProviderLike;
 }

@@ -5,6 +5,8 @@ import { redactSecrets } from '../errors/redact.js';
 import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 import type { CredentialFetchReason, CredentialProvider, Credentials } from './credential-provider.interface.js';
 import { isExpired, isExpiring } from './expiry.js';
+import type { CredentialEvents } from './credential-events.js';
+import { emptyFetchCounts, type FetchCounts } from './credential-events.js';
 import { nextRefreshDelay, RefreshTimer } from './refresh-schedule.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -32,12 +34,15 @@ export interface CredentialStatus {
 }
 
 export interface CredentialCounters {
+  /** Fetches that returned credentials. */
   credentialRefreshes: number;
+  /** Fetches that failed. */
   credentialRefreshFailures: number;
+  /** Fetches whose credentials differed from the ones held. */
   credentialRotations: number;
+  /** The same fetches by why they ran: initial, scheduled, auth-failure, manual. */
+  credentialFetches: FetchCounts;
 }
-
-export type CredentialChangeListener = (previous: Credentials, next: Credentials) => void;
 
 /**
  * Holds one connection's current credentials and decides when to fetch new ones. Each policy
@@ -52,7 +57,7 @@ export class CredentialCache {
   private fetchedAt = 0;
   private revisionCounter = 0;
   private lastError?: { message: string; at: number };
-  private changeListener?: CredentialChangeListener;
+  private readonly subscribers: CredentialEvents[] = [];
   private readonly fetches = new SingleFlight<Credentials>();
   /** Forced fetches after refused logins: at once the first time, then backing off while the database keeps refusing. */
   private readonly forced: Backoff;
@@ -61,7 +66,12 @@ export class CredentialCache {
   private readonly timer: RefreshTimer;
   private readonly clock: Clock;
   private readonly random: () => number;
-  readonly counters: CredentialCounters = { credentialRefreshes: 0, credentialRefreshFailures: 0, credentialRotations: 0 };
+  readonly counters: CredentialCounters = {
+    credentialRefreshes: 0,
+    credentialRefreshFailures: 0,
+    credentialRotations: 0,
+    credentialFetches: emptyFetchCounts(),
+  };
 
   constructor(
     private readonly provider: CredentialProvider,
@@ -85,9 +95,9 @@ export class CredentialCache {
     return this.revisionCounter;
   }
 
-  /** Called with the old and new credentials after every change. */
-  onChange(listener: CredentialChangeListener): void {
-    this.changeListener = listener;
+  /** Tells `events` of every fetch, failed fetch and change from now on. */
+  subscribe(events: CredentialEvents): void {
+    this.subscribers.push(events);
   }
 
   /** First fetch, at startup: without credentials there is nothing to serve, so it throws. */
@@ -163,29 +173,41 @@ export class CredentialCache {
     try {
       next = checkShape(await this.provider.fetch({ reason, rejected }));
     } catch (error) {
-      throw this.fetchFailed(error, rejected);
+      throw this.fetchFailed(error, reason, rejected);
     }
     this.counters.credentialRefreshes++;
+    this.counters.credentialFetches[reason].succeeded++;
+    const failuresBefore = this.failures.attempts;
     this.failures.reset();
     const previous = this.#current;
     this.#current = next;
     this.fetchedAt = this.clock.now();
-    if (!previous || previous.username !== next.username || previous.password !== next.password) {
-      this.revisionCounter++;
-      if (previous) {
-        this.counters.credentialRotations++;
-        this.changeListener?.(previous, next);
-      }
+    const changed = previous !== undefined && (previous.username !== next.username || previous.password !== next.password);
+    if (!previous || changed) this.revisionCounter++;
+    if (changed) this.counters.credentialRotations++;
+    for (const subscriber of this.subscribers) {
+      if (changed) subscriber.changed?.(previous, next);
+      subscriber.fetched?.({ reason, credentials: next, previous, failuresBefore });
     }
     return next;
   }
 
-  private fetchFailed(error: unknown, rejected?: Credentials): CredentialSourceError {
+  private fetchFailed(error: unknown, reason: CredentialFetchReason, rejected?: Credentials): CredentialSourceError {
     this.counters.credentialRefreshFailures++;
+    this.counters.credentialFetches[reason].failed++;
     this.failures.step();
     // A source's message may quote a secret; only a redacted copy is kept or shown.
     const detail = redactSecrets(error instanceof Error ? error.message : String(error), [this.#current?.password, rejected?.password]);
     this.lastError = { message: detail, at: this.clock.now() };
+    const current = this.#current;
+    const failed = {
+      reason,
+      detail,
+      servingCached: current !== undefined && !isExpired(current, this.clock.now()),
+      consecutiveFailures: this.failures.attempts,
+      retryInMs: this.failures.wait(),
+    };
+    for (const subscriber of this.subscribers) subscriber.fetchFailed?.(failed);
     return new CredentialSourceError(
       this.#current ? messages.credentialFetchFailed(this.source, detail) : messages.noCredentialsYet(this.source, detail),
       this.source,

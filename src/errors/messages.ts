@@ -48,6 +48,21 @@ export const messages = {
     `Could not obtain database credentials from ${source} (${reason}). The last good credentials stay in use.`,
   noCredentialsYet: (source: string, reason: string) =>
     `No database credentials yet: the first fetch from ${source} failed (${reason}). Check the source's configuration and permissions.`,
+  generationDrained: (oldUsername: string, newUsername: string) =>
+    `every connection of user ${oldUsername} has closed; all connections now log in as ${newUsername}`,
+  credentialsPickedUp: (source: string, version: string | undefined, username: string, usernameChange: 'first' | 'same' | 'changed', previousUsername?: string) =>
+    `new credentials from ${source}${version ? ` (version ${version})` : ''} for user ${username}` +
+    (usernameChange === 'first'
+      ? ''
+      : usernameChange === 'changed'
+        ? `; the username changed from ${previousUsername}: new connections log in as ${username}, those of ${previousUsername} close as they are given back`
+        : '; new connections log in with them, open ones keep running'),
+  credentialsRecovered: (source: string, failures: number) =>
+    `${source} answered again after ${failures} failed fetch${failures === 1 ? '' : 'es'}; credentials are current`,
+  servingCachedCredentials: (source: string, detail: string, failures: number, retryIn: string) =>
+    `could not fetch credentials from ${source} (${detail}); the cached credentials keep serving new logins (failure ${failures} in a row, next try in ${retryIn})`,
+  noUsableCredentials: (source: string, detail: string, retryIn: string) =>
+    `could not fetch credentials from ${source} (${detail}) and none are usable: new logins fail until a fetch works (next try in ${retryIn})`,
   idleConnectionFailed: (connection: string, reason: string) => `An idle connection of "${connection}" failed and was closed: ${reason}`,
   doubleRelease: () => 'Release called on client which has already been released to the pool.',
   connectionNameMismatch: (moduleName: string, optionsName: string) =>

@@ -14,6 +14,8 @@ export interface DatabaseStats extends CredentialCounters {
   openConnections: number;
   inUse: number;
   idle: number;
+  /** Checkouts waiting for a connection right now. */
+  waiting: number;
   /** Checkouts that had to wait because every connection was busy. */
   waitCount: number;
   /** Total time those checkouts waited, in ms. */
@@ -32,6 +34,8 @@ export interface DatabaseStats extends CredentialCounters {
   shutdownClosed: number;
   /** Physical connections opened since start. */
   opened: number;
+  /** Checkouts that gave up after `connectionTimeout` without a connection (not counting refused logins). */
+  connectionTimeouts: number;
   /** Logins the database refused (SQLSTATE 28000 / 28P01). */
   authFailures: number;
   /** Checkouts that succeeded after at least one refused login. */
@@ -63,6 +67,7 @@ export class PoolCounters {
   rotationClosed = 0;
   shutdownClosed = 0;
   opened = 0;
+  connectionTimeouts = 0;
   authFailures = 0;
   authRecoveries = 0;
 

@@ -8,6 +8,8 @@ import { classifyLoginError, hintFor } from '../errors/login-errors.js';
 import { hints, messages } from '../errors/messages.js';
 import { Generation, type GiveBack } from './generation.js';
 import { type DatabaseStats, PoolCounters } from './pool-stats.js';
+import { type PoolTimings, secondsSince } from './pool-timings.js';
+import { timedClientClass } from './timed-client.js';
 
 /** What the pool needs; the credential source stays with the provider, out of reach of inspection. */
 export type PoolOptions = Omit<ResolvedDatabaseOptions, 'credentialSource'>;
@@ -20,7 +22,16 @@ type PoolEvent = (typeof POOL_EVENTS)[number];
 const MAX_LOGIN_ATTEMPTS = 6;
 
 export interface PoolLogger {
+  log(message: string): void;
   warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface RotatingPoolExtras {
+  /** Jitter source; tests pin it. */
+  random?: () => number;
+  /** Receives connect, wait and use durations; none are measured without it. */
+  timings?: PoolTimings;
 }
 
 /** Thrown by a generation's password function once its username is no longer current. */
@@ -56,15 +67,26 @@ export class RotatingPool {
   private eventSink?: EventEmitter;
   /** Events someone listens to on the sink: only those are forwarded, so checkouts cost nothing extra otherwise. */
   private readonly forwarded = new Set<PoolEvent>();
+  private readonly random: () => number;
+  private readonly timings?: PoolTimings;
+  /** pg.Client with connect timing, when timings are wanted. */
+  private readonly clientClass?: typeof pg.Client;
+  /** The credentials revision whose refused logins were last logged as given up: one line per revision, not per checkout. */
+  private gaveUpAtRevision?: number;
 
   constructor(
     private readonly options: PoolOptions,
     private readonly credentials: CredentialCache,
     private readonly logger: PoolLogger,
-    private readonly random: () => number = Math.random,
+    extras: RotatingPoolExtras = {},
   ) {
-    credentials.onChange((_previous, next) => {
-      if (this.current && next.username !== this.current.username) this.rotateTo(next.username);
+    this.random = extras.random ?? Math.random;
+    this.timings = extras.timings;
+    if (this.timings) this.clientClass = timedClientClass((seconds) => this.timings!.connectionCreated(seconds));
+    credentials.subscribe({
+      changed: (_previous, next) => {
+        if (this.current && next.username !== this.current.username) this.rotateTo(next.username);
+      },
     });
   }
 
@@ -77,6 +99,7 @@ export class RotatingPool {
   /** A client for one unit of work; give it back with `client.release(err?)`, as with any pg.Pool. */
   async acquire(): Promise<pg.PoolClient> {
     const deadline = Date.now() + this.options.connectionTimeoutMs;
+    const askedAt = this.timings ? performance.now() : 0;
     let refusals = 0;
     let lastError: unknown;
     for (let attempt = 0; ; attempt++) {
@@ -99,14 +122,14 @@ export class RotatingPool {
         const refusal = classifyLoginError(error);
         if (refusal === undefined) {
           const outOfTime = error instanceof CheckoutDeadlineError || (!(error instanceof pg.DatabaseError) && Date.now() >= deadline - DEADLINE_SLACK_MS);
-          throw outOfTime ? this.timeoutError(generation, lastError ?? error, refusals) : error;
+          throw outOfTime ? this.timeoutError(generation, lastError ?? error, refusals, revision) : error;
         }
         this.counters.authFailures++;
         refusals++;
         lastError = error;
         const worthRetrying = refusal === 'refused' && refusals < MAX_LOGIN_ATTEMPTS;
         const wait = worthRetrying ? await this.credentials.recoverFromRejection(revision) : Infinity;
-        if (Date.now() + wait >= deadline) throw this.authError(error, generation.username, refusals);
+        if (Date.now() + wait >= deadline) throw this.gaveUpOnLogin(error, generation.username, refusals, revision);
         if (wait > 0) await sleep(wait);
         continue;
       }
@@ -117,6 +140,7 @@ export class RotatingPool {
       const giveBack = client.release;
       if (!generation.usable(client, giveBack)) continue;
       if (refusals > 0) this.counters.authRecoveries++;
+      if (this.timings) this.timings.connectionWaited(secondsSince(askedAt));
       return this.routeReleaseThrough(generation, client, giveBack);
     }
   }
@@ -147,21 +171,25 @@ export class RotatingPool {
    */
   private routeReleaseThrough(generation: Generation, client: pg.PoolClient, giveBack: GiveBack): pg.PoolClient {
     let released = false;
+    const { timings } = this;
+    const handedOutAt = timings ? performance.now() : 0;
     client.release = (error?: Error | boolean) => {
       if (released) throw new Error(messages.doubleRelease());
       released = true;
+      if (timings) timings.connectionUsed(secondsSince(handedOutAt));
       generation.giveBack(client, giveBack, Boolean(error));
     };
     return client;
   }
 
   stats(): DatabaseStats {
-    const { total, idle } = this.counts();
+    const { total, idle, waiting } = this.counts();
     return {
       maxOpenConnections: this.options.maxOpenConnections,
       openConnections: total,
       inUse: total - idle,
       idle,
+      waiting,
       ...this.counters,
       ...this.credentials.counters,
       generations: this.generations.size,
@@ -223,7 +251,11 @@ export class RotatingPool {
   private rotateTo(username: string): void {
     const old = this.current;
     this.current = this.createGeneration(username);
-    old?.retire();
+    if (!old) return;
+    void old.ended.then(() => {
+      if (!this.closed) this.logger.log(messages.generationDrained(old.username, username));
+    });
+    old.retire();
   }
 
   private createGeneration(username: string): Generation {
@@ -236,6 +268,7 @@ export class RotatingPool {
         max: this.options.maxOpenConnections,
         // A first attempt's deadline, and the socket's safety net for retries.
         connectionTimeoutMillis: this.options.connectionTimeoutMs,
+        ...(this.clientClass && { Client: this.clientClass }),
       },
       this.options,
       this.counters,
@@ -266,6 +299,16 @@ export class RotatingPool {
     return credentials.password;
   }
 
+  /** The checkout gives up on refused logins: the caller gets the error, the log one line per credentials revision. */
+  private gaveUpOnLogin(error: unknown, username: string, attempts: number, revision: number): DatabaseAuthError {
+    const authError = this.authError(error, username, attempts);
+    if (this.gaveUpAtRevision !== revision) {
+      this.gaveUpAtRevision = revision;
+      this.logger.error(authError.message);
+    }
+    return authError;
+  }
+
   private authError(error: unknown, username: string, attempts: number): DatabaseAuthError {
     const hint = hintFor(error);
     const { code, message } = error as { code?: string; message?: string };
@@ -273,8 +316,9 @@ export class RotatingPool {
   }
 
   /** Out of time; after refused logins, the refusal is the cause worth reporting. */
-  private timeoutError(generation: Generation, lastError: unknown, refusals: number): Error {
-    if (refusals > 0) return this.authError(lastError, generation.username, refusals);
+  private timeoutError(generation: Generation, lastError: unknown, refusals: number, revision: number): Error {
+    if (refusals > 0) return this.gaveUpOnLogin(lastError, generation.username, refusals, revision);
+    this.counters.connectionTimeouts++;
     return new DatabaseConnectionTimeoutError(
       messages.connectionTimeout(formatDuration(this.options.connectionTimeoutMs), hints.timeout),
       hints.timeout,

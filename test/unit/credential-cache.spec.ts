@@ -233,7 +233,7 @@ describe('CredentialCache: changes', () => {
     const provider = stubProvider({ username: 'app', password: 'pw-one', version: 'v1' });
     const { cache } = cacheOf(provider);
     const changes: string[] = [];
-    cache.onChange((previous, next) => changes.push(`${previous.username}->${next.username}`));
+    cache.subscribe({ changed: (previous, next) => changes.push(`${previous.username}->${next.username}`) });
     await cache.initialize();
     const first = cache.revision;
     provider.next = { username: 'app', password: 'pw-one', version: 'v2' };

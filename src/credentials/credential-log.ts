@@ -1,0 +1,35 @@
+import { formatDuration } from '../config/duration.js';
+import { messages } from '../errors/messages.js';
+import { redactSecrets } from '../errors/redact.js';
+import type { CredentialCache } from './credential-cache.js';
+
+export interface RotationLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * The rotation story in the application's log: `log` when credentials are picked up or the
+ * source answers again, `warn` while cached credentials serve through a failing source,
+ * `error` when none are usable. A failed first fetch is left to the caller, who gets it thrown.
+ */
+export function logCredentialEvents(cache: CredentialCache, logger: RotationLogger): void {
+  cache.subscribe({
+    fetched: ({ credentials, previous, failuresBefore }) => {
+      if (failuresBefore > 0) logger.log(messages.credentialsRecovered(cache.source, failuresBefore));
+      const changed = !previous || previous.username !== credentials.username || previous.password !== credentials.password;
+      if (!changed) return;
+      // A custom provider's version is not ours to trust: it must not quote the password.
+      const version = credentials.version && redactSecrets(credentials.version, [credentials.password, previous?.password]);
+      const usernameChange = !previous ? 'first' : previous.username === credentials.username ? 'same' : 'changed';
+      logger.log(messages.credentialsPickedUp(cache.source, version, credentials.username, usernameChange, previous?.username));
+    },
+    fetchFailed: ({ reason, detail, servingCached, consecutiveFailures, retryInMs }) => {
+      if (reason === 'initial') return;
+      const retryIn = formatDuration(retryInMs);
+      if (servingCached) logger.warn(messages.servingCachedCredentials(cache.source, detail, consecutiveFailures, retryIn));
+      else logger.error(messages.noUsableCredentials(cache.source, detail, retryIn));
+    },
+  });
+}

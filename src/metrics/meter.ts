@@ -1,0 +1,25 @@
+import type { Meter, MeterProvider } from '@opentelemetry/api';
+
+/**
+ * What `meterProvider` must be: an OpenTelemetry `MeterProvider` (the SDK's, or one the app
+ * wraps). Typed loosely so that apps without `@opentelemetry/api` still compile against ours.
+ */
+export interface MeterProviderLike {
+  getMeter(name: string, version?: string, options?: { schemaUrl?: string }): unknown;
+}
+
+/** The instrumentation scope every instrument of this module is created under. */
+export const METER_NAME = 'nestjs-rotating-pg';
+
+/**
+ * The meter to report to: from the given provider, else from the global one. Undefined when
+ * there is nothing to report to (no `@opentelemetry/api` installed, or only its no-op provider
+ * registered), so the pool then takes no timestamps and registers no callbacks.
+ */
+export async function resolveMeter(given?: MeterProviderLike): Promise<Meter | undefined> {
+  const api = await import('@opentelemetry/api').catch(() => undefined);
+  const provider = (given ?? api?.metrics.getMeterProvider()) as MeterProvider | undefined;
+  const meter = provider?.getMeter(METER_NAME);
+  if (!meter || (api && meter === api.createNoopMeter())) return undefined;
+  return meter;
+}
