@@ -243,7 +243,8 @@ describe('CredentialCache: changes', () => {
     await cache.refresh('manual');
     expect(cache.revision).toBe(first + 1);
     expect(changes).toEqual(['app->app_clone']);
-    expect(cache.counters).toEqual({ credentialRefreshes: 3, credentialRefreshFailures: 0, credentialRotations: 1 });
+    expect(cache.counters).toMatchObject({ credentialRefreshes: 3, credentialRefreshFailures: 0, credentialRotations: 1 });
+    expect(cache.counters.credentialFetches).toMatchObject({ initial: { succeeded: 1, failed: 0 }, manual: { succeeded: 2, failed: 0 } });
     expect(cache.status()).toMatchObject({ username: 'app_clone', version: 'v3', consecutiveFailures: 0 });
   });
 
@@ -254,5 +255,33 @@ describe('CredentialCache: changes', () => {
     provider.next = { username: '', password: 'pw-5678' };
     await expect(cache.refresh('manual')).rejects.toThrow(/no \{ username, password \}/);
     expect((await cache.get()).password).toBe('pw-1234');
+  });
+});
+
+describe('CredentialCache: events', () => {
+  it('tells subscribers of each fetch, each failure (serving cached or not, and when it retries) and the recovery', async () => {
+    const clock = new ManualClock();
+    const provider = stubProvider({ username: 'app', password: 'pw-one', version: 'v1', expiresAt: new Date(clock.now() + 10_000) });
+    const { cache } = cacheOf(provider, clock, { failedRefreshBackoff: { baseMs: 1_000, maxMs: 8_000 } });
+    const fetched: string[] = [];
+    const failed: Array<{ reason: string; servingCached: boolean; consecutiveFailures: number; retryInMs: number }> = [];
+    cache.subscribe({
+      fetched: ({ reason, credentials, previous, failuresBefore }) =>
+        fetched.push(`${reason} ${credentials.version} after ${previous?.version ?? 'nothing'}, ${failuresBefore} failures before`),
+      fetchFailed: ({ reason, servingCached, consecutiveFailures, retryInMs }) => failed.push({ reason, servingCached, consecutiveFailures, retryInMs }),
+    });
+    await cache.initialize();
+    provider.next = new Error('source down');
+    await expect(cache.refresh('manual')).rejects.toThrow(CredentialSourceError);
+    expect(failed).toEqual([{ reason: 'manual', servingCached: true, consecutiveFailures: 1, retryInMs: 1_000 }]);
+    // Scheduled retries keep failing past the credentials' expiry.
+    await clock.advance(20_000);
+    expect(failed.length).toBeGreaterThan(2);
+    expect(failed.map((event) => event.consecutiveFailures)).toEqual(failed.map((_, index) => index + 1));
+    expect(failed.at(-1)).toMatchObject({ reason: 'scheduled', servingCached: false });
+    provider.next = { username: 'app', password: 'pw-two', version: 'v2' };
+    await cache.refresh('manual');
+    expect(fetched).toEqual(['initial v1 after nothing, 0 failures before', `manual v2 after v1, ${failed.length} failures before`]);
+    expect(cache.counters.credentialFetches).toMatchObject({ manual: { succeeded: 1, failed: 1 }, scheduled: { succeeded: 0, failed: failed.length - 1 } });
   });
 });
