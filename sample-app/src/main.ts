@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { databaseOptionsFromEnv } from 'nestjs-rotating-pg';
 import { AppModule } from './app.module.js';
 import { startDemoEnvironment } from './demo-environment.js';
+import { startTelemetry } from './metrics/telemetry.js';
 
 const logger = new Logger('sample-app');
 const port = Number(process.env.PORT ?? 3000);
@@ -14,12 +15,16 @@ async function main(): Promise<void> {
   const demo = real ? undefined : await startDemoEnvironment();
   if (demo) logger.log(`demo: embedded PostgreSQL on ${demo.postgres.host}:${demo.postgres.port}, credentials in a local Secrets Manager`);
 
-  const app = await NestFactory.create(AppModule.register(real ?? demo!.database));
+  // Before the app is built: DatabaseModule takes the global MeterProvider it finds then.
+  const telemetry = startTelemetry();
+  const app = await NestFactory.create(AppModule.register(real ?? demo!.database, telemetry.exporter));
   await app.listen(port, '127.0.0.1');
-  logger.log(`listening on http://127.0.0.1:${port} (GET /health, GET /notes, POST /notes {"text": "..."})`);
+  logger.log(`listening on http://127.0.0.1:${port} (GET /health, GET /metrics, GET /notes, POST /notes {"text": "..."})`);
   if (demo) {
     demo.rotateEvery(rotateEveryMs, (line) => logger.log(line));
-    logger.log(`the password rotates every ${rotateEveryMs / 1000} s; watch credentialRotations on /health`);
+    logger.log(
+      `the password rotates every ${rotateEveryMs / 1000} s; watch credentialRotations on /health and rotating_pg_connection_closed_total on /metrics`,
+    );
   }
 
   // Close the app first (pools end, in-flight queries finish), then the demo's servers.
@@ -31,6 +36,7 @@ async function main(): Promise<void> {
       logger.log(`${signal}: shutting down`);
       void app
         .close()
+        .then(() => telemetry.stop())
         .then(() => demo?.stop())
         .then(() => {
           logger.log('stopped');

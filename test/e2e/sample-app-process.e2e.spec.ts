@@ -6,7 +6,7 @@ const main = new URL('../../sample-app/dist/main.js', import.meta.url).pathname;
 
 /** `npm start` as a newcomer runs it (built by pretest): no configuration, then Ctrl-C. */
 describe('the sample app as a process', () => {
-  it('starts on an embedded PostgreSQL, serves /health, and stops cleanly on SIGINT', async () => {
+  it('starts on an embedded PostgreSQL, serves /health and /metrics, logs the rotation, and stops cleanly on SIGINT', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [main], {
       env: { ...process.env, PORT: String(port), ROTATE_EVERY_MS: '1000', NO_COLOR: '1' },
@@ -22,6 +22,11 @@ describe('the sample app as a process', () => {
       const health = await fetch(`http://127.0.0.1:${port}/health`);
       expect(health.status).toBe(200);
       expect(((await health.json()) as { details: { database: { status: string } } }).details.database.status).toBe('up');
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^rotating_pg_connection_opened_total\{db_client_connection_pool_name="default"[^}]*\} [1-9]/m);
+      // The module's own account of the rotation, through the app's logger.
+      await eventually('the new credentials to be logged', () => /new credentials from secrets-manager \(version \w+\) for user notes_app; new connections/.test(output), 15_000);
     } finally {
       child.kill('SIGINT');
     }
