@@ -2,10 +2,15 @@
 // reported as ratios. Writes bench/RESULTS.md.
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DbService } from 'nestjs-rotating-pg';
 import { startTestPostgres } from 'nestjs-rotating-pg/testing';
+
+// One line per pool start would interleave with the figures.
+Logger.overrideLogger(['error', 'warn']);
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -39,6 +44,19 @@ const contenders = {
     const db = await dbService();
     return { query: (text) => db.pool.query(text), close: () => db.onApplicationShutdown() };
   },
+  'DbService, OpenTelemetry metrics on': async () => {
+    // The SDK as an app runs it: a reader collecting every second (into memory, no network).
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 1_000 })] });
+    const db = await DbService.create({ ...connection, user: 'bench', password: 'bench-password', maxOpenConnections: MAX, maxIdleConnections: MAX, meterProvider });
+    return {
+      query: (text) => db.query(text),
+      close: async () => {
+        await db.onApplicationShutdown();
+        await meterProvider.shutdown();
+      },
+    };
+  },
   'Kysely on pg.Pool': async () => kyselyOn(rawPool()),
   'Kysely on DbService.pool': async () => kyselyOn((await dbService()).pool),
   'DbService, 1s lifetime': async () => {
@@ -54,11 +72,18 @@ const contenders = {
   },
 };
 
+const baselineOf = (name) => {
+  if (name.startsWith('Kysely')) return 'Kysely on pg.Pool';
+  // Metrics on against metrics off: what recording them costs (target: within 3%).
+  if (name.includes('OpenTelemetry')) return 'DbService';
+  return 'pg.Pool';
+};
 async function throughput(make) {
   const client = await make();
   await Promise.all(Array.from({ length: MAX }, () => client.query('SELECT 1')));
   const latencies = [];
   let done = 0;
+  const cpuBefore = process.cpuUsage();
   const until = performance.now() + DURATION_MS;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -70,9 +95,13 @@ async function throughput(make) {
       }
     }),
   );
+  const cpu = process.cpuUsage(cpuBefore);
   await client.close();
   latencies.sort((a, b) => a - b);
-  return { opsPerSecond: done / (DURATION_MS / 1000), p50: latencies[Math.floor(latencies.length * 0.5)], p99: latencies[Math.floor(latencies.length * 0.99)] };
+  return {
+    // This process's CPU (user + system) per query: the client-side cost, steadier than throughput on a shared machine.
+    cpuMicrosPerQuery: (cpu.user + cpu.system) / done,
+    opsPerSecond: done / (DURATION_MS / 1000), p50: latencies[Math.floor(latencies.length * 0.5)], p99: latencies[Math.floor(latencies.length * 0.99)] };
 }
 
 /** Retained heap per pool with MAX open connections: 20 pools held at once, after full GCs. */
@@ -96,6 +125,13 @@ async function heapPerPool(make) {
   return perPool;
 }
 
+// BENCH_ONLY=regex keeps the matching contenders (their baselines stay), for a focused run.
+if (process.env.BENCH_ONLY) {
+  const only = new RegExp(process.env.BENCH_ONLY);
+  const keep = new Set(Object.keys(contenders).filter((name) => only.test(name)));
+  for (const name of [...keep]) for (let base = baselineOf(name); !keep.has(base); base = baselineOf(base)) keep.add(base);
+  for (const name of Object.keys(contenders)) if (!keep.has(name)) delete contenders[name];
+}
 const results = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
   // Interleaved, so drift in the machine's speed hits every contender alike.
@@ -108,24 +144,29 @@ for (let round = 0; round < ROUNDS; round++) {
 for (const name of Object.keys(memory)) memory[name] = median(memory[name]);
 await server.stop();
 
-const baselineOf = (name) => (name.startsWith('Kysely') ? 'Kysely on pg.Pool' : 'pg.Pool');
 const medianOps = (name) => median(results[name].map((r) => r.opsPerSecond));
 const rows = Object.entries(results).map(([name, runs]) => {
   const ops = medianOps(name);
-  return `| ${name} | ${Math.round(ops)} | ${(ops / medianOps(baselineOf(name))).toFixed(2)} × ${baselineOf(name)} | ${median(runs.map((r) => r.p50)).toFixed(2)} | ${median(runs.map((r) => r.p99)).toFixed(2)} | ${(memory[name] / 1024).toFixed(1)} | ${(memory[name] / memory[baselineOf(name)]).toFixed(2)} |`;
+  const cpu = median(runs.map((r) => r.cpuMicrosPerQuery));
+  const baseCpu = median(results[baselineOf(name)].map((r) => r.cpuMicrosPerQuery));
+  return `| ${name} | ${Math.round(ops)} | ${(ops / medianOps(baselineOf(name))).toFixed(2)} × ${baselineOf(name)} | ${cpu.toFixed(1)} (${(cpu / baseCpu).toFixed(2)} ×) | ${median(runs.map((r) => r.p50)).toFixed(2)} | ${median(runs.map((r) => r.p99)).toFixed(2)} | ${(memory[name] / 1024).toFixed(1)} | ${(memory[name] / memory[baselineOf(name)]).toFixed(2)} |`;
 });
 const report = `# Benchmark results
 
 Command: \`${['BENCH_ROUNDS', 'BENCH_DURATION_MS', 'BENCH_CONCURRENCY'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]} `).join('')}npm run bench\` (${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s each; \`SELECT 1\` at concurrency ${CONCURRENCY}, pool size ${MAX}, embedded PostgreSQL on the same machine).
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.
 
-| contender | queries/s (median) | throughput ratio (target ≥ 0.97) | p50 ms | p99 ms | heap per pool with ${MAX} connections, KiB | heap ratio |
-|---|---|---|---|---|---|---|
+| contender | queries/s (median) | throughput ratio (target ≥ 0.97) | client CPU µs per query (ratio) | p50 ms | p99 ms | heap per pool with ${MAX} connections, KiB | heap ratio |
+|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
+"DbService, OpenTelemetry metrics on" is DbService with the real OpenTelemetry SDK
+(a MeterProvider, a reader collecting every second), against DbService without one (the
+target there is within 3%).
 "DbService, 1s lifetime" recycles every connection each second (with jitter): the cost of
 rotation-safe lifetimes at a rate far above the 14m default. Throughput is bound by the
 database on the same 2 cores, so ratios, not absolute numbers, are the result.
 `;
-writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
+// A focused run (BENCH_ONLY) is printed, not recorded: RESULTS.md holds whole runs only.
+if (!process.env.BENCH_ONLY) writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
 console.log(report);

@@ -1,6 +1,7 @@
-import type { Attributes, BatchObservableCallback, Histogram, Meter, Observable } from '@opentelemetry/api';
+import type { Attributes, BatchObservableCallback, Meter, Observable } from '@opentelemetry/api';
 import type { CloseReason, DatabaseStats } from '../pool/pool-stats.js';
 import type { PoolTimings } from '../pool/pool-timings.js';
+import { BufferedHistogram } from './buffered-histogram.js';
 import { attributes, metricNames as names } from './metric-names.js';
 
 /** What the instruments read at each collection. */
@@ -46,8 +47,8 @@ const CLOSE_FIELD: Record<CloseReason, keyof DatabaseStats> = {
  */
 export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource): PoolMetrics {
   const pool: Attributes = { [attributes.poolName]: source.poolName };
-  const histogram = (name: string, description: string): Histogram =>
-    meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS } });
+  const histogram = (name: string, description: string) =>
+    new BufferedHistogram(meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }), pool);
   const createTime = histogram(names.createTime, 'The time it took to create a new connection (socket, TLS and login).');
   const waitTime = histogram(names.waitTime, 'The time it took to obtain an open connection from the pool.');
   const useTime = histogram(names.useTime, 'The time between borrowing a connection and returning it to the pool.');
@@ -72,6 +73,8 @@ export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource): Po
 
   const observables: Observable[] = [count, idleMax, idleMin, max, pending, timeouts, opened, closed, loginsRefused, loginsRecovered, fetches, rotations, age, expiry, failures, generations];
   const observe: BatchObservableCallback = (result) => {
+    // The SDK runs observers before it reads the histograms: held durations land in this collection.
+    for (const durations of [createTime, waitTime, useTime]) durations.flush();
     const stats = source.stats();
     result.observe(count, stats.idle, { ...pool, [attributes.state]: 'idle' });
     result.observe(count, stats.inUse, { ...pool, [attributes.state]: 'used' });
@@ -102,10 +105,13 @@ export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource): Po
 
   return {
     timings: {
-      connectionCreated: (seconds) => createTime.record(seconds, pool),
-      connectionWaited: (seconds) => waitTime.record(seconds, pool),
-      connectionUsed: (seconds) => useTime.record(seconds, pool),
+      connectionCreated: (seconds) => createTime.record(seconds),
+      connectionWaited: (seconds) => waitTime.record(seconds),
+      connectionUsed: (seconds) => useTime.record(seconds),
     },
-    stop: () => meter.removeBatchObservableCallback(observe, observables),
+    stop: () => {
+      for (const durations of [createTime, waitTime, useTime]) durations.flush();
+      meter.removeBatchObservableCallback(observe, observables);
+    },
   };
 }

@@ -140,8 +140,10 @@ export class RotatingPool {
       const giveBack = client.release;
       if (!generation.usable(client, giveBack)) continue;
       if (refusals > 0) this.counters.authRecoveries++;
-      if (this.timings) this.timings.connectionWaited(secondsSince(askedAt));
-      return this.routeReleaseThrough(generation, client, giveBack);
+      // One timestamp ends the wait and starts the use.
+      const handedOutAt = this.timings ? performance.now() : 0;
+      if (this.timings) this.timings.connectionWaited((handedOutAt - askedAt) / 1000);
+      return this.routeReleaseThrough(generation, client, giveBack, handedOutAt);
     }
   }
 
@@ -169,10 +171,9 @@ export class RotatingPool {
    * Callers (ours and ORMs') give a client back with `client.release(err?)`; the decision to
    * keep or close it stays with its generation, so pg-pool's own release is put aside for it.
    */
-  private routeReleaseThrough(generation: Generation, client: pg.PoolClient, giveBack: GiveBack): pg.PoolClient {
+  private routeReleaseThrough(generation: Generation, client: pg.PoolClient, giveBack: GiveBack, handedOutAt: number): pg.PoolClient {
     let released = false;
     const { timings } = this;
-    const handedOutAt = timings ? performance.now() : 0;
     client.release = (error?: Error | boolean) => {
       if (released) throw new Error(messages.doubleRelease());
       released = true;
