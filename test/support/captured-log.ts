@@ -1,4 +1,5 @@
-import { ConsoleLogger, Logger, type LoggerService } from '@nestjs/common';
+import { Logger, type LoggerService } from '@nestjs/common';
+import { applyTestLogLevels } from './test-log-levels.js';
 
 export interface LogLine {
   level: 'log' | 'warn' | 'error' | 'debug' | 'verbose' | 'fatal';
@@ -27,6 +28,6 @@ export function captureNestLog(): { lines: LogLine[]; of(context: string): LogLi
   return {
     lines,
     of: (context) => lines.filter((line) => line.context === context),
-    restore: () => Logger.overrideLogger(new ConsoleLogger()),
+    restore: applyTestLogLevels,
   };
 }
