@@ -40,7 +40,7 @@ export class DbService implements OnApplicationShutdown {
 
   /** Validates options, fetches the first credentials, and returns a ready service. No connection opens yet. */
   static async create(options: DatabaseModuleOptions): Promise<DbService> {
-    const { credentialSource, meterProvider, ...poolOptions } = resolveDatabaseOptions(options);
+    const { credentialSource, meterProvider, durationMetrics, ...poolOptions } = resolveDatabaseOptions(options);
     const logger = new Logger(`nestjs-rotating-pg:${poolOptions.name}`);
     const credentials = new CredentialCache(createCredentialProvider(credentialSource));
     logCredentialEvents(credentials, logger);
@@ -48,7 +48,7 @@ export class DbService implements OnApplicationShutdown {
     // Observed lazily, at collection time, so the pool can be built after its instruments.
     const stats = (): DatabaseStats => pool.stats();
     const metrics = meter && registerPoolMetrics(meter, { poolName: poolOptions.name, maxIdleConnections: poolOptions.maxIdleConnections, stats });
-    const pool = new RotatingPool(poolOptions, credentials, logger, { timings: metrics?.timings });
+    const pool = new RotatingPool(poolOptions, credentials, logger, { timings: durationMetrics ? metrics?.timings : undefined });
     try {
       await pool.initialize();
     } catch (error) {

@@ -63,4 +63,10 @@ export interface DatabaseModuleOptions extends CredentialSourceOptions {
    * `@opentelemetry/api` installed, no metric is recorded and nothing is measured.
    */
   meterProvider?: MeterProviderLike;
+  /**
+   * Record the connection create, wait and use time histograms. Default `true`. Each checkout
+   * hands two values to the OpenTelemetry SDK, about 2 µs of CPU: `false` saves it for
+   * processes running tens of thousands of trivial queries per second. Counters and gauges stay.
+   */
+  durationMetrics?: boolean;
 }

@@ -46,6 +46,7 @@ export const databaseOptionsSchema = z.strictObject({
   options: z.string().optional(),
   types: typeParsers.optional(),
   meterProvider: meterProvider.optional(),
+  durationMetrics: z.boolean().optional(),
   ...credentialSourceShape,
 });
 

@@ -70,6 +70,7 @@ export function resolveDatabaseOptions(
     connectionTimeoutMs: timeout!,
     credentialSource: credentialSource!,
     ...(raw.meterProvider !== undefined && { meterProvider: raw.meterProvider as MeterProviderLike }),
+    durationMetrics: typeof raw.durationMetrics === 'boolean' ? raw.durationMetrics : true,
   };
 }
 

@@ -21,4 +21,5 @@ export interface ResolvedDatabaseOptions {
   credentialSource: ResolvedCredentialSource;
   /** Given in the options; the global one is looked up when the pool starts. */
   meterProvider?: MeterProviderLike;
+  durationMetrics: boolean;
 }

@@ -11,8 +11,8 @@ import { type DatabaseStats, PoolCounters } from './pool-stats.js';
 import { type PoolTimings, secondsSince } from './pool-timings.js';
 import { timedClientClass } from './timed-client.js';
 
-/** What the pool needs; the credential source stays with the provider, out of reach of inspection. */
-export type PoolOptions = Omit<ResolvedDatabaseOptions, 'credentialSource'>;
+/** What the pool needs; the credential source stays with the provider, out of reach of inspection, and metrics with DbService. */
+export type PoolOptions = Omit<ResolvedDatabaseOptions, 'credentialSource' | 'meterProvider' | 'durationMetrics'>;
 
 /** pg.Pool's events, re-emitted by the pg.Pool handed to ORMs. */
 const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove', 'error'] as const;

@@ -178,12 +178,17 @@ describe('OpenTelemetry metrics through the real SDK', () => {
     metrics.setGlobalMeterProvider(telemetry.provider);
     try {
       const observed = await DbService.create({ name: 'observed', dsn: role.dsn });
-      await observed.query('SELECT 1');
-      await unobserved.query('SELECT 1');
+      const countersOnly = await DbService.create({ name: 'counters-only', dsn: role.dsn, durationMetrics: false });
+      await Promise.all([observed, unobserved, countersOnly].map((db) => db.query('SELECT 1')));
       const collected = await telemetry.collect();
       expect(collected.value(names.waitTime, { [attributes.poolName]: 'observed' })).toBe(1);
       expect(collected.points(names.opened, { [attributes.poolName]: 'unobserved' })).toEqual([]);
-      await Promise.all([observed.onApplicationShutdown(), unobserved.onApplicationShutdown()]);
+      // durationMetrics: false keeps the counters and gauges, and records no duration.
+      expect(collected.value(names.opened, { [attributes.poolName]: 'counters-only' })).toBe(1);
+      for (const histogram of [names.createTime, names.waitTime, names.useTime]) {
+        expect(collected.points(histogram, { [attributes.poolName]: 'counters-only' })).toEqual([]);
+      }
+      await Promise.all([observed, unobserved, countersOnly].map((db) => db.onApplicationShutdown()));
     } finally {
       metrics.disable();
       await telemetry.shutdown();
