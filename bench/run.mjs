@@ -8,6 +8,7 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DbService } from 'nestjs-rotating-pg';
 import { startTestPostgres } from 'nestjs-rotating-pg/testing';
+import { overheadMatrix } from './overhead-matrix.mjs';
 
 // One line per pool start would interleave with the figures.
 Logger.overrideLogger(['error', 'warn']);
@@ -15,6 +16,7 @@ Logger.overrideLogger(['error', 'warn']);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const MATRIX_MS = Number(process.env.BENCH_MATRIX_MS ?? 1_000);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const MAX = 10;
 
@@ -144,6 +146,8 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const [name, make] of Object.entries(contenders)) memory[name].push(await heapPerPool(make));
 }
 for (const name of Object.keys(memory)) memory[name] = median(memory[name]);
+// The matrix runs in whole runs only (BENCH_ONLY focuses on the table above).
+const matrix = process.env.BENCH_ONLY ? '' : await overheadMatrix({ server, rounds: ROUNDS, durationMs: MATRIX_MS });
 await server.stop();
 await meterProvider.shutdown();
 
@@ -156,8 +160,12 @@ const rows = Object.entries(results).map(([name, runs]) => {
 });
 const report = `# Benchmark results
 
-Command: \`${['BENCH_ROUNDS', 'BENCH_DURATION_MS', 'BENCH_CONCURRENCY'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]} `).join('')}npm run bench\` (${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s each; \`SELECT 1\` at concurrency ${CONCURRENCY}, pool size ${MAX}, embedded PostgreSQL on the same machine).
+Command: \`${['BENCH_ROUNDS', 'BENCH_DURATION_MS', 'BENCH_CONCURRENCY', 'BENCH_MATRIX_MS'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]} `).join('')}npm run bench\`, embedded PostgreSQL on the same machine.
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.
+
+## ORMs, metrics and memory
+
+${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s each; \`SELECT 1\` at concurrency ${CONCURRENCY}, pool size ${MAX} (\`maxIdleConnections\` ${MAX}).
 
 | contender | queries/s (median) | throughput ratio (target ≥ 0.97) | client CPU µs per query (ratio) | p50 ms | p99 ms | heap per pool with ${MAX} connections, KiB | heap ratio |
 |---|---|---|---|---|---|---|---|
@@ -174,7 +182,8 @@ removed and everything else kept, the client CPU per query matched DbService's.
 "DbService, 1s lifetime" recycles every connection each second (with jitter): the cost of
 rotation-safe lifetimes at a rate far above the 14m default. Throughput is bound by the
 database on the same 2 cores, so ratios, not absolute numbers, are the result.
-`;
+
+${matrix}`;
 // A focused run (BENCH_ONLY) is printed, not recorded: RESULTS.md holds whole runs only.
 if (!process.env.BENCH_ONLY) writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
 console.log(report);

@@ -20,7 +20,7 @@ export interface DatabaseStats extends CredentialCounters {
   waitCount: number;
   /** Total time those checkouts waited, in ms. */
   waitDurationMs: number;
-  /** Closed on release or while idle because more than `maxIdleConnections` would be idle. */
+  /** Closed because more than `maxIdleConnections` stayed idle for a second (the longest idle first). */
   maxIdleClosed: number;
   /** Closed after `connectionMaxIdleTime` unused. */
   maxIdleTimeClosed: number;

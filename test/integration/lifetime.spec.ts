@@ -79,18 +79,31 @@ describe('connection lifetime', () => {
     expect(Math.max(...times) - Math.min(...times)).toBeLessThan(300);
   }, 30_000);
 
-  it('closes idle connections after connectionMaxIdleTime and above maxIdleConnections', async () => {
+  it('closes idle connections above maxIdleConnections after a one-second grace, and the rest after connectionMaxIdleTime', async () => {
     const db = await DbService.create({
       dsn: database.role.dsn,
       maxOpenConnections: 6,
       maxIdleConnections: 2,
       connectionMaxLifetime: '1m',
-      connectionMaxIdleTime: '1s',
+      connectionMaxIdleTime: '4s',
     });
     await Promise.all(Array.from({ length: 6 }, () => db.query('SELECT pg_sleep(0.1)')));
-    expect(db.stats()).toMatchObject({ idle: 2, maxIdleClosed: 4 });
-    await eventually('idle connections to time out', () => db.stats().openConnections === 0, 5_000);
-    expect(db.stats()).toMatchObject({ maxIdleTimeClosed: 2, maxLifetimeClosed: 0 });
+    expect(db.stats()).toMatchObject({ idle: 6, maxIdleClosed: 0 });
+    await eventually('the surplus to close', () => db.stats().maxIdleClosed === 4, 5_000);
+    expect(db.stats()).toMatchObject({ idle: 2, openConnections: 2 });
+    await eventually('idle connections to time out', () => db.stats().openConnections === 0, 10_000);
+    expect(db.stats()).toMatchObject({ maxIdleClosed: 4, maxIdleTimeClosed: 2, maxLifetimeClosed: 0 });
+    await db.onApplicationShutdown();
+  }, 30_000);
+
+  it('keeps connections through pauses shorter than the grace: bursts reuse them instead of logging in again', async () => {
+    const db = await DbService.create({ dsn: database.role.dsn, maxOpenConnections: 8, maxIdleConnections: 2, connectionMaxLifetime: '1m' });
+    for (let burst = 0; burst < 5; burst++) {
+      await Promise.all(Array.from({ length: 8 }, () => db.query('SELECT pg_sleep(0.05)')));
+      await sleep(100);
+    }
+    // Without the grace (Go's close-at-once), each burst after the first logged 6 connections in again: 8 + 4 × 6 = 32.
+    expect(db.stats()).toMatchObject({ opened: 8, maxIdleClosed: 0 });
     await db.onApplicationShutdown();
   }, 30_000);
 });
