@@ -9,6 +9,7 @@ import pg from 'pg';
 import { DbService } from 'nestjs-rotating-pg';
 import { startTestPostgres } from 'nestjs-rotating-pg/testing';
 import { overheadMatrix } from './overhead-matrix.mjs';
+import { reconnectSpread } from './reconnect-spread.mjs';
 
 // One line per pool start would interleave with the figures.
 Logger.overrideLogger(['error', 'warn']);
@@ -148,6 +149,7 @@ for (let round = 0; round < ROUNDS; round++) {
 for (const name of Object.keys(memory)) memory[name] = median(memory[name]);
 // The matrix runs in whole runs only (BENCH_ONLY focuses on the table above).
 const matrix = process.env.BENCH_ONLY ? '' : await overheadMatrix({ server, rounds: ROUNDS, durationMs: MATRIX_MS });
+const spread = process.env.BENCH_ONLY ? '' : await reconnectSpread({ server });
 await server.stop();
 await meterProvider.shutdown();
 
@@ -183,7 +185,8 @@ removed and everything else kept, the client CPU per query matched DbService's.
 rotation-safe lifetimes at a rate far above the 14m default. Throughput is bound by the
 database on the same 2 cores, so ratios, not absolute numbers, are the result.
 
-${matrix}`;
+${matrix}
+${spread}`;
 // A focused run (BENCH_ONLY) is printed, not recorded: RESULTS.md holds whole runs only.
 if (!process.env.BENCH_ONLY) writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
 console.log(report);

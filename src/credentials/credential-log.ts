@@ -27,7 +27,8 @@ export function logCredentialEvents(cache: CredentialCache, logger: RotationLogg
     },
     fetchFailed: ({ reason, detail, servingCached, consecutiveFailures, retryInMs }) => {
       if (reason === 'initial') return;
-      const retryIn = formatDuration(retryInMs);
+      // Backoff delays carry jitter down to the microsecond; a tenth of a second is precise enough to read.
+      const retryIn = formatDuration(Math.ceil(retryInMs / 100) * 100);
       if (servingCached) logger.warn(messages.servingCachedCredentials(cache.source, detail, consecutiveFailures, retryIn));
       else logger.error(messages.noUsableCredentials(cache.source, detail, retryIn));
     },

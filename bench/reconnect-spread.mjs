@@ -1,0 +1,72 @@
+// Reconnect spread of `npm run bench`: 32 connections opened together with a 10 s lifetime,
+// under steady load for a few lifetimes. How many of them log in again within any one second?
+// Ours (deadline = lifetime − random jitter) against pg-pool's own maxLifetimeSeconds.
+import pg from 'pg';
+import { DbService } from 'nestjs-rotating-pg';
+
+const SIZE = 32;
+const LIFETIME_S = 10;
+const RUN_MS = 32_000;
+
+/** Each contender gives a pg.Pool-like object whose 'connect' events mark logins. */
+function contendersFor(credentials) {
+  const ours = (jitter) => async () => {
+    const db = await DbService.create({ ...credentials, maxOpenConnections: SIZE, maxIdleConnections: SIZE, connectionMaxLifetime: `${LIFETIME_S}s`, ...(jitter && { connectionMaxLifetimeJitter: jitter }) });
+    return { pool: db.pool, close: () => db.onApplicationShutdown() };
+  };
+  return {
+    'pg.Pool, maxLifetimeSeconds 10': async () => {
+      const pool = new pg.Pool({ ...credentials, max: SIZE, maxLifetimeSeconds: LIFETIME_S });
+      return { pool, close: () => pool.end() };
+    },
+    'DbService, lifetime 10s, default jitter (a tenth: 1s)': ours(undefined),
+    'DbService, lifetime 10s, jitter 5s': ours('5s'),
+  };
+}
+
+/** The largest number of logins inside any one-second window (sliding, at 10 ms steps). */
+function largestInOneSecond(times) {
+  let best = 0;
+  for (let start = 0, end = 0; start < times.length; start++) {
+    while (end < times.length && times[end] < times[start] + 1_000) end++;
+    best = Math.max(best, end - start);
+  }
+  return best;
+}
+
+async function measure(make) {
+  const { pool, close } = await make();
+  const logins = [];
+  const startedAt = performance.now();
+  pool.on('connect', () => logins.push(performance.now() - startedAt));
+  let failed = 0;
+  const until = startedAt + RUN_MS;
+  await Promise.all(
+    Array.from({ length: SIZE }, async () => {
+      while (performance.now() < until) await pool.query('SELECT pg_sleep(0.01)').catch(() => failed++);
+    }),
+  );
+  await close();
+  // The first SIZE logins open the pool together; the rest are reconnects.
+  const reconnects = logins.slice(SIZE).sort((a, b) => a - b);
+  return { reconnects: reconnects.length, largest: largestInOneSecond(reconnects), failed };
+}
+
+/** Runs the comparison; returns the Markdown section for RESULTS.md. */
+export async function reconnectSpread({ server }) {
+  const contenders = contendersFor({ host: server.host, port: server.port, database: 'postgres', user: 'bench', password: 'bench-password' });
+  const rows = [];
+  for (const [name, make] of Object.entries(contenders)) {
+    const { reconnects, largest, failed } = await measure(make);
+    rows.push(`| ${name} | ${reconnects} | ${largest} | ${Math.round((100 * largest) / SIZE)}% | ${failed} |`);
+    process.stderr.write('.');
+  }
+  return `## Reconnect spread
+
+${SIZE} connections opened together, a ${LIFETIME_S} s lifetime, ${SIZE} callers running \`SELECT pg_sleep(0.01)\` for ${RUN_MS / 1000} s. Reconnects are the logins after the first ${SIZE}; the largest share is the most of them inside any one second, as a share of the pool. Target: ≤ 25%.
+
+| contender | reconnects | most in one second | share of the pool | failed queries |
+|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
