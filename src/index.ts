@@ -2,7 +2,7 @@ export type { AwsIamAuthOptions, DatabaseModuleOptions, Duration, SecretsManager
 export { databaseOptionsFromEnv, formatDuration, listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, parseDuration, readDatabaseConfig, resolveDatabaseOptions } from './config/index.js';
 export type { CredentialFetchContext, CredentialFetchReason, CredentialProvider, Credentials, CredentialStatus } from './credentials/index.js';
 export { RdsIamCredentialProvider, SecretsManagerCredentialProvider, StaticCredentialProvider } from './credentials/index.js';
-export { CredentialSourceError, DatabaseAuthError, DatabaseConfigError, DatabaseConnectionTimeoutError, DatabasePoolClosedError, RotatingPgError } from './errors/index.js';
+export { CredentialSourceError, DatabaseAuthError, DatabaseConfigError, DatabaseConnectionError, DatabaseConnectionTimeoutError, DatabasePoolClosedError, RotatingPgError } from './errors/index.js';
 export type { CloseReason, DatabaseStats } from './pool/index.js';
 export { DatabaseModule } from './database.module.js';
 export type { DatabaseModuleExtras, DatabaseOptionsFactory } from './database.module-definition.js';

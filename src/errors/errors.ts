@@ -46,6 +46,26 @@ export class DatabaseConnectionTimeoutError extends RotatingPgError {
   }
 }
 
+/**
+ * A connection could not be opened for a reason other than the credentials: the server is down
+ * or restarting, unreachable, refused TLS, or refused the session (no such database, too many
+ * connections). `code` is pg's or Node's (`'ECONNREFUSED'`, `'3D000'`…), `cause` the original.
+ */
+export class DatabaseConnectionError extends RotatingPgError {
+  override readonly name = 'DatabaseConnectionError';
+  readonly code: string | undefined;
+  constructor(
+    message: string,
+    code: string | undefined,
+    /** What to do, from the troubleshooting table. */
+    readonly hint: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
 /** The connection was shut down (application shutdown, or an ORM ended its pool); no new queries. */
 export class DatabasePoolClosedError extends RotatingPgError {
   override readonly name = 'DatabasePoolClosedError';

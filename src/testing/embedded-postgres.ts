@@ -30,6 +30,11 @@ export interface TestPostgres {
   admin(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
   /** Stops the server and deletes its data (no-op for a `DATABASE_URL` server). */
   stop(): Promise<void>;
+  /**
+   * Stops the server (fast shutdown: sessions are terminated) and starts it again on the same
+   * port and data, as a database restart or failover looks to clients. Embedded servers only.
+   */
+  restart(): Promise<void>;
 }
 
 export interface StartTestPostgresOptions {
@@ -66,7 +71,8 @@ export async function startTestPostgres(options: StartTestPostgresOptions = {}):
     user,
     password,
     authMethod: 'scram-sha-256',
-    persistent: false,
+    // Kept across restart(); stop() deletes it.
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
     onLog: options.onLog ?? (() => undefined),
@@ -81,12 +87,19 @@ export async function startTestPostgres(options: StartTestPostgresOptions = {}):
     throw new TestPostgresError(messages.embeddedPostgresFailed(describeFailure(error)), { cause: error });
   }
   let stopped = false;
-  return describeServer({ host: '127.0.0.1', port, user, password, database: 'postgres' }, async () => {
-    if (stopped) return;
-    stopped = true;
-    await server.stop();
-    await rm(databaseDir, { recursive: true, force: true });
-  });
+  return describeServer(
+    { host: '127.0.0.1', port, user, password, database: 'postgres' },
+    async () => {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      await rm(databaseDir, { recursive: true, force: true });
+    },
+    async () => {
+      await server.stop();
+      await server.start();
+    },
+  );
 }
 
 function connectExisting(url: string): TestPostgres {
@@ -100,12 +113,16 @@ function connectExisting(url: string): TestPostgres {
       database: parsed.pathname.slice(1) || 'postgres',
     },
     async () => undefined,
+    async () => {
+      throw new TestPostgresError(messages.cannotRestartExisting());
+    },
   );
 }
 
 function describeServer(
-  server: Omit<TestPostgres, 'url' | 'admin' | 'stop'>,
+  server: Omit<TestPostgres, 'url' | 'admin' | 'stop' | 'restart'>,
   stop: () => Promise<void>,
+  restart: () => Promise<void>,
 ): TestPostgres {
   const url = `postgresql://${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${server.database}`;
   return {
@@ -121,5 +138,6 @@ function describeServer(
       }
     },
     stop,
+    restart,
   };
 }

@@ -33,6 +33,11 @@ describe('the troubleshooting table', () => {
     [{ code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate' }, hints.tls],
     [{ code: 'ETIMEDOUT', message: 'connect ETIMEDOUT 10.0.0.1:5432' }, hints.timeout],
     [new DatabaseConnectionTimeoutError('no connection', hints.timeout), hints.timeout],
+    [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' }, hints.unreachable],
+    [{ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND db.internal' }, hints.unreachable],
+    [new Error('Connection terminated unexpectedly'), hints.unreachable],
+    [{ code: '3D000', severity: 'FATAL', message: 'database "x" does not exist' }, hints.serverRefused],
+    [{ code: '53300', severity: 'FATAL', message: 'sorry, too many clients already' }, hints.serverRefused],
     // Text only, as the table is worded.
     [new Error('context deadline exceeded'), hints.timeout],
     [new Error('Connection terminated due to connection timeout'), hints.timeout],
