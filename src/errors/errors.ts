@@ -17,10 +17,8 @@ export class DatabaseConfigError extends RotatingPgError {
   }
 }
 
-/** The database refused to log in and refreshing the credentials did not help. */
-export class DatabaseAuthError extends RotatingPgError {
-  override readonly name = 'DatabaseAuthError';
-  /** SQLSTATE of the last refusal, as on pg's own errors: 28000 (RDS IAM "PAM authentication failed", pg_hba) or 28P01. */
+/** An error in pg's vocabulary: `code` as on pg's own errors, `cause` the original, `hint` the fix. */
+abstract class CodedDatabaseError extends RotatingPgError {
   readonly code: string | undefined;
   constructor(
     message: string,
@@ -32,6 +30,23 @@ export class DatabaseAuthError extends RotatingPgError {
     super(message, options);
     this.code = code;
   }
+}
+
+/**
+ * The database refused to log in and refreshing the credentials did not help. `code` is the
+ * SQLSTATE of the last refusal: 28000 (RDS IAM "PAM authentication failed", pg_hba) or 28P01.
+ */
+export class DatabaseAuthError extends CodedDatabaseError {
+  override readonly name = 'DatabaseAuthError';
+}
+
+/**
+ * A connection could not be opened for a reason other than the credentials: the server is down
+ * or restarting, unreachable, refused TLS, or refused the session (no such database, too many
+ * connections). `code` is pg's or Node's (`'ECONNREFUSED'`, `'3D000'`…).
+ */
+export class DatabaseConnectionError extends CodedDatabaseError {
+  override readonly name = 'DatabaseConnectionError';
 }
 
 /** No usable connection within `connectionTimeout`. `cause` holds the last connect error, if any. */
@@ -43,26 +58,6 @@ export class DatabaseConnectionTimeoutError extends RotatingPgError {
     options?: ErrorOptions,
   ) {
     super(message, options);
-  }
-}
-
-/**
- * A connection could not be opened for a reason other than the credentials: the server is down
- * or restarting, unreachable, refused TLS, or refused the session (no such database, too many
- * connections). `code` is pg's or Node's (`'ECONNREFUSED'`, `'3D000'`…), `cause` the original.
- */
-export class DatabaseConnectionError extends RotatingPgError {
-  override readonly name = 'DatabaseConnectionError';
-  readonly code: string | undefined;
-  constructor(
-    message: string,
-    code: string | undefined,
-    /** What to do, from the troubleshooting table. */
-    readonly hint: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.code = code;
   }
 }
 
