@@ -187,7 +187,7 @@ export class CredentialCache {
     if (changed) this.counters.credentialRotations++;
     for (const subscriber of this.subscribers) {
       if (changed) subscriber.changed?.(previous, next);
-      subscriber.fetched?.({ reason, credentials: next, previous, failuresBefore });
+      subscriber.fetched?.({ reason, credentials: next, previous, changed, failuresBefore });
     }
     return next;
   }

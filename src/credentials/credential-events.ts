@@ -6,6 +6,8 @@ export interface CredentialsFetched {
   credentials: Credentials;
   /** The credentials held before; undefined on the first fetch. */
   previous?: Credentials;
+  /** Username or password differ from `previous` (false on the first fetch). */
+  changed: boolean;
   /** Failed fetches in a row just before this one: above 0 means the source recovered. */
   failuresBefore: number;
 }

@@ -16,10 +16,9 @@ export interface RotationLogger {
  */
 export function logCredentialEvents(cache: CredentialCache, logger: RotationLogger): void {
   cache.subscribe({
-    fetched: ({ credentials, previous, failuresBefore }) => {
+    fetched: ({ credentials, previous, changed, failuresBefore }) => {
       if (failuresBefore > 0) logger.log(messages.credentialsRecovered(cache.source, failuresBefore));
-      const changed = !previous || previous.username !== credentials.username || previous.password !== credentials.password;
-      if (!changed) return;
+      if (previous && !changed) return;
       // A custom provider's version is not ours to trust: it must not quote the password.
       const version = credentials.version && redactSecrets(credentials.version, [credentials.password, previous?.password]);
       const usernameChange = !previous ? 'first' : previous.username === credentials.username ? 'same' : 'changed';

@@ -1,5 +1,5 @@
 import type { Attributes, BatchObservableCallback, Meter, Observable } from '@opentelemetry/api';
-import type { CloseReason, DatabaseStats } from '../pool/pool-stats.js';
+import { CLOSE_FIELD, type CloseReason, type DatabaseStats } from '../pool/pool-stats.js';
 import type { PoolTimings } from '../pool/pool-timings.js';
 import { BufferedHistogram } from './buffered-histogram.js';
 import { attributes, metricNames as names } from './metric-names.js';
@@ -29,15 +29,6 @@ const CLOSE_REASON_VALUE: Record<CloseReason, string> = {
   shutdown: 'shutdown',
 };
 
-const CLOSE_FIELD: Record<CloseReason, keyof DatabaseStats> = {
-  lifetime: 'maxLifetimeClosed',
-  idleTime: 'maxIdleTimeClosed',
-  maxIdle: 'maxIdleClosed',
-  error: 'errorClosed',
-  rotation: 'rotationClosed',
-  shutdown: 'shutdownClosed',
-};
-
 /**
  * Registers one pool's instruments. Everything countable is observed from `stats()` at
  * collection time (nothing on the query path, and the exported values always agree with
@@ -52,6 +43,7 @@ export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource): Po
   const createTime = histogram(names.createTime, 'The time it took to create a new connection (socket, TLS and login).');
   const waitTime = histogram(names.waitTime, 'The time it took to obtain an open connection from the pool.');
   const useTime = histogram(names.useTime, 'The time between borrowing a connection and returning it to the pool.');
+  const flushDurations = () => [createTime, waitTime, useTime].forEach((durations) => durations.flush());
 
   const count = meter.createObservableUpDownCounter(names.count, { description: 'Connections open, by state (idle or used).', unit: '{connection}' });
   const idleMax = meter.createObservableUpDownCounter(names.idleMax, { description: 'The most idle connections kept open (maxIdleConnections).', unit: '{connection}' });
@@ -74,7 +66,7 @@ export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource): Po
   const observables: Observable[] = [count, idleMax, idleMin, max, pending, timeouts, opened, closed, loginsRefused, loginsRecovered, fetches, rotations, age, expiry, failures, generations];
   const observe: BatchObservableCallback = (result) => {
     // The SDK runs observers before it reads the histograms: held durations land in this collection.
-    for (const durations of [createTime, waitTime, useTime]) durations.flush();
+    flushDurations();
     const stats = source.stats();
     result.observe(count, stats.idle, { ...pool, [attributes.state]: 'idle' });
     result.observe(count, stats.inUse, { ...pool, [attributes.state]: 'used' });
@@ -85,7 +77,7 @@ export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource): Po
     result.observe(timeouts, stats.connectionTimeouts, pool);
     result.observe(opened, stats.opened, pool);
     for (const reason of Object.keys(CLOSE_FIELD) as CloseReason[]) {
-      result.observe(closed, stats[CLOSE_FIELD[reason]] as number, { ...pool, [attributes.closeReason]: CLOSE_REASON_VALUE[reason] });
+      result.observe(closed, stats[CLOSE_FIELD[reason]], { ...pool, [attributes.closeReason]: CLOSE_REASON_VALUE[reason] });
     }
     result.observe(loginsRefused, stats.authFailures, pool);
     result.observe(loginsRecovered, stats.authRecoveries, pool);
@@ -110,7 +102,7 @@ export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource): Po
       connectionUsed: (seconds) => useTime.record(seconds),
     },
     stop: () => {
-      for (const durations of [createTime, waitTime, useTime]) durations.flush();
+      flushDurations();
       meter.removeBatchObservableCallback(observe, observables);
     },
   };

@@ -47,7 +47,8 @@ export interface DatabaseStats extends CredentialCounters {
 
 type CloseCounter = 'maxLifetimeClosed' | 'maxIdleTimeClosed' | 'maxIdleClosed' | 'errorClosed' | 'rotationClosed' | 'shutdownClosed';
 
-const CLOSE_FIELD: Record<CloseReason, CloseCounter> = {
+/** The stats field that counts each close reason. */
+export const CLOSE_FIELD: Record<CloseReason, CloseCounter> = {
   lifetime: 'maxLifetimeClosed',
   idleTime: 'maxIdleTimeClosed',
   maxIdle: 'maxIdleClosed',

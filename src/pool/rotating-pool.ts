@@ -104,7 +104,7 @@ export class RotatingPool {
     let lastError: unknown;
     for (let attempt = 0; ; attempt++) {
       const generation = this.current;
-      if (this.closed || !generation) throw new DatabasePoolClosedError(messages.poolClosed(this.options.name), this.options.name);
+      if (this.closed || !generation) throw this.closedError();
       const revision = this.credentials.revision;
       const { pool } = generation;
       const waitStartedAt = pool.idleCount === 0 && pool.totalCount >= this.options.maxOpenConnections ? Date.now() : undefined;
@@ -120,7 +120,7 @@ export class RotatingPool {
           continue;
         }
         // Ended under this checkout: pg-pool leaves its queue to time out, or says "Cannot use a pool after calling end".
-        if (this.closed && !(error instanceof RotatingPgError)) throw new DatabasePoolClosedError(messages.poolClosed(this.options.name), this.options.name);
+        if (this.closed && !(error instanceof RotatingPgError)) throw this.closedError();
         const refusal = classifyLoginError(error);
         if (refusal === undefined) {
           const outOfTime = error instanceof CheckoutDeadlineError || (!(error instanceof pg.DatabaseError) && Date.now() >= deadline - DEADLINE_SLACK_MS);
@@ -316,6 +316,10 @@ export class RotatingPool {
     const hint = hintFor(error);
     const { code, message } = error as { code?: string; message?: string };
     return new DatabaseAuthError(messages.authFailed(username, message ?? 'login refused', attempts, hint), code, hint, { cause: error });
+  }
+
+  private closedError(): DatabasePoolClosedError {
+    return new DatabasePoolClosedError(messages.poolClosed(this.options.name), this.options.name);
   }
 
   /** A connection could not be opened for a reason the credentials cannot cure: typed, with the fix. */
