@@ -26,30 +26,34 @@ const SIGNER_CREDENTIALS_MARGIN_MS = 60_000;
  */
 export class RdsIamCredentialProvider implements CredentialProvider {
   readonly name = 'rds-iam';
-  private readonly awsCredentials: AwsCredentialIdentityProvider;
+  // ES private fields: util.inspect and JSON never show them, and static AWS keys given in the
+  // options live here (a user may log the DbService, which holds this provider).
+  readonly #options: RdsIamProviderOptions;
+  readonly #awsCredentials: AwsCredentialIdentityProvider;
 
-  constructor(private readonly options: RdsIamProviderOptions) {
+  constructor(options: RdsIamProviderOptions) {
+    this.#options = options;
     const { credentials } = options;
-    this.awsCredentials =
+    this.#awsCredentials =
       typeof credentials === 'function' ? credentials : credentials ? async () => credentials : fromNodeProviderChain();
   }
 
   async fetch(): Promise<Credentials> {
-    const identity = await this.awsCredentials();
+    const identity = await this.#awsCredentials();
     const signedAt = Date.now();
     const signer = new Signer({
-      hostname: this.options.signingHost,
-      port: this.options.signingPort,
-      username: this.options.username,
-      region: this.options.region,
+      hostname: this.#options.signingHost,
+      port: this.#options.signingPort,
+      username: this.#options.username,
+      region: this.#options.region,
       credentials: identity,
     });
     const token = await signer.getAuthToken();
-    let expiresAt = signedAt + this.options.tokenTtlMs;
+    let expiresAt = signedAt + this.#options.tokenTtlMs;
     // A presigned token dies with the (temporary) credentials that signed it.
     if (identity.expiration) expiresAt = Math.min(expiresAt, identity.expiration.getTime() - SIGNER_CREDENTIALS_MARGIN_MS);
     return {
-      username: this.options.username,
+      username: this.#options.username,
       password: token,
       expiresAt: new Date(expiresAt),
       version: `token signed ${new Date(signedAt).toISOString()}`,

@@ -8,7 +8,7 @@ export interface LogLine {
 }
 
 /** Routes Nest's Logger (which the module logs through) into an array until `restore()`. */
-export function captureNestLog(): { lines: LogLine[]; of(context: string): LogLine[]; restore(): void } {
+export function captureNestLog(): { lines: LogLine[]; logger: LoggerService; of(context: string): LogLine[]; restore(): void } {
   const lines: LogLine[] = [];
   const record =
     (level: LogLine['level']) =>
@@ -27,6 +27,8 @@ export function captureNestLog(): { lines: LogLine[]; of(context: string): LogLi
   Logger.overrideLogger(capture);
   return {
     lines,
+    /** For `Test.createTestingModule(…).setLogger(logger)`: Nest's testing module replaces the logger otherwise. */
+    logger: capture,
     of: (context) => lines.filter((line) => line.context === context),
     restore: applyTestLogLevels,
   };

@@ -1,0 +1,250 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import pg from 'pg';
+import request from 'supertest';
+import { DbService, RdsIamCredentialProvider } from '../../src/index.js';
+import { freePort, RdsIamProxy } from '../../src/testing/index.js';
+import { AppModule } from '../../sample-app/src/app.module.js';
+import { type DemoEnvironment, startDemoEnvironment } from '../../sample-app/src/demo-environment.js';
+import { startTelemetry, type Telemetry } from '../../sample-app/src/metrics/telemetry.js';
+import { captureNestLog } from '../support/captured-log.js';
+import { eventually, runLoad } from '../support/load.js';
+import { createTestRole } from '../support/roles.js';
+
+/**
+ * One sweep over every surface a secret could leak through — log lines, error messages and
+ * stacks (with their causes), util.inspect with hidden fields, JSON, /health, stats, /metrics and
+ * the doctor's text and JSON — while the module rotates passwords, signs IAM tokens, is refused,
+ * loses Secrets Manager, cannot reach the database and is given bad options.
+ */
+
+const distinctive = (label: string) => `${label}-${randomBytes(9).toString('hex')}`;
+const awsSecretAccessKey = distinctive('LeakAwsKey');
+process.env.AWS_ACCESS_KEY_ID = 'AKIDLEAKSWEEP0000001';
+process.env.AWS_SECRET_ACCESS_KEY = awsSecretAccessKey;
+
+const secrets = new Map<string, string>([['AWS secret access key', awsSecretAccessKey]]);
+const surfaces: { where: string; text: string }[] = [];
+
+function seen(where: string, value: unknown): void {
+  surfaces.push({ where, text: typeof value === 'string' ? value : inspect(value, { showHidden: true, depth: 10, getters: true }) });
+}
+
+/** An error as a user would see it anywhere: message, stack, inspect (causes, hidden fields), JSON. */
+function seenError(where: string, error: unknown): void {
+  expect(error).toBeInstanceOf(Error);
+  const { message, stack } = error as Error;
+  seen(`${where}: message`, message);
+  seen(`${where}: stack`, stack ?? '');
+  seen(`${where}: inspect`, error);
+  seen(`${where}: JSON`, JSON.stringify(error));
+}
+
+/** Runs the CLI without blocking this process, which serves the Secrets Manager emulator it reads. */
+function doctor(cli: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, 'doctor', '--config', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env } }, (_, stdout, stderr) =>
+      resolve(`${stdout}${stderr}`),
+    );
+  });
+}
+
+function leaks(): string[] {
+  const found: string[] = [];
+  for (const [what, secret] of secrets) {
+    for (const surface of surfaces) if (surface.text.includes(secret)) found.push(`${what} in ${surface.where}`);
+  }
+  return found;
+}
+
+const log = captureNestLog();
+let demo: DemoEnvironment;
+let telemetry: Telemetry;
+let app: INestApplication;
+
+beforeAll(async () => {
+  demo = await startDemoEnvironment({ lifetime: '1s', refreshInterval: '1h' });
+  telemetry = startTelemetry();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(demo.database, telemetry.exporter)] })
+    .setLogger(log.logger)
+    .compile();
+  // No `logger` option: the captured Nest logger stays in place for the app too.
+  app = moduleRef.createNestApplication();
+  await app.init();
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await telemetry?.stop();
+  await demo?.stop();
+  log.restore();
+});
+
+describe('no secret leaks', () => {
+  it('through rotations, a Secrets Manager outage, /health, /metrics, stats and inspection of the running sample app', async () => {
+    const http = () => request(app.getHttpServer());
+    const db = app.get(DbService);
+    secrets.set('initial password', (await demo.currentSecret()).password);
+    const rotations = (async () => {
+      for (const label of ['first rotated password', 'second rotated password']) {
+        await demo.rotate();
+        secrets.set(label, (await demo.currentSecret()).password);
+      }
+    })();
+    const load = await runLoad(4, 5_000, () => http().get('/notes?limit=1').expect(200));
+    await rotations;
+    expect(load.failed).toBe(0);
+    await eventually('the rotated password in use', async () => (await http().get('/health')).body.details?.database?.pool?.credentialRotations >= 2);
+
+    // A Secrets Manager outage: the refresh fails, the cached password serves, /health degrades.
+    demo.secretsManager.fault = 'internal-error';
+    seenError('failed manual refresh', await db.refreshCredentials().catch((error: unknown) => error));
+    const degraded = await http().get('/health').expect(200);
+    expect(degraded.body.details.database.status).toBe('degraded');
+    seen('/health while degraded', JSON.stringify(degraded.body));
+    demo.secretsManager.fault = undefined;
+
+    const client = await db.pool.connect();
+    seen('a checked-out client', client);
+    client.release();
+    seen('DbService', db);
+    seen('DbService.pool', db.pool);
+    seen('stats() as JSON', JSON.stringify(db.stats()));
+    seen('/health', JSON.stringify((await http().get('/health').expect(200)).body));
+    seen('/metrics', (await http().get('/metrics').expect(200)).text);
+    expect(leaks()).toEqual([]);
+  }, 60_000);
+
+  it('through IAM token signing, an expired token, and a token signed with the wrong key', async () => {
+    const role = await createTestRole(demo.postgres, 'leak_iam');
+    secrets.set('IAM role database password', role.password);
+    const credentials = { accessKeyId: 'AKIDLEAKSWEEP0000001', secretAccessKey: awsSecretAccessKey };
+    const proxy = new RdsIamProxy({
+      backend: { host: demo.postgres.host, port: demo.postgres.port },
+      backendPassword: (user) => (user === role.username ? role.password : undefined),
+      region: 'us-east-1',
+      credentials,
+      tokenLifetimeMs: 2_000,
+    });
+    const endpoint = await proxy.start();
+    try {
+      const iam = await DbService.create({
+        name: 'leak-iam',
+        ...endpoint,
+        database: role.username,
+        user: role.username,
+        connectionMaxLifetime: '1s',
+        awsIamAuth: { enabled: true, region: 'us-east-1', tokenTtl: '1500ms', allowPlaintext: true },
+      });
+      const load = await runLoad(4, 4_000, () => iam.query('SELECT 1'));
+      expect(load.failed).toBe(0);
+      seen('IAM DbService', iam);
+      seen('IAM stats() as JSON', JSON.stringify(iam.stats()));
+      await iam.onApplicationShutdown();
+
+      const wrongKey = distinctive('LeakWrongAwsKey');
+      secrets.set('a wrong AWS secret access key', wrongKey);
+      const refused = await DbService.create({
+        name: 'leak-iam-refused',
+        ...endpoint,
+        database: role.username,
+        user: role.username,
+        connectionTimeout: '3s',
+        credentialProvider: new RdsIamCredentialProvider({ region: 'us-east-1', username: role.username, credentials: { accessKeyId: 'AKIDWRONG00000000001', secretAccessKey: wrongKey }, signingHost: endpoint.host, signingPort: endpoint.port }),
+      });
+      seenError('refused IAM login', await refused.query('SELECT 1').catch((error: unknown) => error));
+      seen('refused IAM DbService', refused);
+      await refused.onApplicationShutdown();
+      expect(proxy.rejections.length).toBeGreaterThan(0);
+    } finally {
+      await proxy.stop();
+    }
+    expect(proxy.tokens.size).toBeGreaterThan(2);
+    for (const token of proxy.tokens) secrets.set(`IAM token ${token.slice(0, 12)}…`, token);
+    expect(leaks()).toEqual([]);
+  }, 60_000);
+
+  it('through refused passwords, an unreachable server and bad options, in every error and its causes', async () => {
+    const role = await createTestRole(demo.postgres, 'leak_err');
+    secrets.set('error-scenario role password', role.password);
+    const wrong = distinctive('LeakWrongPw');
+    secrets.set('a wrong password', wrong);
+    const refused = await DbService.create({ name: 'leak-refused', dsn: role.dsn.replace(role.password, wrong), connectionTimeout: '3s' });
+    seenError('password refused', await refused.query('SELECT 1').catch((error: unknown) => error));
+    seen('refused DbService', refused);
+    await refused.onApplicationShutdown();
+
+    const closedPort = await freePort();
+    const unreachable = await DbService.create({ name: 'leak-unreachable', dsn: `postgresql://app:${wrong}@127.0.0.1:${closedPort}/app`, connectionTimeout: '2s' });
+    seenError('server unreachable', await unreachable.query('SELECT 1').catch((error: unknown) => error));
+    await unreachable.onApplicationShutdown();
+
+    const encoded = distinctive('Leak@Pw:/#');
+    secrets.set('a password with URL characters', encoded);
+    secrets.set('that password percent-encoded', encodeURIComponent(encoded));
+    const badOptions = [
+      { dsn: role.dsn, connectionMaxLifetime: '15m' },
+      { dsn: `postgresql://app:${encodeURIComponent(encoded)}@127.0.0.1:notaport/app` },
+      { dsn: `mysql://app:${wrong}@127.0.0.1/app` },
+      { host: '127.0.0.1', user: 'app', password: wrong, dsn: role.dsn },
+      { dsn: `host=127.0.0.1 user=app password=${wrong} dbname=app connect_timeout=abc`, maxIdleConnections: -1 },
+    ];
+    for (const [index, options] of badOptions.entries()) {
+      seenError(`bad options #${index + 1}`, await DbService.create({ name: 'leak-bad', ...options }).catch((error: unknown) => error));
+    }
+    expect(leaks()).toEqual([]);
+  }, 60_000);
+
+  it("through the doctor's text and JSON reports, for a good, a refused and a Secrets Manager configuration", async () => {
+    const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+    const folder = mkdtempSync(join(tmpdir(), 'leak-doctor-'));
+    const { host, port } = demo.postgres;
+    const wrong = distinctive('LeakDoctorPw');
+    secrets.set('a wrong password given to the doctor', wrong);
+    const configs = {
+      good: `dsn: "${demo.postgres.url}"`,
+      refused: `dsn: "postgresql://notes_app:${wrong}@${host}:${port}/notes"`,
+      'secrets-manager': `dsn: "postgresql://${host}:${port}/notes"\n    secrets_manager:\n      secret_id: demo/notes-app\n      region: us-east-1\n      endpoint: ${demo.database.secretsManager?.endpoint}`,
+    };
+    secrets.set('test superuser password', demo.postgres.password);
+    try {
+      for (const [name, connection] of Object.entries(configs)) {
+        const file = join(folder, `${name}.yaml`);
+        writeFileSync(file, `connections:\n  default:\n    ${connection}\n    connection_max_lifetime: 14m\n`);
+        for (const format of [[], ['--json']]) {
+          const output = await doctor(cli, file, ...format);
+          expect(output.length).toBeGreaterThan(0);
+          seen(`doctor ${name} ${format.join('') || 'text'}`, output);
+        }
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+    expect(surfaces.find((surface) => surface.where === 'doctor secrets-manager text')?.text).toMatch(/connect\s+PASS/);
+    expect(leaks()).toEqual([]);
+  }, 90_000);
+
+  it('in any log line of all of the above', () => {
+    expect(log.lines.length).toBeGreaterThan(10);
+    seen('Nest log', JSON.stringify(log.lines));
+    expect(leaks()).toEqual([]);
+    if (process.env.REPORT_FIGURES) console.log(`secret sweep: ${secrets.size} secrets, none in ${surfaces.length} surfaces (${log.lines.length} log lines)`);
+  });
+
+  it('negative control: the same probes find the password in a raw pg.Pool and in an error that quotes it', async () => {
+    const pool = new pg.Pool({ connectionString: demo.postgres.url });
+    const client = await pool.connect();
+    const hidden = inspect(pool, { showHidden: true, depth: 10, getters: true });
+    client.release();
+    await pool.end();
+    expect(hidden).toContain(demo.postgres.password);
+    const quoting = new Error('outer', { cause: new Error(`login with ${demo.postgres.password} failed`) });
+    expect(inspect(quoting, { showHidden: true, depth: 10 })).toContain(demo.postgres.password);
+  });
+});
