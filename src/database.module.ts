@@ -34,14 +34,15 @@ function withDbService(definition: DynamicModule, name = DEFAULT_CONNECTION_NAME
   const poolToken = getPgPoolToken(name);
   const dbService: Provider = {
     provide: token,
-    useFactory: (options: DatabaseModuleOptions) => {
+    useFactory: (options: DatabaseModuleOptions | null | undefined) => {
       // A factory naming another connection (e.g. loadDatabaseConfigFile(file, 'reports')) would
       // otherwise register under the module's name, silently.
-      if (options.name !== undefined && options.name !== name) {
+      if (options?.name !== undefined && options.name !== name) {
         const problem = messages.connectionNameMismatch(name, options.name);
         throw new DatabaseConfigError(problem, [problem]);
       }
-      return DbService.create({ ...options, name });
+      // A factory that returned no options is told so by validation, not by a TypeError here.
+      return DbService.create(typeof options === 'object' && options !== null ? { ...options, name } : (options as never));
     },
     inject: [DATABASE_MODULE_OPTIONS],
   };

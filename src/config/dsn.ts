@@ -9,6 +9,8 @@ const URL_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 const POSTGRES_SCHEMES = new Set(['postgres', 'postgresql']);
 /** libpq's `key=value` form, as Go's lib/pq and psql accept it: `host=db port=5432 dbname=app`. */
 const KEY_VALUE_PAIR = /\s*([a-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']*)/giy;
+/** The sslmode values pg-connection-string knows; it reads any other one as verify-full, which libpq refuses. */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
 /** libpq keys and their names in a postgresql:// URL. */
 const URL_KEYS: Readonly<Record<string, string>> = { dbname: 'database' };
 
@@ -29,11 +31,16 @@ export function parseDsn(dsn: string): ClientConfig {
 }
 
 function parseUrl(url: string): ClientConfig {
+  let config: ClientConfig & { sslmode?: string };
   try {
-    return parseIntoClientConfig(url);
-  } catch {
-    throw new DsnError(messages.badDsn());
+    config = parseIntoClientConfig(url);
+  } catch (error) {
+    // sslrootcert, sslcert and sslkey name files that pg-connection-string reads while parsing.
+    const { code, path } = error as NodeJS.ErrnoException;
+    throw new DsnError(code !== undefined && path !== undefined ? messages.dsnFileUnreadable(path, code) : messages.badDsn());
   }
+  if (config.sslmode !== undefined && !SSL_MODES.includes(config.sslmode)) throw new DsnError(messages.badSslMode(config.sslmode, SSL_MODES));
+  return config;
 }
 
 /** The same settings as a URL, so pg-connection-string gives both forms one meaning (sslmode included). */

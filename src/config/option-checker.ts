@@ -45,6 +45,11 @@ export class OptionChecker {
     this.problems.push({ path, message });
   }
 
+  /** Whether a problem was already recorded at `path` or inside it (the schema's included). */
+  reported(path: OptionPath): boolean {
+    return this.problems.some((problem) => path.every((key, index) => problem.path[index] === key));
+  }
+
   valueAt(path: OptionPath): unknown {
     let value: unknown = this.raw;
     for (const key of path) value = isRecord(value) ? value[key] : undefined;
@@ -76,6 +81,14 @@ export class OptionChecker {
     }
     return value;
   }
+}
+
+/** What kind of value was given, for "must be a string, not a number": never the value itself, which may be a secret. */
+export function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 export function isRecord(value: unknown): value is Raw {

@@ -23,13 +23,13 @@ const meterProvider = z.custom<MeterProviderLike>(
 );
 
 export const databaseOptionsSchema = z.strictObject({
-  name: z.string().min(1).optional(),
+  name: z.string().min(1, { error: messages.emptyName() }).optional(),
   dsn: z.string().optional(),
   host: z.string().optional(),
   port: z.number().optional(),
   database: z.string().optional(),
   user: z.string().optional(),
-  ssl: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
+  ssl: z.union([z.boolean(), z.record(z.string(), z.unknown())], { error: messages.badSsl() }).optional(),
   maxOpenConnections: z.number().optional(),
   maxIdleConnections: z.number().optional(),
   connectionMaxLifetime: duration.optional(),

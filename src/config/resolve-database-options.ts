@@ -6,7 +6,7 @@ import type { DatabaseModuleOptions } from './database-options.interface.js';
 import * as defaults from './defaults.js';
 import { DsnError, parseDsn } from './dsn.js';
 import { databaseOptionsSchema, knownKeys, lenientOptionsSchema } from './options.schema.js';
-import { isRecord, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr } from './option-checker.js';
+import { isRecord, kindOf, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr } from './option-checker.js';
 import type { ConnectionSettings, ResolvedDatabaseOptions } from './resolved-options.js';
 import { type ConnectionFacts, resolveCredentialSource } from './sources/index.js';
 import type { MeterProviderLike } from '../metrics/meter.js';
@@ -21,9 +21,14 @@ export function resolveDatabaseOptions(
   input: DatabaseModuleOptions,
   keyName: KeyNamer = optionKeyNames,
 ): ResolvedDatabaseOptions {
+  if (!isRecord(input)) {
+    // Every rule below would only repeat that there are no options.
+    const problem = messages.optionsNotObject(kindOf(input));
+    throw new DatabaseConfigError(messages.invalidOptions(defaults.DEFAULT_CONNECTION_NAME, [problem]), [problem]);
+  }
   const problems: Problem[] = [];
   const strict = databaseOptionsSchema.safeParse(input);
-  if (!strict.success) problems.push(...strict.error.issues.flatMap(fromZodIssue));
+  if (!strict.success) problems.push(...strict.error.issues.flatMap((issue) => fromZodIssue(issue, input, keyName)));
   // The rules below see only values of the right type; the wrong ones were reported just now.
   const raw = (lenientOptionsSchema.parse(input) ?? {}) as Raw;
   const name = typeof raw.name === 'string' ? raw.name : defaults.DEFAULT_CONNECTION_NAME;
@@ -52,7 +57,7 @@ export function resolveDatabaseOptions(
   }
   const timeout = check.positiveDuration(['connectionTimeout'], defaults.DEFAULT_CONNECTION_TIMEOUT);
   const connection = resolveConnection(raw, check);
-  const credentialSource = resolveCredentialSource(raw, isRecord(input) ? input : {}, connectionFacts(raw, connection), check);
+  const credentialSource = resolveCredentialSource(raw, connectionFacts(raw, connection), check);
 
   if (problems.length > 0) {
     // A rule about the options as a whole names its keys in the message itself.
@@ -136,14 +141,19 @@ function resolveSessionSettings(raw: Raw, check: OptionChecker): Partial<Connect
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
-function fromZodIssue(issue: z.core.$ZodIssue): Problem[] {
+function fromZodIssue(issue: z.core.$ZodIssue, input: Raw, keyName: KeyNamer): Problem[] {
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
-    const known = knownKeys[path.join('.')] ?? [];
+    // Spelled as the user writes keys: max_idle_connections in a YAML file.
+    const known = (knownKeys[path.join('.')] ?? []).map((key) => keyName([...path, key]).split('.').at(-1)!);
     return issue.keys.map((key) => ({ path: [...path, key], message: messages.unknownKey(known) }));
   }
   if (issue.code === 'invalid_type') {
-    return [{ path, message: messages.wrongType(issue.expected === 'record' ? 'an object' : `a ${issue.expected}`) }];
+    const given = path.reduce<unknown>((value, key) => (isRecord(value) ? value[key] : undefined), input);
+    // A required key's schema carries its own "is required: …" message, for when it is missing.
+    if (given === undefined) return [{ path, message: issue.message }];
+    const expected = issue.expected === 'record' ? 'object' : issue.expected;
+    return [{ path, message: messages.wrongType(`${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`, kindOf(given)) }];
   }
   return [{ path, message: issue.message }];
 }

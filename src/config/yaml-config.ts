@@ -27,19 +27,25 @@ export function loadDatabaseConfigFile(path: string, connection = DEFAULT_CONNEC
 /** Like `loadDatabaseConfigFile`, from YAML text. */
 export function parseDatabaseConfig(yamlText: string, connection = DEFAULT_CONNECTION_NAME, source = 'YAML config'): DatabaseModuleOptions {
   const options = readDatabaseConfig(yamlText, connection, source);
-  // Validate now, so problems are reported with the file's own key names.
-  resolveDatabaseOptions(options, yamlKeyNames(connection));
+  // Validate now, so problems are reported with the file's own key names, and the file named.
+  try {
+    resolveDatabaseOptions(options, yamlKeyNames(connection));
+  } catch (error) {
+    throw error instanceof DatabaseConfigError ? configError(connection, source, error.problems) : error;
+  }
   return options;
 }
 
 /** The options of one connection as the file states them, not yet validated (the doctor judges them itself). */
 export function readDatabaseConfig(yamlText: string, connection = DEFAULT_CONNECTION_NAME, source = 'YAML config'): DatabaseModuleOptions {
-  const connections = readConnections(yamlText, source);
+  const connections = readConnections(yamlText, source, connection);
   const block = connections[connection];
   if (!isRecord(block)) {
     const names = Object.keys(connections);
     throw configError(connection, source, [
-      `connections.${connection}: not found in ${source}; it has ${names.length > 0 ? names.join(', ') : 'no connections'}`,
+      connection in connections
+        ? `connections.${connection}: ${messages.connectionNotMap()}`
+        : `connections.${connection}: not found in ${source}; it has ${names.length > 0 ? names.join(', ') : 'no connections'}`,
     ]);
   }
   const { driver, ...rest } = block;
@@ -63,7 +69,8 @@ function unitlessDurations(options: Record<string, unknown>, shape: Record<strin
   return Object.entries(shape).flatMap(([key, field]) => {
     const schema = field instanceof z.ZodOptional ? field.unwrap() : field;
     const value = options[key];
-    if (schema === durationSchema) return typeof value === 'number' ? [[...prefix, key]] : [];
+    // NaN and .inf are no durations at all, whatever the unit: the schema says so.
+    if (schema === durationSchema) return Number.isFinite(value) ? [[...prefix, key]] : [];
     if (schema instanceof z.ZodObject && isRecord(value)) return unitlessDurations(value, schema.shape, [...prefix, key]);
     return [];
   });
@@ -83,26 +90,24 @@ export function listDatabaseConnections(yamlText: string, source = 'YAML config'
   return Object.keys(readConnections(yamlText, source));
 }
 
-function readConnections(yamlText: string, source: string): Record<string, unknown> {
+function readConnections(yamlText: string, source: string, connection?: string): Record<string, unknown> {
   let document: unknown;
   try {
     document = parseYaml(yamlText);
   } catch (error) {
     // The parser quotes the offending line, which may hold a DSN password: report the position only.
     const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
-    throw configError('?', source, [`${source}: not valid YAML${where}; fix the syntax there`]);
+    throw configError(connection, source, [`${source}: not valid YAML${where}; fix the syntax there`]);
   }
   if (!isRecord(document) || !isRecord(document.connections)) {
-    throw configError('?', source, [`connections: ${source} must have a top-level "connections:" map of named connections`]);
+    throw configError(connection, source, [`connections: ${source} must have a top-level "connections:" map of named connections`]);
   }
   return document.connections;
 }
 
-function configError(connection: string, source: string, problems: string[]): DatabaseConfigError {
-  return new DatabaseConfigError(
-    `Invalid nestjs-rotating-pg config in ${source} for connection "${connection}":\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-    problems,
-  );
+function configError(connection: string | undefined, source: string, problems: readonly string[]): DatabaseConfigError {
+  const which = connection === undefined ? '' : ` for connection "${connection}"`;
+  return new DatabaseConfigError(`Invalid nestjs-rotating-pg config in ${source}${which}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, problems);
 }
 
 function fromYamlKeys(block: Record<string, unknown>): Record<string, unknown> {

@@ -8,6 +8,7 @@ export const messages = {
     problems.map((problem) => `  - ${problem}`).join('\n'),
   notDuration: (value: unknown) =>
     `${describe(value)} is not a duration; write a Go duration such as "14m", "1h30m", "900ms", or a number of milliseconds`,
+  connectionNotMap: () => 'is empty or not a map; give it the options of this connection (dsn, max_open_connections, connection_max_lifetime, …)',
   durationNeedsUnit: (value: number) =>
     `${value} has no unit; in a file write a Go duration such as "${value}m" or "${value}s" (a bare number would be read as milliseconds)`,
   notPositive: (value: unknown) => `${describe(value)} must be greater than 0`,
@@ -22,20 +23,29 @@ export const messages = {
   idleAboveOpen: (openKey: string) => `must not exceed ${openKey}; lower it or raise ${openKey}`,
   notPositiveInteger: (value: unknown) => `${describe(value)} must be a whole number of at least 1`,
   notNonNegativeInteger: (value: unknown) => `${describe(value)} must be a whole number of at least 0`,
-  wrongType: (expected: string) => `must be ${expected}`,
+  wrongType: (expected: string, given?: string) => `must be ${expected}${given ? `, not ${given}` : ''}`,
+  optionsNotObject: (given: string) =>
+    `the options are ${given}, not an object such as { dsn: "postgresql://…", awsIamAuth: {…} }; pass them to forRoot, or return them from the forRootAsync factory`,
+  emptyName: () => `must not be empty; leave it out for the default connection, or name it (e.g. "reports")`,
+  badSsl: () =>
+    'must be true, false, or an object of TLS options such as { ca } (pg takes it as node:tls options); sslmode=… belongs in the dsn',
   unknownKey: (known: readonly string[]) =>
     `is not an option (a typo would silently fall back to a default). Known keys here: ${known.join(', ')}`,
   required: (what: string) => `is required: ${what}`,
   badDsn: () =>
     'cannot be parsed as a PostgreSQL URL or libpq key=value list; expected postgresql://user@host:5432/database?sslmode=verify-full or host=… port=… dbname=… (value not shown, it may hold a password)',
   emptyDsn: () => 'is empty; expected postgresql://user@host:5432/database?sslmode=verify-full, or leave it out and use host, port, database and user',
+  dsnFileUnreadable: (path: string, code: string) =>
+    `names the file ${path} (in sslrootcert, sslcert or sslkey), which cannot be read (${code}); fix the path, e.g. sslrootcert=/path/global-bundle.pem for the RDS CA bundle`,
+  badSslMode: (mode: string, known: readonly string[]) =>
+    `has sslmode=${mode}, which is not one of ${known.join(', ')}; for RDS write sslmode=verify-full with sslrootcert`,
   notPostgresDsn: (scheme: string) => `uses the scheme "${scheme}", not PostgreSQL; write postgresql://user@host:5432/database`,
   dsnConflicts: (keys: readonly string[]) =>
     `cannot be combined with ${keys.join(', ')}; put everything in the dsn or use the separate keys`,
   noCredentialSource: (keys: readonly string[]) =>
     `no credential source: set exactly one of ${keys.join(', ')} (or a password in the dsn)`,
   manyCredentialSources: (found: readonly string[]) =>
-    `${found.join(' and ')} are all set; choose exactly one credential source`,
+    `${found.join(' and ')} are ${found.length === 2 ? 'both' : 'all'} set; choose exactly one credential source`,
   noUser: (keys: readonly string[]) => `no database user: set ${keys.join(' or ')}, or put the user in the dsn`,
   iamNeedsTls: (allowKey: string) =>
     `RDS accepts IAM logins over TLS only: use sslmode=verify-full (with the RDS CA bundle) in the dsn or set ssl; for a local emulator set ${allowKey}: true`,
@@ -102,7 +112,7 @@ export const messages = {
 /** The troubleshooting table: what each login error means and what fixes it. */
 export const hints = {
   pam:
-    'PAM authentication failed: the IAM token was expired or invalid when the connection opened. Keep connectionMaxLifetime below 15m (14m) and let the module sign fresh tokens (awsIamAuth.tokenTtl < 15m); check the signing host, port and region match the database.',
+    'PAM authentication failed: the IAM token was expired or invalid when the connection opened. Keep connectionMaxLifetime below 15m (14m) and let the module sign fresh tokens (awsIamAuth.tokenTtl < 15m); check the signing host, port and region match the database. If freshly signed tokens are refused too, check the clock of this machine (NTP): a token carries the time it was signed, so a clock that runs ahead or behind makes it look expired or not yet valid.',
   password:
     'password authentication failed: the password or IAM token was rejected. For IAM, check the IAM policy allows rds-db:connect for this database user; for Secrets Manager, check the secret matches the database (a rotation may have failed half-way).',
   pgHba:

@@ -12,7 +12,7 @@ export interface ConnectionFacts {
   user?: string;
   /** A password in the dsn. */
   dsnPassword?: string;
-  /** The dsn was refused, so whatever credential it held is unknown. */
+  /** The dsn was refused, so whatever user, password or sslmode it held is unknown. */
   dsnRefused: boolean;
 }
 

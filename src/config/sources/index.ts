@@ -27,16 +27,16 @@ type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) e
 /** The option keys the sources own, with their schema, for the options schema. */
 export const credentialSourceShape = Object.assign({}, ...credentialSources.map((source) => source.shape)) as UnionToIntersection<Source['shape']>;
 
-/** Exactly one source must be chosen in `raw` (the well-typed options; `given` is what the user wrote); its options are then validated and resolved. */
-export function resolveCredentialSource(raw: Raw, given: Raw, facts: ConnectionFacts, check: OptionChecker): ResolvedCredentialSource | undefined {
+/** Exactly one source must be chosen in `raw` (the well-typed options); its options are then validated and resolved. */
+export function resolveCredentialSource(raw: Raw, facts: ConnectionFacts, check: OptionChecker): ResolvedCredentialSource | undefined {
   const chosen = credentialSources.flatMap((source) => {
     const key = source.chosenBy(raw, facts);
     return key ? [{ source, key }] : [];
   });
   if (chosen.length === 0) {
-    // A source given with the wrong shape was reported already (and dropped); "no source" would mislead.
-    const dropped = credentialSources.some(({ optionKey: [key] }) => key !== undefined && given[key] !== undefined && raw[key] === undefined);
-    if (!dropped && !facts.dsnRefused) check.fail([], messages.noCredentialSource(credentialSources.map((source) => check.nameOf(source.optionKey))));
+    // A source given but reported as wrong already (or a refused dsn, which may hold a password): "no source" would mislead.
+    const reported = credentialSources.some((source) => check.reported(source.optionKey));
+    if (!reported && !facts.dsnRefused) check.fail([], messages.noCredentialSource(credentialSources.map((source) => check.nameOf(source.optionKey))));
     return undefined;
   }
   if (chosen.length > 1) {

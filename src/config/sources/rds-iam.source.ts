@@ -39,9 +39,11 @@ export interface RdsIamSource {
   signingPort: number;
 }
 
+const REGION_REQUIRED = messages.required('the AWS region of the database, e.g. "us-east-1"');
+
 const awsIamAuthSchema = z.strictObject({
-  enabled: z.boolean(),
-  region: z.string(),
+  enabled: z.boolean({ error: messages.required('true to sign an IAM auth token for each new connection (false ignores the block)') }),
+  region: z.string({ error: REGION_REQUIRED }),
   dbUser: z.string().optional(),
   tokenTtl: durationSchema.optional(),
   signingHost: z.string().optional(),
@@ -58,17 +60,19 @@ export const rdsIamSource = {
   chosenBy: (raw) => (isRecord(raw.awsIamAuth) && raw.awsIamAuth.enabled === true ? ['awsIamAuth'] : undefined),
   resolve(raw, facts, check) {
     const iam = raw.awsIamAuth as Record<string, unknown>;
-    if (iam.region === '') check.fail(['awsIamAuth', 'region'], messages.required('the AWS region of the database, e.g. "us-east-1"'));
+    if (iam.region === '') check.fail(['awsIamAuth', 'region'], REGION_REQUIRED);
     const tokenTtlMs = check.positiveDuration(['awsIamAuth', 'tokenTtl'], defaults.DEFAULT_IAM_TOKEN_TTL);
     if (tokenTtlMs !== undefined && tokenTtlMs >= defaults.IAM_TOKEN_VALIDITY_MS) {
       check.fail(['awsIamAuth', 'tokenTtl'], messages.tokenTtlTooLong(iam.tokenTtl));
     }
-    if (!facts.ssl && iam.allowPlaintext !== true) {
+    // A refused dsn may well have asked for TLS.
+    if (!facts.ssl && iam.allowPlaintext !== true && !facts.dsnRefused) {
       check.fail(['awsIamAuth'], messages.iamNeedsTls(check.nameOf(['awsIamAuth', 'allowPlaintext'])));
     }
     const username = stringOr(iam.dbUser, facts.user);
     if (username === undefined) {
-      check.fail(['awsIamAuth', 'dbUser'], messages.noUser([check.nameOf(['awsIamAuth', 'dbUser']), check.nameOf(['user'])]));
+      // A refused dsn may well have named the user.
+      if (!facts.dsnRefused) check.fail(['awsIamAuth', 'dbUser'], messages.noUser([check.nameOf(['awsIamAuth', 'dbUser']), check.nameOf(['user'])]));
       return undefined;
     }
     return {

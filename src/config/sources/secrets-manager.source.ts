@@ -32,8 +32,10 @@ export interface SecretsManagerSource {
   refreshIntervalMs: number;
 }
 
+const SECRET_ID_REQUIRED = messages.required('the secret name or ARN');
+
 const secretsManagerSchema = z.strictObject({
-  secretId: z.string(),
+  secretId: z.string({ error: SECRET_ID_REQUIRED }),
   region: z.string().optional(),
   endpoint: z.string().optional(),
   refreshInterval: durationSchema.optional(),
@@ -48,7 +50,7 @@ export const secretsManagerSource = {
   resolve(raw, _facts, check) {
     const secrets = raw.secretsManager as Record<string, unknown>;
     const refreshIntervalMs = check.positiveDuration(['secretsManager', 'refreshInterval'], defaults.DEFAULT_SECRETS_REFRESH_INTERVAL);
-    if (secrets.secretId === '') check.fail(['secretsManager', 'secretId'], messages.required('the secret name or ARN'));
+    if (secrets.secretId === '') check.fail(['secretsManager', 'secretId'], SECRET_ID_REQUIRED);
     return {
       kind: 'secrets-manager',
       secretId: String(secrets.secretId),

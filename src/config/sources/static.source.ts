@@ -25,7 +25,8 @@ export const staticPasswordSource = {
   },
   resolve(raw, facts, check) {
     if (facts.user === undefined) {
-      check.fail(['user'], messages.noUser([check.nameOf(['user'])]));
+      // A refused dsn may well have named the user.
+      if (!facts.dsnRefused) check.fail(['user'], messages.noUser([check.nameOf(['user'])]));
       return undefined;
     }
     return { kind: 'static', username: facts.user, password: typeof raw.password === 'string' ? raw.password : facts.dsnPassword! };
