@@ -61,7 +61,7 @@ export function resolveDatabaseOptions(
 
   if (problems.length > 0) {
     // A rule about the options as a whole names its keys in the message itself.
-    const lines = problems.map(({ path, message }) => (keyName(path) === '' ? message : `${keyName(path)}: ${message}`));
+    const lines = problems.map(({ path, message }) => (path.length === 0 ? message : `${keyName(path)}: ${message}`));
     throw new DatabaseConfigError(messages.invalidOptions(name, lines), lines);
   }
   return {
