@@ -18,10 +18,17 @@ interface PgLikeError {
  */
 export type LoginRefusal = 'refused' | 'not-permitted';
 
-/** Decided by SQLSTATE and routine; the message only when a proxy dropped both. */
+/**
+ * PgBouncer (up to 1.25 at least) refuses a client's password with SQLSTATE 08P01, its default
+ * for every error it raises itself, and one of these messages; PostgreSQL never sends them.
+ */
+const PGBOUNCER_REFUSAL = /^(SASL|password) authentication failed$/;
+
+/** Decided by SQLSTATE and routine; the message only when a proxy dropped both or, like PgBouncer, sends its own code. */
 export function classifyLoginError(error: unknown): LoginRefusal | undefined {
   const { code, routine, message = '' } = (error ?? {}) as PgLikeError;
   if (code === '28P01') return 'refused';
+  if (code === '08P01' && PGBOUNCER_REFUSAL.test(message)) return 'refused';
   if (code === '28000') {
     if (routine === 'auth_failed') return 'refused';
     if (routine !== undefined) return 'not-permitted';
@@ -54,7 +61,7 @@ export function hintFor(error: unknown): string {
   if ((code !== undefined && UNREACHABLE.has(code)) || /Connection terminated unexpectedly/i.test(message)) return hints.unreachable;
   const refusal = classifyLoginError(error);
   if (refusal === 'not-permitted') return hints.pgHba;
-  if (refusal === 'refused') return code === '28P01' || /password authentication failed/i.test(message) ? hints.password : hints.pam;
+  if (refusal === 'refused') return code === '28P01' || /(password|SASL) authentication failed/i.test(message) ? hints.password : hints.pam;
   // A server's own refusal (pg's DatabaseError has a severity): its message says why.
   if ((error as { severity?: unknown } | undefined)?.severity !== undefined) return hints.serverRefused;
   // Errors without a code (wrapped by a proxy, or a driver's own): the table's wording.

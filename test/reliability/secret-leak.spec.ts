@@ -156,7 +156,7 @@ describe('no secret leaks', () => {
         database: role.username,
         user: role.username,
         connectionTimeout: '3s',
-        credentialProvider: new RdsIamCredentialProvider({ region: 'us-east-1', username: role.username, credentials: { accessKeyId: 'AKIDWRONG00000000001', secretAccessKey: wrongKey }, signingHost: endpoint.host, signingPort: endpoint.port }),
+        credentialProvider: new RdsIamCredentialProvider({ region: 'us-east-1', username: role.username, credentials: { accessKeyId: 'AKIDWRONG00000000001', secretAccessKey: wrongKey }, signingHost: endpoint.host, signingPort: endpoint.port, tokenTtlMs: 60_000 }),
       });
       seenError('refused IAM login', await refused.query('SELECT 1').catch((error: unknown) => error));
       seen('refused IAM DbService', refused);

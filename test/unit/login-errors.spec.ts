@@ -19,6 +19,11 @@ describe('login refusals', () => {
     [{ message: 'PAM authentication failed for user "app"' }, 'refused'],
     [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' }, undefined],
     [{ message: 'password authentication failed, as text only' }, 'refused'],
+    // PgBouncer's own refusals carry 08P01 (its default code), scram-sha-256 and plain/md5 clients.
+    [{ code: '08P01', message: 'SASL authentication failed' }, 'refused'],
+    [{ code: '08P01', message: 'password authentication failed' }, 'refused'],
+    [{ code: '08P01', message: 'invalid startup packet layout' }, undefined],
+    [{ code: '08P01', message: 'no such user' }, undefined],
   ])('%j is %p', (error, expected) => {
     expect(classifyLoginError(error)).toBe(expected);
   });
@@ -29,6 +34,7 @@ describe('the troubleshooting table', () => {
     [{ code: '28000', routine: 'auth_failed', message: 'PAM authentication failed for user "app"' }, hints.pam],
     [{ code: '28P01', routine: 'auth_failed', message: 'password authentication failed for user "app"' }, hints.password],
     [{ code: '28000', routine: 'ClientAuthentication', message: 'no pg_hba.conf entry for host "10.0.0.1"' }, hints.pgHba],
+    [{ code: '08P01', message: 'SASL authentication failed' }, hints.password],
     [{ code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' }, hints.tls],
     [{ code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate' }, hints.tls],
     [{ code: 'ETIMEDOUT', message: 'connect ETIMEDOUT 10.0.0.1:5432' }, hints.timeout],
