@@ -49,19 +49,24 @@ async function measure(make) {
   await close();
   // The first SIZE logins open the pool together; the rest are reconnects.
   const reconnects = logins.slice(SIZE).sort((a, b) => a - b);
-  return { reconnects: reconnects.length, largest: largestInOneSecond(reconnects), failed };
+  return { reconnects: reconnects.length, largest: largestInOneSecond(reconnects), failed, times: reconnects };
 }
 
-/** Runs the comparison; returns the Markdown section for RESULTS.md. */
+/**
+ * Runs the comparison; returns the Markdown section for RESULTS.md and each contender's reconnect
+ * times (ms from the start) for the reconnects-per-second chart.
+ */
 export async function reconnectSpread({ server }) {
   const contenders = contendersFor({ host: server.host, port: server.port, database: 'postgres', user: 'bench', password: 'bench-password' });
   const rows = [];
+  const series = [];
   for (const [name, make] of Object.entries(contenders)) {
-    const { reconnects, largest, failed } = await measure(make);
+    const { reconnects, largest, failed, times } = await measure(make);
     rows.push(`| ${name} | ${reconnects} | ${largest} | ${Math.round((100 * largest) / SIZE)}% | ${failed} |`);
+    series.push({ name, times, largestShare: largest / SIZE });
     process.stderr.write('.');
   }
-  return `## Reconnect spread
+  const section = `## Reconnect spread
 
 ${SIZE} connections opened together, a ${LIFETIME_S} s lifetime, ${SIZE} callers running \`SELECT pg_sleep(0.01)\` for ${RUN_MS / 1000} s. Reconnects are the logins after the first ${SIZE}; the largest share is the most of them inside any one second, as a share of the pool. Target: ≤ 25%.
 
@@ -69,4 +74,5 @@ ${SIZE} connections opened together, a ${LIFETIME_S} s lifetime, ${SIZE} callers
 |---|---|---|---|---|
 ${rows.join('\n')}
 `;
+  return { section, data: { size: SIZE, lifetimeS: LIFETIME_S, runMs: RUN_MS, contenders: series } };
 }

@@ -8,8 +8,12 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DbService } from 'nestjs-rotating-pg';
 import { startTestPostgres } from 'nestjs-rotating-pg/testing';
+import { renderCharts } from './charts.mjs';
+import { iamUnderLoad } from './iam-under-load.mjs';
 import { overheadMatrix } from './overhead-matrix.mjs';
 import { reconnectSpread } from './reconnect-spread.mjs';
+import { rotationUnderLoad } from './rotation-under-load.mjs';
+import { scaleOnPaper } from './scale-on-paper.mjs';
 
 // One line per pool start would interleave with the figures.
 Logger.overrideLogger(['error', 'warn']);
@@ -147,9 +151,13 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const [name, make] of Object.entries(contenders)) memory[name].push(await heapPerPool(make));
 }
 for (const name of Object.keys(memory)) memory[name] = median(memory[name]);
-// The matrix runs in whole runs only (BENCH_ONLY focuses on the table above).
+// The matrix and the runs after it run in whole runs only (BENCH_ONLY focuses on the table above).
 const matrix = process.env.BENCH_ONLY ? '' : await overheadMatrix({ server, rounds: ROUNDS, durationMs: MATRIX_MS });
-const spread = process.env.BENCH_ONLY ? '' : await reconnectSpread({ server });
+const spread = process.env.BENCH_ONLY ? undefined : await reconnectSpread({ server });
+const rotation = process.env.BENCH_ONLY ? undefined : await rotationUnderLoad({ server });
+const iam = process.env.BENCH_ONLY ? undefined : await iamUnderLoad({ server });
+const scale = process.env.BENCH_ONLY ? '' : scaleOnPaper({ rotation: rotation?.data, iam: iam?.data });
+const charts = process.env.BENCH_ONLY ? '' : await renderCharts({ rotation: rotation?.data, spread: spread?.data });
 await server.stop();
 await meterProvider.shutdown();
 
@@ -162,7 +170,7 @@ const rows = Object.entries(results).map(([name, runs]) => {
 });
 const report = `# Benchmark results
 
-Command: \`${['BENCH_ROUNDS', 'BENCH_DURATION_MS', 'BENCH_CONCURRENCY', 'BENCH_MATRIX_MS'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]} `).join('')}npm run bench\`, embedded PostgreSQL on the same machine.
+Command: \`${['BENCH_ROUNDS', 'BENCH_DURATION_MS', 'BENCH_CONCURRENCY', 'BENCH_MATRIX_MS', 'BENCH_ROTATION_MS', 'BENCH_IAM_MS'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]} `).join('')}npm run bench\`, embedded PostgreSQL on the same machine.
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.
 
 ## ORMs, metrics and memory
@@ -186,7 +194,11 @@ rotation-safe lifetimes at a rate far above the 14m default. Throughput is bound
 database on the same 2 cores, so ratios, not absolute numbers, are the result.
 
 ${matrix}
-${spread}`;
+${spread?.section ?? ''}
+${rotation?.section ?? ''}
+${iam?.section ?? ''}
+${scale}
+${charts}`;
 // A focused run (BENCH_ONLY) is printed, not recorded: RESULTS.md holds whole runs only.
 if (!process.env.BENCH_ONLY) writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
 console.log(report);
