@@ -130,7 +130,8 @@ export class RotatingPool {
         refusals++;
         lastError = error;
         const worthRetrying = refusal === 'refused' && refusals < MAX_LOGIN_ATTEMPTS;
-        const wait = worthRetrying ? await this.credentials.recoverFromRejection(revision) : Infinity;
+        // A slow source (Secrets Manager retrying its own failures) must not hold the caller past its budget.
+        const wait = worthRetrying ? await beforeDeadline(this.credentials.recoverFromRejection(revision), deadline) : Infinity;
         if (Date.now() + wait >= deadline) throw this.gaveUpOnLogin(error, generation.username, refusals, revision);
         if (wait > 0) await sleep(wait);
         continue;
@@ -347,4 +348,17 @@ export class RotatingPool {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** How long `recovery` says to wait, or Infinity once `deadline` passes first (the fetch goes on, single-flight, for later checkouts). */
+async function beforeDeadline(recovery: Promise<number>, deadline: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<number>((resolve) => {
+    timer = setTimeout(() => resolve(Infinity), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([recovery, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -58,9 +58,10 @@ export class RdsIamProxy {
 
   constructor(private readonly options: RdsIamProxyOptions) {}
 
+  /** Listens on a free port of 127.0.0.1; after `stop()`, on the same port again (a database back at its address). */
   async start(): Promise<{ host: string; port: number }> {
     this.server = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(this.listenPort, '127.0.0.1', resolve));
     const address = this.server.address();
     this.listenPort = typeof address === 'object' && address ? address.port : 0;
     return { host: '127.0.0.1', port: this.listenPort };

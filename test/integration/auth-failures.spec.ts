@@ -1,44 +1,14 @@
 import { inspect } from 'node:util';
 import { Logger } from '@nestjs/common';
-import pg from 'pg';
-import { DatabaseAuthError, DbService, RotatingPgError } from '../../src/index.js';
+import { DbService } from '../../src/index.js';
 import { eventually } from '../support/load.js';
 import { SwitchableProvider } from '../support/providers.js';
 import { useTestDatabase } from '../support/roles.js';
 
 const database = useTestDatabase();
 
+// 32 callers refused by every credential source (typed error, hint, bounded fetches, CPU): test/reliability/wrong-credentials.spec.ts
 describe('a database that refuses every login', () => {
-  it('costs one fetch per throttle window, and every caller gets DatabaseAuthError in time', async () => {
-    const wrongPassword = 'definitely-not-the-password-7f3a';
-    const provider = new SwitchableProvider(database.role.username, wrongPassword);
-    const db = await DbService.create({ dsn: database.role.bareDsn, credentialProvider: provider, connectionTimeout: '3s' });
-    const started = Date.now();
-    const outcomes = await Promise.allSettled(Array.from({ length: 32 }, () => db.query('SELECT 1')));
-    const elapsed = Date.now() - started;
-
-    expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
-    const errors = outcomes.map((outcome) => (outcome as PromiseRejectedResult).reason as Error);
-    for (const error of errors) {
-      expect(error).toBeInstanceOf(DatabaseAuthError);
-      expect(error).toBeInstanceOf(RotatingPgError);
-      // pg's vocabulary: code is the SQLSTATE, and the server's refusal is the cause.
-      expect(error).toMatchObject({ code: '28P01' });
-      expect(error.cause).toBeInstanceOf(pg.DatabaseError);
-      expect(error.cause).toMatchObject({ code: '28P01', routine: 'auth_failed' });
-      expect(error.message).toContain('password authentication failed');
-      expect(`${error.message} ${String(error.stack)} ${JSON.stringify(error)}`).not.toContain(wrongPassword);
-    }
-    expect(elapsed).toBeLessThan(3_000 + 1_000);
-    // Forced fetches back off 1 s, 2 s …: within 3 s at most 3, never one per caller.
-    const forced = provider.reasons.filter((reason) => reason === 'auth-failure').length;
-    expect(forced).toBeGreaterThanOrEqual(1);
-    expect(forced).toBeLessThanOrEqual(3);
-    expect(db.stats().authFailures).toBeGreaterThanOrEqual(32);
-    expect(JSON.stringify(db.stats())).not.toContain(wrongPassword);
-    await db.onApplicationShutdown();
-  }, 20_000);
-
   it('recovers when the provider starts returning the right password', async () => {
     const provider = new SwitchableProvider(database.role.username, 'stale-password-123');
     const db = await DbService.create({ dsn: database.role.bareDsn, credentialProvider: provider, connectionTimeout: '5s' });

@@ -53,3 +53,47 @@ export async function eventually(what: string, check: () => Promise<boolean> | b
     await sleep(25);
   }
 }
+
+export interface LiveLoad {
+  readonly succeeded: number;
+  /** Every failure, oldest first, with when it ended (`Date.now()`). */
+  readonly failures: { at: number; error: unknown }[];
+  /** When the latest success ended (`Date.now()`), 0 before the first. */
+  readonly lastSuccessAt: number;
+  /** The longest single call, in ms. */
+  readonly slowestMs: number;
+  /** Ends the loops; resolves once the calls under way have ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `workers` loops that call `work` back to back until `stop()`, for scenarios in phases (an outage,
+ * then recovery) where the test reads the outcome as it goes. After a failure a loop pauses
+ * `pauseAfterFailureMs`, as a caller would, instead of spinning on an error it gets at once.
+ */
+export function startLoad(workers: number, work: (worker: number) => Promise<unknown>, { pauseAfterFailureMs = 50 } = {}): LiveLoad {
+  let running = true;
+  const load = { succeeded: 0, failures: [] as LiveLoad['failures'], lastSuccessAt: 0, slowestMs: 0 };
+  const loops = Array.from({ length: workers }, async (_, worker) => {
+    while (running) {
+      const started = Date.now();
+      let failed = false;
+      try {
+        await work(worker);
+        load.succeeded++;
+        load.lastSuccessAt = Date.now();
+      } catch (error) {
+        failed = true;
+        load.failures.push({ at: Date.now(), error });
+      }
+      load.slowestMs = Math.max(load.slowestMs, Date.now() - started);
+      if (failed) await sleep(pauseAfterFailureMs);
+    }
+  });
+  return Object.assign(load, {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  });
+}

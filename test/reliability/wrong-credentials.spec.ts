@@ -1,0 +1,188 @@
+import pg from 'pg';
+import { DatabaseAuthError, type DatabaseModuleOptions, DbService, RotatingPgError } from '../../src/index.js';
+import { hints } from '../../src/errors/messages.js';
+import { RdsIamProxy, SecretsManagerEmulator, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { attemptsAllowed } from '../support/backoff.js';
+import { captureNestLog } from '../support/captured-log.js';
+import { SwitchableProvider } from '../support/providers.js';
+import { createTestRole, type TestRole } from '../support/roles.js';
+
+const CALLERS = 32;
+const CONNECTION_TIMEOUT_MS = 3_000;
+/** Logins one checkout may attempt (rotating-pool.ts): the retries are bounded by this, whatever the time left. */
+const MAX_LOGIN_ATTEMPTS = 6;
+/**
+ * Process CPU (user + system, every thread) over wall time while the callers wait, as a share of
+ * one core. Waiting is sleeping; what CPU there is goes to the refused logins (a SCRAM exchange
+ * each): about a tenth of a core, less on a loaded machine, where the same work spreads over more
+ * wall time. Without the throttle the same callers take 58-95%. A bound on a busy loop, not a
+ * speed test.
+ */
+const MAX_CPU_SHARE = 0.25;
+const WRONG_PASSWORD = 'wrong-password-everywhere-5b1e';
+const iamKeys = { accessKeyId: 'AKIDEXAMPLETEST00004', secretAccessKey: 'the-secret-the-database-knows' };
+
+let server: TestPostgres;
+let role: TestRole;
+let secretsManager: SecretsManagerEmulator;
+let iamProxy: RdsIamProxy;
+
+beforeAll(async () => {
+  // The SDK's default chain signs with these: the right key id, the wrong secret key.
+  process.env.AWS_ACCESS_KEY_ID = iamKeys.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = 'a-secret-the-database-does-not-know';
+  server = await startTestPostgres();
+  role = await createTestRole(server, 'wrong');
+  secretsManager = await new SecretsManagerEmulator().start();
+  secretsManager.createSecret('wrong/everywhere', { engine: 'postgres', username: role.username, password: WRONG_PASSWORD });
+  iamProxy = new RdsIamProxy({
+    backend: { host: server.host, port: server.port },
+    backendPassword: (user) => (user === role.username ? role.password : undefined),
+    region: 'us-east-1',
+    credentials: iamKeys,
+  });
+  await iamProxy.start();
+});
+
+afterAll(async () => {
+  await iamProxy?.stop();
+  await secretsManager?.stop();
+  await server?.stop();
+});
+
+interface WrongSource {
+  options(): DatabaseModuleOptions;
+  /** SQLSTATE and hint the seed's error table gives for the refusal. */
+  code: string;
+  hint: string;
+  /** Calls the source itself saw (provider calls, GetSecretValue, distinct tokens), counted from now. */
+  sourceCalls(): () => number;
+  /** The most calls the source may see for `forced` forced fetches. */
+  maxSourceCalls(forced: number): number;
+}
+
+const custom = () => new SwitchableProvider(role.username, WRONG_PASSWORD);
+let customProvider: SwitchableProvider;
+
+const sources: Record<string, WrongSource> = {
+  'a static password': {
+    options: () => ({ dsn: role.dsn.replace(`:${role.password}@`, `:${WRONG_PASSWORD}@`) }),
+    code: '28P01',
+    hint: hints.password,
+    sourceCalls: () => () => 0,
+    maxSourceCalls: () => 0,
+  },
+  'a custom provider': {
+    options: () => ({ dsn: role.bareDsn, credentialProvider: (customProvider = custom()) }),
+    code: '28P01',
+    hint: hints.password,
+    sourceCalls: () => {
+      const before = customProvider.calls;
+      return () => customProvider.calls - before;
+    },
+    maxSourceCalls: (forced) => forced,
+  },
+  'a Secrets Manager secret': {
+    options: () => ({ dsn: role.bareDsn, secretsManager: { secretId: 'wrong/everywhere', region: 'us-east-1', endpoint: secretsManager.endpoint } }),
+    code: '28P01',
+    hint: hints.password,
+    sourceCalls: () => {
+      const before = secretsManager.calls.GetSecretValue ?? 0;
+      return () => (secretsManager.calls.GetSecretValue ?? 0) - before;
+    },
+    // A forced fetch reads AWSCURRENT and, as that holds the refused password, AWSPENDING (none).
+    maxSourceCalls: (forced) => 2 * forced,
+  },
+  'an IAM token signed with the wrong keys': {
+    options: () => ({
+      host: '127.0.0.1',
+      port: iamProxy.port,
+      database: role.username,
+      user: role.username,
+      awsIamAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true },
+    }),
+    code: '28000',
+    hint: hints.pam,
+    sourceCalls: () => {
+      const before = iamProxy.tokens.size;
+      return () => iamProxy.tokens.size - before;
+    },
+    // The token signed at start-up reaches the proxy with the first login, then one per forced fetch.
+    maxSourceCalls: (forced) => 1 + forced,
+  },
+};
+
+const forcedFetchesAllowed = attemptsAllowed(CONNECTION_TIMEOUT_MS);
+
+describe(`every credential source gives a wrong password; ${CALLERS} concurrent callers, connectionTimeout ${CONNECTION_TIMEOUT_MS} ms`, () => {
+  it.each(Object.keys(sources))(
+    `%s: every caller gets DatabaseAuthError with the seed's hint within connectionTimeout, ≤ ${MAX_LOGIN_ATTEMPTS} logins each, ≤ ${forcedFetchesAllowed} forced fetches (one per backoff step), CPU < ${MAX_CPU_SHARE * 100}% of one core while they wait`,
+    async (name) => {
+      const source = sources[name]!;
+      const log = captureNestLog();
+      const db = await DbService.create({ ...source.options(), connectionTimeout: `${CONNECTION_TIMEOUT_MS}ms` });
+      const sourceCalls = source.sourceCalls();
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      const outcomes = await Promise.allSettled(Array.from({ length: CALLERS }, () => db.query('SELECT 1')));
+      const wallMs = performance.now() - started;
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuShare = (cpu.user + cpu.system) / 1000 / wallMs;
+      const stats = db.stats();
+      const calls = sourceCalls();
+      await db.onApplicationShutdown();
+      log.restore();
+
+      const forced = stats.credentialFetches['auth-failure'].succeeded + stats.credentialFetches['auth-failure'].failed;
+      if (process.env.REPORT_FIGURES) {
+        process.stdout.write(
+          `FIGURES ${expect.getState().currentTestName}: ${CALLERS} callers failed in ${Math.round(wallMs)} ms, ${stats.authFailures} refused logins (≤ ${CALLERS * MAX_LOGIN_ATTEMPTS}), ${forced} forced fetches (≤ ${forcedFetchesAllowed}), ${calls} calls at the source, CPU ${(cpuShare * 100).toFixed(1)}% of one core\n`,
+        );
+      }
+      expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+      for (const outcome of outcomes) {
+        const error = (outcome as PromiseRejectedResult).reason as DatabaseAuthError;
+        expect(error).toBeInstanceOf(DatabaseAuthError);
+        expect(error).toBeInstanceOf(RotatingPgError);
+        // pg's vocabulary: code is the SQLSTATE, the server's refusal is the cause.
+        expect(error).toMatchObject({ code: source.code, hint: source.hint });
+        expect(error.cause).toBeInstanceOf(pg.DatabaseError);
+        expect(error.cause).toMatchObject({ code: source.code, routine: 'auth_failed' });
+        expect(error.message).toContain(source.hint);
+        expect(`${error.message} ${String(error.stack)} ${JSON.stringify(error)}`).not.toMatch(new RegExp(`${WRONG_PASSWORD}|X-Amz-Signature`));
+      }
+      expect(wallMs).toBeLessThan(CONNECTION_TIMEOUT_MS + 1_000);
+      // Bounded retries: every caller was refused at least once, none more than the attempt limit.
+      expect(stats.authFailures).toBeGreaterThanOrEqual(CALLERS);
+      expect(stats.authFailures).toBeLessThanOrEqual(CALLERS * MAX_LOGIN_ATTEMPTS);
+      // One forced fetch per throttle window, never one per caller.
+      expect(forced).toBeGreaterThanOrEqual(1);
+      expect(forced).toBeLessThanOrEqual(forcedFetchesAllowed);
+      expect(calls).toBeLessThanOrEqual(source.maxSourceCalls(forced));
+      expect(cpuShare).toBeLessThan(MAX_CPU_SHARE);
+      expect(JSON.stringify(stats)).not.toContain(WRONG_PASSWORD);
+      expect(JSON.stringify(log.lines)).not.toContain(WRONG_PASSWORD);
+    },
+    20_000,
+  );
+});
+
+describe('a wrong password from a source that is slow to answer a forced fetch', () => {
+  it('still gives every caller its DatabaseAuthError within connectionTimeout, not when the fetch ends', async () => {
+    const slow = new SwitchableProvider(role.username, WRONG_PASSWORD);
+    const fetchOnce = slow.fetch.bind(slow);
+    // Secrets Manager with the SDK retrying its own throttling takes seconds; so does this source, once asked again.
+    slow.fetch = async (context) => {
+      if (context.reason === 'auth-failure') await new Promise((resolve) => setTimeout(resolve, 2_500));
+      return fetchOnce(context);
+    };
+    const db = await DbService.create({ dsn: role.bareDsn, credentialProvider: slow, connectionTimeout: '1s' });
+    const started = performance.now();
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => db.query('SELECT 1')));
+    const wallMs = performance.now() - started;
+    await db.onApplicationShutdown();
+
+    for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(DatabaseAuthError);
+    expect(wallMs).toBeLessThan(1_000 + 500);
+  }, 20_000);
+});
