@@ -50,8 +50,8 @@ export const messages = {
   iamNeedsTls: (allowKey: string) =>
     `RDS accepts IAM logins over TLS only: use sslmode=verify-full (with the RDS CA bundle) in the dsn or set ssl; for a local emulator set ${allowKey}: true`,
 
-  authFailed: (username: string, serverMessage: string, attempts: number, hint: string) =>
-    `The database rejected the login for user "${username}": ${serverMessage} (${attempts} attempt${attempts === 1 ? '' : 's'} with refreshed credentials). ${hint}`,
+  authFailed: (username: string, serverMessage: string, refusals: number, credentialsTried: number, hint: string) =>
+    `The database rejected the login for user "${username}": ${serverMessage} (${refusedLogins(refusals, credentialsTried)}). ${hint}`,
   connectFailed: (address: string, username: string, reason: string, hint: string) =>
     `Could not open a connection to ${address} as user "${username}": ${reason}. ${hint.charAt(0).toUpperCase()}${hint.slice(1)}`,
   connectionTimeout: (budget: string, hint: string) =>
@@ -133,4 +133,11 @@ function reusedUntil(expiresAt: string | undefined): string {
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** How a checkout's refused logins read: was it retried, and did the source ever give other credentials? */
+function refusedLogins(refusals: number, credentialsTried: number): string {
+  if (refusals === 1) return 'refused once, not retried';
+  if (credentialsTried === 1) return `refused ${refusals} times; the credential source gave the same credentials each time`;
+  return `refused ${refusals} times, with ${credentialsTried} different credentials`;
 }

@@ -102,6 +102,7 @@ export class RotatingPool {
     const askedAt = this.timings ? performance.now() : 0;
     let refusals = 0;
     let lastError: unknown;
+    const firstRevision = this.credentials.revision;
     for (let attempt = 0; ; attempt++) {
       const generation = this.current;
       if (this.closed || !generation) throw this.closedError();
@@ -124,7 +125,7 @@ export class RotatingPool {
         const refusal = classifyLoginError(error);
         if (refusal === undefined) {
           const outOfTime = error instanceof CheckoutDeadlineError || (!(error instanceof pg.DatabaseError) && Date.now() >= deadline - DEADLINE_SLACK_MS);
-          throw outOfTime ? this.timeoutError(generation, lastError ?? error, refusals, revision) : this.connectFailed(error, generation);
+          throw outOfTime ? this.timeoutError(generation, lastError ?? error, { refusals, firstRevision, revision }) : this.connectFailed(error, generation);
         }
         this.counters.authFailures++;
         refusals++;
@@ -132,7 +133,7 @@ export class RotatingPool {
         const worthRetrying = refusal === 'refused' && refusals < MAX_LOGIN_ATTEMPTS;
         // A slow source (Secrets Manager retrying its own failures) must not hold the caller past its budget.
         const wait = worthRetrying ? await beforeDeadline(this.credentials.recoverFromRejection(revision), deadline) : Infinity;
-        if (Date.now() + wait >= deadline) throw this.gaveUpOnLogin(error, generation.username, refusals, revision);
+        if (Date.now() + wait >= deadline) throw this.gaveUpOnLogin(error, generation.username, { refusals, firstRevision, revision });
         if (wait > 0) await sleep(wait);
         continue;
       }
@@ -304,19 +305,20 @@ export class RotatingPool {
   }
 
   /** The checkout gives up on refused logins: the caller gets the error, the log one line per credentials revision. */
-  private gaveUpOnLogin(error: unknown, username: string, attempts: number, revision: number): DatabaseAuthError {
-    const authError = this.authError(error, username, attempts);
-    if (this.gaveUpAtRevision !== revision) {
-      this.gaveUpAtRevision = revision;
+  private gaveUpOnLogin(error: unknown, username: string, logins: RefusedLogins): DatabaseAuthError {
+    const authError = this.authError(error, username, logins);
+    if (this.gaveUpAtRevision !== logins.revision) {
+      this.gaveUpAtRevision = logins.revision;
       this.logger.error(authError.message);
     }
     return authError;
   }
 
-  private authError(error: unknown, username: string, attempts: number): DatabaseAuthError {
+  private authError(error: unknown, username: string, { refusals, firstRevision, revision }: RefusedLogins): DatabaseAuthError {
     const hint = hintFor(error);
     const { code, message } = error as { code?: string; message?: string };
-    return new DatabaseAuthError(messages.authFailed(username, message ?? 'login refused', attempts, hint), code, hint, { cause: error });
+    const credentialsTried = revision - firstRevision + 1;
+    return new DatabaseAuthError(messages.authFailed(username, message ?? 'login refused', refusals, credentialsTried, hint), code, hint, { cause: error });
   }
 
   private closedError(): DatabasePoolClosedError {
@@ -335,8 +337,8 @@ export class RotatingPool {
   }
 
   /** Out of time; after refused logins, the refusal is the cause worth reporting. */
-  private timeoutError(generation: Generation, lastError: unknown, refusals: number, revision: number): Error {
-    if (refusals > 0) return this.gaveUpOnLogin(lastError, generation.username, refusals, revision);
+  private timeoutError(generation: Generation, lastError: unknown, logins: RefusedLogins): Error {
+    if (logins.refusals > 0) return this.gaveUpOnLogin(lastError, generation.username, logins);
     this.counters.connectionTimeouts++;
     return new DatabaseConnectionTimeoutError(
       messages.connectionTimeout(formatDuration(this.options.connectionTimeoutMs), hints.timeout),
@@ -344,6 +346,13 @@ export class RotatingPool {
       lastError instanceof CheckoutDeadlineError ? undefined : { cause: lastError },
     );
   }
+}
+
+/** The refused logins of one checkout, and the credentials revisions it saw (a new revision: new credentials). */
+interface RefusedLogins {
+  refusals: number;
+  firstRevision: number;
+  revision: number;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -4,14 +4,15 @@ import { captureNestLog } from '../support/captured-log.js';
 import { every, runLoad } from '../support/load.js';
 import { useTestDatabase } from '../support/roles.js';
 import { totalClosed } from '../support/stats.js';
+import { connectionDiedUnderQuery, describeFailure } from '../support/failures.js';
 
 const database = useTestDatabase('killed');
 
 /** How a query failed when its backend was killed: only running queries may fail, and only this way. */
 function kindOf(error: unknown): string {
   if (error instanceof pg.DatabaseError && error.code === '57P01') return 'terminated (57P01)';
-  if (error instanceof Error && /Connection terminated unexpectedly|Client has encountered a connection error/.test(error.message)) return 'connection died under the query';
-  return `unexpected: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+  if (connectionDiedUnderQuery(error)) return 'connection died under the query';
+  return `unexpected: ${describeFailure(error)}`;
 }
 
 describe('backends killed under the pool (pg_terminate_backend on every backend of the role, every 400 ms, 16 callers)', () => {

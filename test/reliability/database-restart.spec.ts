@@ -3,6 +3,7 @@ import { DatabaseConnectionError, DbService } from '../../src/index.js';
 import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { eventually, sleep } from '../support/load.js';
 import { createTestRole } from '../support/roles.js';
+import { connectionDiedUnderQuery, describeFailure } from '../support/failures.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -18,8 +19,8 @@ function kindOf(error: unknown): string {
   if (error instanceof DatabaseConnectionError) return `DatabaseConnectionError ${error.code}`;
   // Queries running when the server shut down (fast shutdown terminates sessions).
   if (error instanceof pg.DatabaseError && error.code === '57P01') return 'terminated by the shutdown (57P01)';
-  if (error instanceof Error && /Connection terminated unexpectedly|Client has encountered a connection error/.test(error.message)) return 'connection died under a running query';
-  return `unexpected: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+  if (connectionDiedUnderQuery(error)) return 'connection died under a running query';
+  return `unexpected: ${describeFailure(error)}`;
 }
 
 describe('a database restart under load (16 callers)', () => {

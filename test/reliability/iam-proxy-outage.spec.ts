@@ -4,6 +4,7 @@ import { attemptsAllowed } from '../support/backoff.js';
 import { captureNestLog } from '../support/captured-log.js';
 import { eventually, type LiveLoad, sleep, startLoad } from '../support/load.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
+import { connectionDiedUnderQuery, describeFailure } from '../support/failures.js';
 
 const testCredentials = { accessKeyId: 'AKIDEXAMPLETEST00003', secretAccessKey: 'test-secret-access-key-for-the-emulator' };
 const CALLERS = 16;
@@ -66,10 +67,8 @@ function kindOf(error: unknown): string {
   if (error instanceof DatabaseAuthError) return `DatabaseAuthError ${error.code}`;
   if (error instanceof RotatingPgError) return `unexpected: ${error.name}: ${error.message}`;
   // Queries running on a connection when the proxy dropped it: a FIN or, with data unread, a RST.
-  // (Node's socket errors come from outside Jest's realm: matched by message, not instanceof Error.)
-  const message = String((error as { message?: unknown } | undefined)?.message ?? error);
-  if (/Connection terminated unexpectedly|Client has encountered a connection error|read ECONNRESET/.test(message)) return 'connection died under a running query';
-  return `unexpected: ${String(error)}`;
+  if (connectionDiedUnderQuery(error)) return 'connection died under a running query';
+  return `unexpected: ${describeFailure(error)}`;
 }
 
 function countKinds(failures: LiveLoad['failures']): Record<string, number> {
