@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad } from '../support/load.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
+import { iamProxyFor } from '../support/iam.js';
 
 const testCredentials = { accessKeyId: 'AKIDEXAMPLETEST00001', secretAccessKey: 'test-secret-access-key-for-the-emulator' };
 let server: TestPostgres;
@@ -22,10 +23,7 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  proxy = new RdsIamProxy({
-    backend: { host: server.host, port: server.port },
-    backendPassword: (user) => (user === role.username ? role.password : undefined),
-    region: 'us-east-1',
+  proxy = iamProxyFor(server, role, {
     credentials: testCredentials,
     tokenLifetimeMs: 4_000,
   });
@@ -140,10 +138,7 @@ describe('RDS IAM over TLS', () => {
 
   beforeAll(async () => {
     certificate = selfSignedCertificate();
-    tlsProxy = new RdsIamProxy({
-      backend: { host: server.host, port: server.port },
-      backendPassword: (user) => (user === role.username ? role.password : undefined),
-      region: 'us-east-1',
+    tlsProxy = iamProxyFor(server, role, {
       credentials: testCredentials,
       tls: certificate,
       requireTls: true,

@@ -5,6 +5,7 @@ import { captureNestLog } from '../support/captured-log.js';
 import { eventually, type LiveLoad, sleep, startLoad } from '../support/load.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
 import { connectionDiedUnderQuery, describeFailure } from '../support/failures.js';
+import { iamProxyFor } from '../support/iam.js';
 
 const testCredentials = { accessKeyId: 'AKIDEXAMPLETEST00003', secretAccessKey: 'test-secret-access-key-for-the-emulator' };
 const CALLERS = 16;
@@ -25,10 +26,7 @@ beforeAll(async () => {
   process.env.AWS_SECRET_ACCESS_KEY = testCredentials.secretAccessKey;
   server = await startTestPostgres();
   role = await createTestRole(server, 'iamout');
-  proxy = new RdsIamProxy({
-    backend: { host: server.host, port: server.port },
-    backendPassword: (user) => (user === role.username ? role.password : undefined),
-    region: 'us-east-1',
+  proxy = iamProxyFor(server, role, {
     credentials: testCredentials,
     now: () => Date.now() + skewMs,
   });

@@ -2,6 +2,7 @@ import { DatabaseAuthError, DbService, RdsIamCredentialProvider, type Credential
 import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { every } from '../support/load.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
+import { iamProxyFor } from '../support/iam.js';
 
 /**
  * Seed 000's scenario ("works 15 minutes, then PAM authentication failed"), sped up: tokens
@@ -31,10 +32,7 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  proxy = new RdsIamProxy({
-    backend: { host: server.host, port: server.port },
-    backendPassword: (user) => (user === role.username ? role.password : undefined),
-    region: 'us-east-1',
+  proxy = iamProxyFor(server, role, {
     credentials: testCredentials,
     tokenLifetimeMs: TOKEN_LIFETIME_MS,
   });

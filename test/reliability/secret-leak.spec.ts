@@ -9,13 +9,14 @@ import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import request from 'supertest';
 import { DbService, RdsIamCredentialProvider } from '../../src/index.js';
-import { freePort, RdsIamProxy } from '../../src/testing/index.js';
+import { freePort } from '../../src/testing/index.js';
 import { AppModule } from '../../sample-app/src/app.module.js';
 import { type DemoEnvironment, startDemoEnvironment } from '../../sample-app/src/demo-environment.js';
 import { startTelemetry, type Telemetry } from '../../sample-app/src/metrics/telemetry.js';
 import { captureNestLog } from '../support/captured-log.js';
 import { eventually, runLoad } from '../support/load.js';
 import { createTestRole } from '../support/roles.js';
+import { iamProxyFor } from '../support/iam.js';
 
 /**
  * One sweep over every surface a secret could leak through — log lines, error messages and
@@ -125,10 +126,7 @@ describe('no secret leaks', () => {
     const role = await createTestRole(demo.postgres, 'leak_iam');
     secrets.set('IAM role database password', role.password);
     const credentials = { accessKeyId: 'AKIDLEAKSWEEP0000001', secretAccessKey: awsSecretAccessKey };
-    const proxy = new RdsIamProxy({
-      backend: { host: demo.postgres.host, port: demo.postgres.port },
-      backendPassword: (user) => (user === role.username ? role.password : undefined),
-      region: 'us-east-1',
+    const proxy = iamProxyFor(demo.postgres, role, {
       credentials,
       tokenLifetimeMs: 2_000,
     });

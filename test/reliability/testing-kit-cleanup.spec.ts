@@ -1,11 +1,11 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { type FSWatcher, watch } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, readlink, realpath, rm, stat } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { eventually } from '../support/load.js';
+import { acceptsConnections } from '../support/net.js';
 
 const probe = new URL('../fixtures/test-postgres-probe.mjs', import.meta.url).pathname;
 
@@ -48,16 +48,6 @@ async function processesUsing(dir: string): Promise<number[]> {
   return found;
 }
 
-function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 (process.platform === 'linux' ? describe : describe.skip)('the testing kit cleans up after itself', () => {
   let temp: string;

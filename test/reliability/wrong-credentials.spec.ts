@@ -6,6 +6,7 @@ import { attemptsAllowed } from '../support/backoff.js';
 import { captureNestLog } from '../support/captured-log.js';
 import { SwitchableProvider } from '../support/providers.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
+import { iamProxyFor } from '../support/iam.js';
 
 const CALLERS = 32;
 const CONNECTION_TIMEOUT_MS = 3_000;
@@ -35,10 +36,7 @@ beforeAll(async () => {
   role = await createTestRole(server, 'wrong');
   secretsManager = await new SecretsManagerEmulator().start();
   secretsManager.createSecret('wrong/everywhere', { engine: 'postgres', username: role.username, password: WRONG_PASSWORD });
-  iamProxy = new RdsIamProxy({
-    backend: { host: server.host, port: server.port },
-    backendPassword: (user) => (user === role.username ? role.password : undefined),
-    region: 'us-east-1',
+  iamProxy = iamProxyFor(server, role, {
     credentials: iamKeys,
   });
   await iamProxy.start();

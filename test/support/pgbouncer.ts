@@ -2,12 +2,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
 import { freePort, type TestPostgres } from '../../src/testing/index.js';
 import { eventually } from './load.js';
+import { acceptsConnections } from './net.js';
 
 /** Where Debian's package puts it; /usr/sbin is not on a non-root user's PATH there. */
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin'];
@@ -120,7 +120,7 @@ export async function startPgBouncer(server: TestPostgres, options: PgBouncerOpt
   try {
     await eventually('pgbouncer to listen', async () => {
       if (!running) throw new Error(`pgbouncer exited: ${stderr.trim() || (await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => ''))}`);
-      return listening(port);
+      return acceptsConnections(port);
     });
   } catch (error) {
     await stop();
@@ -144,16 +144,6 @@ export async function startPgBouncer(server: TestPostgres, options: PgBouncerOpt
   };
 }
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** PgBouncer's documented auth_query setup, in every database clients connect to (auth_query runs in the client's database). */
 async function installAuthQuery(server: TestPostgres, auth: { user: string; password: string }, databases: string[]): Promise<void> {
