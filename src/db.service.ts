@@ -47,8 +47,8 @@ export class DbService implements OnApplicationShutdown {
     const meter = await resolveMeter(meterProvider);
     // Observed lazily, at collection time, so the pool can be built after its instruments.
     const stats = (): DatabaseStats => pool.stats();
-    const metrics = meter && registerPoolMetrics(meter, { poolName: poolOptions.name, maxIdleConnections: poolOptions.maxIdleConnections, stats });
-    const pool = new RotatingPool(poolOptions, credentials, logger, { timings: durationMetrics ? metrics?.timings : undefined });
+    const metrics = meter && registerPoolMetrics(meter, { poolName: poolOptions.name, maxIdleConnections: poolOptions.maxIdleConnections, stats }, { durations: durationMetrics });
+    const pool = new RotatingPool(poolOptions, credentials, logger, { timings: metrics?.timings });
     try {
       await pool.initialize();
     } catch (error) {

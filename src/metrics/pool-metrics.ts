@@ -11,9 +11,9 @@ export interface PoolMetricsSource {
   stats(): DatabaseStats;
 }
 
-/** A connection pool's instruments; `timings` feeds the histograms, `stop` unregisters the observers at shutdown. */
+/** A connection pool's instruments; `timings` feeds the histograms (none without them), `stop` unregisters the observers at shutdown. */
 export interface PoolMetrics {
-  timings: PoolTimings;
+  timings?: PoolTimings;
   stop(): void;
 }
 
@@ -36,14 +36,19 @@ const CLOSE_REASON_VALUE: Record<CloseReason, string> = {
  * `db.client.connection.pool.name`, so pools never share a series. No attribute holds a
  * secret, a username or a credential version.
  */
-export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource): PoolMetrics {
+export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource, { durations = true } = {}): PoolMetrics {
   const pool: Attributes = { [attributes.poolName]: source.poolName };
   const histogram = (name: string, description: string) =>
     new BufferedHistogram(meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }), pool);
-  const createTime = histogram(names.createTime, 'The time it took to create a new connection (socket, TLS and login).');
-  const waitTime = histogram(names.waitTime, 'The time it took to obtain an open connection from the pool.');
-  const useTime = histogram(names.useTime, 'The time between borrowing a connection and returning it to the pool.');
-  const flushDurations = () => [createTime, waitTime, useTime].forEach((durations) => durations.flush());
+  // durationMetrics: false creates no histogram at all, rather than three that stay empty.
+  const histograms = durations
+    ? {
+        createTime: histogram(names.createTime, 'The time it took to create a new connection (socket, TLS and login).'),
+        waitTime: histogram(names.waitTime, 'The time it took to obtain an open connection from the pool.'),
+        useTime: histogram(names.useTime, 'The time between borrowing a connection and returning it to the pool.'),
+      }
+    : undefined;
+  const flushDurations = () => Object.values(histograms ?? {}).forEach((recorded) => recorded.flush());
 
   const count = meter.createObservableUpDownCounter(names.count, { description: 'Connections open, by state (idle or used).', unit: '{connection}' });
   const idleMax = meter.createObservableUpDownCounter(names.idleMax, { description: 'The most idle connections kept open (maxIdleConnections).', unit: '{connection}' });
@@ -96,10 +101,10 @@ export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource): Po
   meter.addBatchObservableCallback(observe, observables);
 
   return {
-    timings: {
-      connectionCreated: (seconds) => createTime.record(seconds),
-      connectionWaited: (seconds) => waitTime.record(seconds),
-      connectionUsed: (seconds) => useTime.record(seconds),
+    timings: histograms && {
+      connectionCreated: (seconds) => histograms.createTime.record(seconds),
+      connectionWaited: (seconds) => histograms.waitTime.record(seconds),
+      connectionUsed: (seconds) => histograms.useTime.record(seconds),
     },
     stop: () => {
       flushDurations();
