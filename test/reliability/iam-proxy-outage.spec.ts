@@ -120,7 +120,7 @@ describe(`the RDS IAM endpoint (proxy) under ${CALLERS} callers, connectionTimeo
     expect(kinds['connection died under a running query'] ?? 0).toBeLessThanOrEqual(8);
     expect(load.slowestMs).toBeLessThan(CONNECTION_TIMEOUT_MS + SLACK_MS);
     expect(recoveryMs).toBeLessThan(1_000);
-    expect(describeFailures(load.failures.filter(({ at }) => at > recoveredAt), recoveredAt)).toEqual([]);
+    expect(describeFailures(load.failures.filter(({ startedAt }) => startedAt > recoveredAt), recoveredAt)).toEqual([]);
     // A connection error is no reason to sign a new token: the one held is still good.
     expect(signed).toBe(0);
   }, 20_000);
@@ -171,7 +171,7 @@ describe(`the RDS IAM endpoint (proxy) under ${CALLERS} callers, connectionTimeo
       expect(signedDuringSkew).toBeLessThanOrEqual(allowed);
       // The held token is good again: at most the callers asleep in the login backoff wait out their step.
       expect(recoveryMs).toBeLessThan(CONNECTION_TIMEOUT_MS + SLACK_MS);
-      expect(describeFailures(load.failures.filter(({ at }) => at > recoveredAt), recoveredAt)).toEqual([]);
+      expect(describeFailures(load.failures.filter(({ startedAt }) => startedAt > recoveredAt), recoveredAt)).toEqual([]);
     },
     20_000,
   );

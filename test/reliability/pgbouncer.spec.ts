@@ -31,15 +31,15 @@ async function oldestBackendSeconds(username: string): Promise<number> {
 
 interface Case {
   poolMode: 'transaction' | 'session';
-  /** PgBouncer's server_lifetime in seconds; undefined for its default (3600). */
-  serverLifetime?: number;
 }
 
 const cases: [string, Case][] = [
   ['transaction pooling', { poolMode: 'transaction' }],
   ['session pooling', { poolMode: 'session' }],
-  // PgBouncer logs in to PostgreSQL again all along, after each rotation with the new password.
-  ['transaction pooling, server_lifetime 2 s', { poolMode: 'transaction', serverLifetime: 2 }],
+  // Not with a short server_lifetime: PgBouncer logs in to PostgreSQL with the SCRAM keys of a
+  // client's earlier login, so a server login between setSecret and the next client login fails,
+  // and PgBouncer then refuses every new server login for server_login_retry (15 s), failing
+  // queries ("server login has been failing"). Seen with server_lifetime 2 s; the README says so.
 ];
 
 describeWithPgBouncer('behind PgBouncer (auth_query, scram-sha-256)', () => {
@@ -60,11 +60,11 @@ describeWithPgBouncer('behind PgBouncer (auth_query, scram-sha-256)', () => {
 
   it.each(cases)(
     `%s: Secrets Manager single-user rotations (2 s between setSecret and finishSecret) under load at concurrency ${CONCURRENCY} for ${LOAD_MS / 1000} s fail 0 queries`,
-    async (name, { poolMode, serverLifetime }) => {
+    async (name, { poolMode }) => {
       const role = await createTestRole(server, 'pgb');
-      const bouncer: PgBouncer = await startPgBouncer(server, { databases: [role.username], poolMode, serverLifetime });
+      const bouncer: PgBouncer = await startPgBouncer(server, { databases: [role.username], poolMode });
       try {
-        const secretId = `prod/pgbouncer-${poolMode}-${serverLifetime ?? 'default'}`;
+        const secretId = `prod/pgbouncer-${poolMode}`;
         emulator.createSecret(secretId, { engine: 'postgres', username: role.username, password: role.password });
         const db = await DbService.create({
           dsn: `postgresql://${role.username}@${bouncer.host}:${bouncer.port}/${role.username}`,
@@ -120,11 +120,7 @@ describeWithPgBouncer('behind PgBouncer (auth_query, scram-sha-256)', () => {
         // connectionMaxLifetime governs the module's connections to PgBouncer…
         expect(stats.maxLifetimeClosed).toBeGreaterThan(LOAD_MS / MAX_LIFETIME_MS);
         // …not PgBouncer's own connections to PostgreSQL, which outlive it: server_lifetime governs those.
-        if (serverLifetime === undefined) expect(oldestBackend).toBeGreaterThan(5 * (MAX_LIFETIME_MS / 1000));
-        else {
-          expect(oldestBackend).toBeLessThan(serverLifetime + 3);
-          expect(serverLogins).toBeGreaterThan(LOAD_MS / 1000 / serverLifetime);
-        }
+        expect(oldestBackend).toBeGreaterThan(5 * (MAX_LIFETIME_MS / 1000));
       } finally {
         await bouncer.stop();
       }

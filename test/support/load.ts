@@ -56,8 +56,8 @@ export async function eventually(what: string, check: () => Promise<boolean> | b
 
 export interface LiveLoad {
   readonly succeeded: number;
-  /** Every failure, oldest first, with when it ended (`Date.now()`). */
-  readonly failures: { at: number; error: unknown }[];
+  /** Every failure, oldest first, with when the call started and when it ended (`Date.now()`). */
+  readonly failures: { startedAt: number; at: number; error: unknown }[];
   /** When the latest success ended (`Date.now()`), 0 before the first. */
   readonly lastSuccessAt: number;
   /** The longest single call, in ms. */
@@ -84,7 +84,7 @@ export function startLoad(workers: number, work: (worker: number) => Promise<unk
         load.lastSuccessAt = Date.now();
       } catch (error) {
         failed = true;
-        load.failures.push({ at: Date.now(), error });
+        load.failures.push({ startedAt: started, at: Date.now(), error });
       }
       load.slowestMs = Math.max(load.slowestMs, Date.now() - started);
       if (failed) await sleep(pauseAfterFailureMs);

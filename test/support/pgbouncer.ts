@@ -33,8 +33,6 @@ export interface PgBouncerOptions {
   databases: string[];
   /** `transaction` (default) or `session`. */
   poolMode?: 'transaction' | 'session';
-  /** Seconds a server connection lives (pgbouncer `server_lifetime`). Default pgbouncer's 3600. */
-  serverLifetime?: number;
   /** Server connections per user+database pair (`default_pool_size`). Default 20. */
   poolSize?: number;
 }
@@ -84,7 +82,6 @@ export async function startPgBouncer(server: TestPostgres, options: PgBouncerOpt
     `pool_mode = ${options.poolMode ?? 'transaction'}`,
     `default_pool_size = ${options.poolSize ?? 20}`,
     'max_client_conn = 500',
-    ...(options.serverLifetime === undefined ? [] : [`server_lifetime = ${options.serverLifetime}`]),
     // pg sends these at login; PgBouncer would refuse a startup parameter it does not track.
     'ignore_startup_parameters = extra_float_digits,options',
     '',
