@@ -103,6 +103,8 @@ export class RotatingPool {
     let refusals = 0;
     let lastError: unknown;
     const firstRevision = this.credentials.revision;
+    // The revision of the last refused login: a later attempt may run out of time with newer credentials it never tried.
+    let refusedRevision = firstRevision;
     for (let attempt = 0; ; attempt++) {
       const generation = this.current;
       if (this.closed || !generation) throw this.closedError();
@@ -125,15 +127,16 @@ export class RotatingPool {
         const refusal = classifyLoginError(error);
         if (refusal === undefined) {
           const outOfTime = error instanceof CheckoutDeadlineError || (!(error instanceof pg.DatabaseError) && Date.now() >= deadline - DEADLINE_SLACK_MS);
-          throw outOfTime ? this.timeoutError(generation, lastError ?? error, { refusals, firstRevision, revision }) : this.connectFailed(error, generation);
+          throw outOfTime ? this.timeoutError(generation, lastError ?? error, { refusals, firstRevision, revision: refusedRevision }) : this.connectFailed(error, generation);
         }
         this.counters.authFailures++;
         refusals++;
         lastError = error;
+        refusedRevision = revision;
         const worthRetrying = refusal === 'refused' && refusals < MAX_LOGIN_ATTEMPTS;
         // A slow source (Secrets Manager retrying its own failures) must not hold the caller past its budget.
         const wait = worthRetrying ? await beforeDeadline(this.credentials.recoverFromRejection(revision), deadline) : Infinity;
-        if (Date.now() + wait >= deadline) throw this.gaveUpOnLogin(error, generation.username, { refusals, firstRevision, revision });
+        if (Date.now() + wait >= deadline) throw this.gaveUpOnLogin(error, generation.username, { refusals, firstRevision, revision: refusedRevision });
         if (wait > 0) await sleep(wait);
         continue;
       }
@@ -348,7 +351,7 @@ export class RotatingPool {
   }
 }
 
-/** The refused logins of one checkout, and the credentials revisions it saw (a new revision: new credentials). */
+/** The refused logins of one checkout: how many, and the credentials revisions of its first attempt and of its last refusal. */
 interface RefusedLogins {
   refusals: number;
   firstRevision: number;
