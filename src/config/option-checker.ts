@@ -51,9 +51,7 @@ export class OptionChecker {
   }
 
   valueAt(path: OptionPath): unknown {
-    let value: unknown = this.raw;
-    for (const key of path) value = isRecord(value) ? value[key] : undefined;
-    return value;
+    return valueAtPath(this.raw, path);
   }
 
   duration(path: OptionPath, fallback: string | undefined): number | undefined {
@@ -89,6 +87,13 @@ export function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** The value at `path` inside nested option blocks; undefined where a block is missing. */
+export function valueAtPath(root: unknown, path: readonly string[]): unknown {
+  let value = root;
+  for (const key of path) value = isRecord(value) ? value[key] : undefined;
+  return value;
 }
 
 export function isRecord(value: unknown): value is Raw {

@@ -6,7 +6,7 @@ import type { DatabaseModuleOptions } from './database-options.interface.js';
 import * as defaults from './defaults.js';
 import { DsnError, parseDsn } from './dsn.js';
 import { databaseOptionsSchema, knownKeys, lenientOptionsSchema } from './options.schema.js';
-import { isRecord, kindOf, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr } from './option-checker.js';
+import { isRecord, kindOf, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr, valueAtPath } from './option-checker.js';
 import type { ConnectionSettings, ResolvedDatabaseOptions } from './resolved-options.js';
 import { type ConnectionFacts, resolveCredentialSource } from './sources/index.js';
 import type { MeterProviderLike } from '../metrics/meter.js';
@@ -149,7 +149,7 @@ function fromZodIssue(issue: z.core.$ZodIssue, input: Raw, keyName: KeyNamer): P
     return issue.keys.map((key) => ({ path: [...path, key], message: messages.unknownKey(known) }));
   }
   if (issue.code === 'invalid_type') {
-    const given = path.reduce<unknown>((value, key) => (isRecord(value) ? value[key] : undefined), input);
+    const given = valueAtPath(input, path);
     // A required key's schema carries its own "is required: …" message, for when it is missing.
     if (given === undefined) return [{ path, message: issue.message }];
     const expected = issue.expected === 'record' ? 'object' : issue.expected;
