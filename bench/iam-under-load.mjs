@@ -10,7 +10,7 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DbService } from 'nestjs-rotating-pg';
 import { RdsIamProxy, startTestPostgres } from 'nestjs-rotating-pg/testing';
-import { captureOutput, describeOutput, drive, fixed, LoadRecorder } from './load-kit.mjs';
+import { captureOutput, describeOutput, drive, fixed, LoadRecorder, setupAndFailures } from './load-kit.mjs';
 
 /** Two connection lifetimes (5.6 s each), so that every contender recycles its pool the same number of times. */
 const RUN_MS = Number(process.env.BENCH_IAM_MS ?? 11_200);
@@ -191,10 +191,7 @@ ${rows.join('\n')}
 
 ${ours && !ours.error ? `Ours: ${ours.failed} failed queries (target 0), ${ours.refused} refused logins, ${ours.tokens} tokens for ${ours.logins} logins.` : 'Ours did not run.'}
 
-How each contender was set up:
-${results.map((r) => `- ${r.name}: ${contenders[r.name].config}`).join('\n')}
-
-${notes.length ? `What the failed queries said:\n${notes.join('\n')}\n` : ''}`;
+${setupAndFailures(results, contenders, notes)}`;
   return {
     section,
     data: {

@@ -216,3 +216,9 @@ export function countLogins(pg, user) {
 }
 
 export const fixed = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+/** The end of a peers section: how each contender was set up, then what its failed queries said. */
+export function setupAndFailures(results, contenders, notes) {
+  const setup = results.map((result) => `- ${result.name}: ${contenders[result.name].config}`).join('\n');
+  return `How each contender was set up:\n${setup}\n\n${notes.length ? `What the failed queries said:\n${notes.join('\n')}\n` : ''}`;
+}

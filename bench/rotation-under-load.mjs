@@ -10,7 +10,7 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DbService } from 'nestjs-rotating-pg';
 import { rotateSecret, SecretsManagerEmulator, startTestPostgres } from 'nestjs-rotating-pg/testing';
-import { captureOutput, countLogins, describeOutput, drive, fixed, LoadRecorder, settledHeap } from './load-kit.mjs';
+import { captureOutput, countLogins, describeOutput, drive, fixed, LoadRecorder, settledHeap, setupAndFailures } from './load-kit.mjs';
 
 const RUN_MS = Number(process.env.BENCH_ROTATION_MS ?? 60_000);
 const WARMUP_MS = 3_000;
@@ -271,10 +271,7 @@ ${rows.join('\n')}
 
 Targets for ours: ${targets.join('; ')}.
 
-How each contender was set up:
-${results.map((result) => `- ${result.name}: ${contenders[result.name].config}`).join('\n')}
-
-${notes.length ? `What the failed queries said:\n${notes.join('\n')}\n` : ''}`;
+${setupAndFailures(results, contenders, notes)}`;
   return {
     section,
     data: {
