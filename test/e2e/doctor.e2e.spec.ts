@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { runDoctor } from '../../src/cli/index.js';
@@ -8,11 +7,12 @@ import { readDatabaseConfig } from '../../src/index.js';
 import { yamlKeyNames } from '../../src/config/yaml-config.js';
 import { sleep } from '../support/load.js';
 import { useTestDatabase } from '../support/roles.js';
+import { useTempFolder } from '../support/temp-folder.js';
 
 const database = useTestDatabase();
 
 const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const folder = mkdtempSync(join(tmpdir(), 'doctor-'));
+const folder = useTempFolder('doctor-');
 
 /** Seed 000's file shape, for this database.role. */
 function configFile(name: string, { dsn = database.role.dsn, lifetime = '14m' } = {}): string {

@@ -1,6 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -16,11 +15,13 @@ import {
 } from '../../src/index.js';
 import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
+import { useTempFolder } from '../support/temp-folder.js';
 
 let server: TestPostgres;
 let role: TestRole;
 let reportsRole: TestRole;
 const open: TestingModule[] = [];
+const configFolder = useTempFolder('registration-');
 
 beforeAll(async () => {
   server = await startTestPostgres();
@@ -84,7 +85,7 @@ describe('registering DatabaseModule', () => {
   });
 
   it("forRootAsync with @nestjs/config's registerAs over seed 000's YAML file, as the README shows", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'yaml-')), 'config.yaml');
+    const file = join(configFolder, 'default.yaml');
     writeFileSync(file, `connections:\n  default:\n    driver: postgres\n    dsn: "${role.dsn}"\n    connection_max_lifetime: "14m"\n`);
     const databaseConfig = registerAs('database', () => loadDatabaseConfigFile(file, 'default'));
     const app = await boot([
@@ -124,7 +125,7 @@ describe('registering DatabaseModule', () => {
   });
 
   it('refuses a forRootAsync factory whose options name another connection, naming both', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'yaml-')), 'config.yaml');
+    const file = join(configFolder, 'reports.yaml');
     writeFileSync(file, `connections:\n  reports:\n    driver: postgres\n    dsn: "${reportsRole.dsn}"\n`);
     const compiling = Test.createTestingModule({
       imports: [DatabaseModule.forRootAsync({ useFactory: () => loadDatabaseConfigFile(file, 'reports') })],

@@ -1,7 +1,7 @@
 import { DbService, RdsIamCredentialProvider, type CredentialProvider, type Credentials } from '../../src/index.js';
 import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad } from '../support/load.js';
@@ -128,7 +128,11 @@ function selfSignedCertificate(): { key: string; cert: string } {
     '-addext', 'subjectAltName=IP:127.0.0.1',
     '-keyout', join(folder, 'key.pem'), '-out', join(folder, 'cert.pem'),
   ], { stdio: 'ignore' });
-  return { key: readFileSync(join(folder, 'key.pem'), 'utf8'), cert: readFileSync(join(folder, 'cert.pem'), 'utf8') };
+  try {
+    return { key: readFileSync(join(folder, 'key.pem'), 'utf8'), cert: readFileSync(join(folder, 'cert.pem'), 'utf8') };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 describe('RDS IAM over TLS', () => {
