@@ -215,6 +215,12 @@ export function countLogins(pg, user) {
   };
 }
 
+/** The middle of the sorted values (the upper one of an even count). */
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** "min–max" of the values, rounded. */
+export const spread = (values) => `${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))}`;
+
 export const fixed = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 /** The end of a peers section: how each contender was set up, then what its failed queries said. */

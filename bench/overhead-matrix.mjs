@@ -3,6 +3,7 @@
 // indexed read/write, steady and in bursts. Every cell interleaves the contenders round by round.
 import pg from 'pg';
 import { DbService } from 'nestjs-rotating-pg';
+import { median } from './load-kit.mjs';
 
 const CONCURRENCIES = [1, 8, 32, 64];
 const ROWS = 10_000;
@@ -10,7 +11,6 @@ const ROWS = 10_000;
 const BURST_MS = 150;
 const PAUSE_MS = 100;
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const percentile = (sorted, share) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))];
 
 const workloads = {

@@ -10,10 +10,12 @@ import { DbService } from 'nestjs-rotating-pg';
 import { startTestPostgres } from 'nestjs-rotating-pg/testing';
 import { renderCharts } from './charts.mjs';
 import { iamUnderLoad } from './iam-under-load.mjs';
+import { hotPath, hotPathMarkdown } from './hot-path.mjs';
 import { overheadMatrix } from './overhead-matrix.mjs';
 import { reconnectSpread } from './reconnect-spread.mjs';
 import { rotationUnderLoad } from './rotation-under-load.mjs';
 import { scaleOnPaper } from './scale-on-paper.mjs';
+import { median } from './load-kit.mjs';
 
 // One line per pool start would interleave with the figures.
 Logger.overrideLogger(['error', 'warn']);
@@ -22,7 +24,6 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const MATRIX_MS = Number(process.env.BENCH_MATRIX_MS ?? 1_000);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const MAX = 10;
 
 const server = await startTestPostgres({ alwaysEmbedded: true });
@@ -153,6 +154,8 @@ for (let round = 0; round < ROUNDS; round++) {
 for (const name of Object.keys(memory)) memory[name] = median(memory[name]);
 // The matrix and the runs after it run in whole runs only (BENCH_ONLY focuses on the table above).
 const matrix = process.env.BENCH_ONLY ? '' : await overheadMatrix({ server, rounds: ROUNDS, durationMs: MATRIX_MS });
+const hotPathSettings = { rounds: Math.max(ROUNDS, 5), queries: 60_000 };
+const hot = process.env.BENCH_ONLY ? '' : hotPathMarkdown(await hotPath(hotPathSettings), hotPathSettings);
 const spread = process.env.BENCH_ONLY ? undefined : await reconnectSpread({ server });
 const rotation = process.env.BENCH_ONLY ? undefined : await rotationUnderLoad({ server });
 const iam = process.env.BENCH_ONLY ? undefined : await iamUnderLoad({ server });
@@ -194,6 +197,7 @@ rotation-safe lifetimes at a rate far above the 14m default. Throughput is bound
 database on the same 2 cores, so ratios, not absolute numbers, are the result.
 
 ${matrix}
+${hot}
 ${spread?.section ?? ''}
 ${rotation?.section ?? ''}
 ${iam?.section ?? ''}

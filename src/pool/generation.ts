@@ -34,7 +34,7 @@ interface ConnectionLife {
   /** opened + lifetime − jitter: never handed out at or after this instant. */
   readonly deadline: number;
   readonly lifetimeTimer: NodeJS.Timeout;
-  /** Re-armed on every release: closes the connection once it has been idle for connectionMaxIdleTime. */
+  /** Closes the connection once it has been idle for connectionMaxIdleTime; armed while it is idle or was recently. */
   idleTimer?: NodeJS.Timeout;
   checkedOut: boolean;
   /** When it last became idle: the surplus check closes the longest idle first. */
@@ -84,12 +84,6 @@ export class Generation {
     // Idle closes are ours (counted when they happen), so pg-pool's idle timer is off.
     this.pool = new pg.Pool({ ...config, idleTimeoutMillis: 0 });
     this.pool.on('connect', (client) => this.opened(client));
-    this.pool.on('acquire', (client) => {
-      // The idle timer keeps running (closeIdle skips a checked-out client): re-arming one timer
-      // on release is far cheaper than a new timer per checkout.
-      const life = this.connections.get(client);
-      if (life) life.checkedOut = true;
-    });
     this.pool.on('remove', (client) => this.removed(client));
     this.pool.on('error', (error, client) => {
       if (error === CLOSE_IDLE) return;
@@ -107,10 +101,18 @@ export class Generation {
     return count;
   }
 
-  /** Whether a client pg-pool just handed out may be used: one past its deadline is closed instead. */
-  usable(client: pg.PoolClient, giveBack: GiveBack): boolean {
+  /**
+   * Takes a client pg-pool just handed out, or closes it when it is past its deadline (then the
+   * caller asks again). Called on every checkout, so it is also where a client is marked in use:
+   * one lookup here instead of a listener on pg-pool's 'acquire' event.
+   */
+  handOut(client: pg.PoolClient, giveBack: GiveBack): boolean {
     const life = this.connections.get(client);
-    if (!life || Date.now() < life.deadline) return true;
+    if (!life) return true;
+    if (Date.now() < life.deadline) {
+      life.checkedOut = true;
+      return true;
+    }
     this.close(life, 'lifetime');
     giveBack(true);
     return false;
@@ -121,20 +123,16 @@ export class Generation {
     const life = this.connections.get(client);
     if (!life) return giveBack(destroy);
     life.checkedOut = false;
-    const reason = this.reasonToClose(life, destroy);
+    const now = Date.now();
+    const reason = this.reasonToClose(life, destroy, now);
     if (reason) {
       this.close(life, reason);
       giveBack(true);
     } else {
-      life.idleSince = Date.now();
+      life.idleSince = now;
       giveBack();
       if (this.pool.idleCount > this.limits.maxIdleConnections) this.armSurplusCheck();
-      if (life.idleTimer) {
-        life.idleTimer.refresh();
-      } else {
-        life.idleTimer = setTimeout(() => this.closeIdle(client, 'idleTime'), this.limits.connectionMaxIdleTimeMs);
-        life.idleTimer.unref();
-      }
+      life.idleTimer ??= this.armIdleTimer(client, life, this.limits.connectionMaxIdleTimeMs);
     }
     if (this.retiring) setImmediate(() => this.endIfDrained());
   }
@@ -156,10 +154,10 @@ export class Generation {
     return this.ending;
   }
 
-  private reasonToClose(life: ConnectionLife, destroy: boolean): CloseReason | undefined {
+  private reasonToClose(life: ConnectionLife, destroy: boolean, now: number): CloseReason | undefined {
     if (destroy || life.broken) return 'error';
     if (this.retiring) return 'rotation';
-    if (Date.now() >= life.deadline) return 'lifetime';
+    if (now >= life.deadline) return 'lifetime';
     return undefined;
   }
 
@@ -215,6 +213,24 @@ export class Generation {
     client.on('error', broke);
     client.on('end', broke);
     this.events.opened();
+  }
+
+  /**
+   * The idle limit's timer, armed when a connection first goes idle and not touched on later
+   * releases (a timer refresh on every release was a measurable share of the hot path): when it
+   * fires, a connection used since then is given the rest of its idle time, one still in use
+   * gets a new timer on its next release.
+   */
+  private armIdleTimer(client: pg.PoolClient, life: ConnectionLife, delay: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      life.idleTimer = undefined;
+      if (life.checkedOut) return;
+      const idleLeft = life.idleSince + this.limits.connectionMaxIdleTimeMs - Date.now();
+      if (idleLeft > 0) life.idleTimer = this.armIdleTimer(client, life, idleLeft);
+      else this.closeIdle(client, 'idleTime');
+    }, delay);
+    timer.unref();
+    return timer;
   }
 
   /** An idle connection closes at its deadline or idle limit; a checked-out one is judged when given back. */

@@ -96,27 +96,50 @@ export class RotatingPool {
     this.current ??= this.createGeneration(credentials.username);
   }
 
-  /** A client for one unit of work; give it back with `client.release(err?)`, as with any pg.Pool. */
-  async acquire(): Promise<pg.PoolClient> {
-    const deadline = Date.now() + this.options.connectionTimeoutMs;
+  /**
+   * A client for one unit of work; give it back with `client.release(err?)`, as with any pg.Pool.
+   *
+   * The first attempt is every query's hot path: pg-pool's callback form (no promise of pg-pool's
+   * own) with the whole budget, which pg-pool's own timer enforces (no timer of ours). Anything but
+   * a plain hand-out (a refused login, a rotation, a client past its deadline, an error) goes on
+   * in `acquireAgain`, the one place that decides retries.
+   */
+  acquire(): Promise<pg.PoolClient> {
+    const generation = this.current;
+    if (this.closed || !generation) return Promise.reject(this.closedError());
+    const startedAt = Date.now();
     const askedAt = this.timings ? performance.now() : 0;
+    const revision = this.credentials.revision;
+    const waitStartedAt = this.mustWait(generation) ? startedAt : undefined;
+    return new Promise((resolve, reject) => {
+      generation.pool.connect((error: Error | undefined, client: pg.PoolClient | undefined) => {
+        // pg-pool calls this from its own queue: a throw here would escape as an uncaught exception.
+        try {
+          const handedOver = error ? undefined : this.handOver(generation, client!, waitStartedAt, askedAt, false);
+          if (handedOver) return resolve(handedOver);
+          this.acquireAgain(startedAt, askedAt, revision, error && { error, generation, revision }).then(resolve, reject);
+        } catch (thrown) {
+          reject(thrown);
+        }
+      });
+    });
+  }
+
+  /**
+   * Retries a checkout within what is left of its budget: after a refused login (with credentials
+   * refreshed, single-flight and throttled), after a rotation, or after a client past its deadline.
+   */
+  private async acquireAgain(startedAt: number, askedAt: number, firstRevision: number, firstFailure?: FailedAttempt): Promise<pg.PoolClient> {
+    const deadline = startedAt + this.options.connectionTimeoutMs;
     let refusals = 0;
     let lastError: unknown;
-    const firstRevision = this.credentials.revision;
     // The revision of the last refused login: a later attempt may run out of time with newer credentials it never tried.
     let refusedRevision = firstRevision;
-    for (let attempt = 0; ; attempt++) {
-      const generation = this.current;
-      if (this.closed || !generation) throw this.closedError();
-      const revision = this.credentials.revision;
-      const { pool } = generation;
-      const waitStartedAt = pool.idleCount === 0 && pool.totalCount >= this.options.maxOpenConnections ? Date.now() : undefined;
-      let client: pg.PoolClient;
-      try {
-        // The first attempt has the whole budget, which pg-pool's own timer enforces (no timer of
-        // ours on the hot path); a retry gets only what is left.
-        client = await (attempt === 0 ? pool.connect() : this.connectBefore(generation, deadline));
-      } catch (error) {
+    let failure = firstFailure;
+    for (;;) {
+      if (failure) {
+        const { error, generation, revision } = failure;
+        failure = undefined;
         if (error instanceof StaleGenerationError) {
           // A waiter just left the old generation's queue: it may end now.
           generation.retire();
@@ -140,18 +163,40 @@ export class RotatingPool {
         if (wait > 0) await sleep(wait);
         continue;
       }
-      if (waitStartedAt !== undefined) {
-        this.counters.waitCount++;
-        this.counters.waitDurationMs += Date.now() - waitStartedAt;
+      const generation = this.current;
+      if (this.closed || !generation) throw this.closedError();
+      const revision = this.credentials.revision;
+      const waitStartedAt = this.mustWait(generation) ? Date.now() : undefined;
+      let client: pg.PoolClient;
+      try {
+        client = await this.connectBefore(generation, deadline);
+      } catch (error) {
+        failure = { error, generation, revision };
+        continue;
       }
-      const giveBack = client.release;
-      if (!generation.usable(client, giveBack)) continue;
-      if (refusals > 0) this.counters.authRecoveries++;
-      // One timestamp ends the wait and starts the use.
-      const handedOutAt = this.timings ? performance.now() : 0;
-      if (this.timings) this.timings.connectionWaited((handedOutAt - askedAt) / 1000);
-      return this.routeReleaseThrough(generation, client, giveBack, handedOutAt);
+      const handedOver = this.handOver(generation, client, waitStartedAt, askedAt, refusals > 0);
+      if (handedOver) return handedOver;
     }
+  }
+
+  /** Whether a checkout from this generation queues behind the ones in use. */
+  private mustWait({ pool }: Generation): boolean {
+    return pool.idleCount === 0 && pool.totalCount >= this.options.maxOpenConnections;
+  }
+
+  /** Gives the caller a client pg-pool handed this checkout; undefined when it was past its deadline and closed (ask again). */
+  private handOver(generation: Generation, client: pg.PoolClient, waitStartedAt: number | undefined, askedAt: number, recovered: boolean): pg.PoolClient | undefined {
+    if (waitStartedAt !== undefined) {
+      this.counters.waitCount++;
+      this.counters.waitDurationMs += Date.now() - waitStartedAt;
+    }
+    const giveBack = client.release;
+    if (!generation.handOut(client, giveBack)) return undefined;
+    if (recovered) this.counters.authRecoveries++;
+    // One timestamp ends the wait and starts the use.
+    const handedOutAt = this.timings ? performance.now() : 0;
+    if (this.timings) this.timings.connectionWaited((handedOutAt - askedAt) / 1000);
+    return this.routeReleaseThrough(generation, client, giveBack, handedOutAt);
   }
 
   /**
@@ -349,6 +394,13 @@ export class RotatingPool {
       lastError instanceof CheckoutDeadlineError ? undefined : { cause: lastError },
     );
   }
+}
+
+/** A connect attempt that failed, with the generation and credentials revision it was made with. */
+interface FailedAttempt {
+  error: unknown;
+  generation: Generation;
+  revision: number;
 }
 
 /** The refused logins of one checkout: how many, and the credentials revisions of its first attempt and of its last refusal. */

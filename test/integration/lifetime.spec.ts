@@ -96,6 +96,31 @@ describe('connection lifetime', () => {
     await db.onApplicationShutdown();
   }, 30_000);
 
+  it('counts connectionMaxIdleTime from the last release: a connection used more often stays open, one held past the limit closes only after idling the whole limit', async () => {
+    const db = await DbService.create({
+      dsn: database.role.dsn,
+      maxOpenConnections: 1,
+      maxIdleConnections: 1,
+      connectionMaxLifetime: '1m',
+      connectionMaxIdleTime: '2s',
+    });
+    // Used every 200 ms for 4 s: never idle for the whole limit, though the first release was 4 s ago.
+    for (let use = 0; use < 20; use++) {
+      await db.query('SELECT 1');
+      await sleep(200);
+    }
+    expect(db.stats()).toMatchObject({ opened: 1, maxIdleTimeClosed: 0 });
+    // Held for longer than the limit, then given back: it is not closed under its user, nor at once after.
+    await db.withClient(async (client) => {
+      await client.query('SELECT 1');
+      await sleep(2_500);
+    });
+    expect(db.stats()).toMatchObject({ opened: 1, openConnections: 1, maxIdleTimeClosed: 0 });
+    await eventually('the connection to close once idle for the limit', () => db.stats().maxIdleTimeClosed === 1, 10_000);
+    expect(db.stats().opened).toBe(1);
+    await db.onApplicationShutdown();
+  }, 30_000);
+
   it('keeps connections through pauses shorter than the grace: bursts reuse them instead of logging in again', async () => {
     const db = await DbService.create({ dsn: database.role.dsn, maxOpenConnections: 8, maxIdleConnections: 2, connectionMaxLifetime: '1m' });
     for (let burst = 0; burst < 5; burst++) {
