@@ -73,6 +73,11 @@ export class RotatingPool {
   private readonly clientClass?: typeof pg.Client;
   /** The credentials revision whose refused logins were last logged as given up: one line per revision, not per checkout. */
   private gaveUpAtRevision?: number;
+  /**
+   * Checkouts waiting in a pg-pool queue, each with the way to fail it: pg-pool stops serving its
+   * queue once ending, so without this they would wait out their connection timeout at shutdown.
+   */
+  private readonly queued = new Set<() => void>();
 
   constructor(
     private readonly options: PoolOptions,
@@ -112,7 +117,17 @@ export class RotatingPool {
     const revision = this.credentials.revision;
     const waitStartedAt = this.mustWait(generation) ? startedAt : undefined;
     return new Promise((resolve, reject) => {
+      let failAtShutdown: (() => void) | undefined;
+      if (waitStartedAt !== undefined) {
+        failAtShutdown = () => reject(this.closedError());
+        this.queued.add(failAtShutdown);
+      }
       generation.pool.connect((error: Error | undefined, client: pg.PoolClient | undefined) => {
+        if (failAtShutdown && !this.queued.delete(failAtShutdown)) {
+          // Failed when the pool ended: a client that still arrives goes straight back (pg-pool closes it).
+          client?.release();
+          return;
+        }
         // pg-pool calls this from its own queue: a throw here would escape as an uncaught exception.
         try {
           const handedOver = error ? undefined : this.handOver(generation, client!, waitStartedAt, askedAt, false);
@@ -206,9 +221,12 @@ export class RotatingPool {
   private async connectBefore(generation: Generation, deadline: number): Promise<pg.PoolClient> {
     const connecting = generation.pool.connect();
     let timer: NodeJS.Timeout | undefined;
+    let failAtShutdown!: () => void;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CheckoutDeadlineError()), Math.max(0, deadline - Date.now()));
+      failAtShutdown = () => reject(this.closedError());
     });
+    this.queued.add(failAtShutdown);
     try {
       return await Promise.race([connecting, late]);
     } catch (error) {
@@ -216,6 +234,7 @@ export class RotatingPool {
       throw error;
     } finally {
       clearTimeout(timer);
+      this.queued.delete(failAtShutdown);
     }
   }
 
@@ -287,12 +306,15 @@ export class RotatingPool {
   }
 
   /**
-   * Ends every generation (waiting for checked-out clients) and stops credential timers. Safe to
-   * call any number of times, from the module's shutdown and from an ORM's: every call resolves
-   * when the pool has ended.
+   * Ends every generation (waiting for checked-out clients) and stops credential timers; checkouts
+   * still waiting for a connection fail at once with DatabasePoolClosedError. Safe to call any
+   * number of times, from the module's shutdown and from an ORM's: every call resolves when the
+   * pool has ended.
    */
   end(): Promise<void> {
     this.closed = true;
+    for (const fail of this.queued) fail();
+    this.queued.clear();
     this.ending ??= (async () => {
       await Promise.all([...this.generations].map((generation) => generation.end('shutdown')));
       await this.credentials.close();

@@ -1,5 +1,6 @@
 import { DatabaseConnectionError, DbService } from '../../src/index.js';
 import { freePort } from '../../src/testing/index.js';
+import { eventually } from '../support/load.js';
 import { useTestDatabase } from '../support/roles.js';
 
 const database = useTestDatabase('conn');
@@ -45,4 +46,21 @@ describe('connection errors users can act on', () => {
     expect(errors.length).toBeGreaterThan(0);
     expect(new Set(errors.map((error) => error.name))).toEqual(new Set(['DatabasePoolClosedError']));
   });
+
+  it('checkouts queued behind a busy pool when it ends fail at once with DatabasePoolClosedError, not when connectionTimeout runs out', async () => {
+    const db = await DbService.create({ dsn: database.role.dsn, maxOpenConnections: 1, maxIdleConnections: 1, connectionTimeout: '60s' });
+    let giveBack: (() => void) | undefined;
+    const holding = db.withClient(() => new Promise<void>((resolve) => (giveBack = resolve)));
+    await eventually('the one connection to be held', () => giveBack !== undefined, 5_000);
+    const queued = Array.from({ length: 3 }, () => db.query('SELECT 1').catch((caught: unknown) => caught as Error));
+    await eventually('three checkouts to queue', () => db.stats().waiting === 3, 5_000);
+    const ending = db.onApplicationShutdown();
+    // The only connection is still held, and their timeout is a minute away: without being told, they would wait it out.
+    const errors = await Promise.all(queued);
+    expect(errors.map((error) => (error as Error).name)).toEqual(['DatabasePoolClosedError', 'DatabasePoolClosedError', 'DatabasePoolClosedError']);
+    expect(db.stats().connectionTimeouts).toBe(0);
+    giveBack!();
+    await holding;
+    await ending;
+  }, 20_000);
 });
