@@ -160,7 +160,7 @@ export class RotatingPool {
           generation.retire();
           continue;
         }
-        // Ended under this checkout: pg-pool leaves its queue to time out, or says "Cannot use a pool after calling end".
+        // Ended under this checkout: pg-pool says "Cannot use a pool after calling end", or a wait `end` could not reach timed out.
         if (this.closed && !(error instanceof RotatingPgError)) throw this.closedError();
         const refusal = classifyLoginError(error);
         if (refusal === undefined) {
