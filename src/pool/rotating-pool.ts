@@ -1,11 +1,12 @@
 import type { EventEmitter } from 'node:events';
 import pg from 'pg';
-import { formatDuration } from '../config/duration.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
 import type { CredentialCache } from '../credentials/credential-cache.js';
-import { DatabaseAuthError, DatabaseConnectionError, DatabaseConnectionTimeoutError, DatabasePoolClosedError, RotatingPgError } from '../errors/errors.js';
-import { classifyLoginError, hintFor } from '../errors/login-errors.js';
-import { hints, messages } from '../errors/messages.js';
+import { RotatingPgError } from '../errors/errors.js';
+import { classifyLoginError } from '../errors/login-errors.js';
+import { messages } from '../errors/messages.js';
+import { CheckoutDeadlineError, CheckoutErrors } from './checkout-errors.js';
+import { beforeDeadline, sleep } from './deadline.js';
 import { Generation, type GiveBack } from './generation.js';
 import { type DatabaseStats, PoolCounters } from './pool-stats.js';
 import { type PoolTimings, secondsSince } from './pool-timings.js';
@@ -46,11 +47,6 @@ class StaleGenerationError extends Error {
  */
 const DEADLINE_SLACK_MS = 100;
 
-/** The checkout's deadline passed while a retry waited for a connection. */
-class CheckoutDeadlineError extends Error {
-  override readonly name = 'CheckoutDeadlineError';
-}
-
 /**
  * A pg-pool per username generation, with per-connection lifetimes, Go-style idle rules, and
  * login recovery: a refused login refreshes the credentials (single-flight, throttled) and
@@ -71,8 +67,7 @@ export class RotatingPool {
   private readonly timings?: PoolTimings;
   /** pg.Client with connect timing, when timings are wanted. */
   private readonly clientClass?: typeof pg.Client;
-  /** The credentials revision whose refused logins were last logged as given up: one line per revision, not per checkout. */
-  private gaveUpAtRevision?: number;
+  private readonly errors: CheckoutErrors;
   /**
    * Checkouts waiting in a pg-pool queue, each with the way to fail it: pg-pool stops serving its
    * queue once ending, so without this they would wait out their connection timeout at shutdown.
@@ -86,6 +81,14 @@ export class RotatingPool {
     extras: RotatingPoolExtras = {},
   ) {
     this.random = extras.random ?? Math.random;
+    const { host, port } = options.connection;
+    this.errors = new CheckoutErrors({
+      name: options.name,
+      address: `${host}:${port}`,
+      connectionTimeoutMs: options.connectionTimeoutMs,
+      counters: this.counters,
+      logError: (message) => logger.error(message),
+    });
     this.timings = extras.timings;
     if (this.timings) this.clientClass = timedClientClass((seconds) => this.timings!.connectionCreated(seconds));
     credentials.subscribe({
@@ -111,7 +114,7 @@ export class RotatingPool {
    */
   acquire(): Promise<pg.PoolClient> {
     const generation = this.current;
-    if (this.closed || !generation) return Promise.reject(this.closedError());
+    if (this.closed || !generation) return Promise.reject(this.errors.closed());
     const startedAt = Date.now();
     const askedAt = this.timings ? performance.now() : 0;
     const revision = this.credentials.revision;
@@ -119,7 +122,7 @@ export class RotatingPool {
     return new Promise((resolve, reject) => {
       let failAtShutdown: (() => void) | undefined;
       if (waitStartedAt !== undefined) {
-        failAtShutdown = () => reject(this.closedError());
+        failAtShutdown = () => reject(this.errors.closed());
         this.queued.add(failAtShutdown);
       }
       generation.pool.connect((error: Error | undefined, client: pg.PoolClient | undefined) => {
@@ -161,11 +164,11 @@ export class RotatingPool {
           continue;
         }
         // Ended under this checkout: pg-pool says "Cannot use a pool after calling end", or a wait `end` could not reach timed out.
-        if (this.closed && !(error instanceof RotatingPgError)) throw this.closedError();
+        if (this.closed && !(error instanceof RotatingPgError)) throw this.errors.closed();
         const refusal = classifyLoginError(error);
         if (refusal === undefined) {
           const outOfTime = error instanceof CheckoutDeadlineError || (!(error instanceof pg.DatabaseError) && Date.now() >= deadline - DEADLINE_SLACK_MS);
-          throw outOfTime ? this.timeoutError(generation, lastError ?? error, { refusals, firstRevision, revision: refusedRevision }) : this.connectFailed(error, generation);
+          throw outOfTime ? this.errors.timedOut(lastError ?? error, generation.username, { refusals, firstRevision, revision: refusedRevision }) : this.errors.connectFailed(error, generation.username);
         }
         this.counters.authFailures++;
         refusals++;
@@ -174,12 +177,12 @@ export class RotatingPool {
         const worthRetrying = refusal === 'refused' && refusals < MAX_LOGIN_ATTEMPTS;
         // A slow source (Secrets Manager retrying its own failures) must not hold the caller past its budget.
         const wait = worthRetrying ? await beforeDeadline(this.credentials.recoverFromRejection(revision), deadline) : Infinity;
-        if (Date.now() + wait >= deadline) throw this.gaveUpOnLogin(error, generation.username, { refusals, firstRevision, revision: refusedRevision });
+        if (Date.now() + wait >= deadline) throw this.errors.gaveUpOnLogin(error, generation.username, { refusals, firstRevision, revision: refusedRevision });
         if (wait > 0) await sleep(wait);
         continue;
       }
       const generation = this.current;
-      if (this.closed || !generation) throw this.closedError();
+      if (this.closed || !generation) throw this.errors.closed();
       const revision = this.credentials.revision;
       const waitStartedAt = this.mustWait(generation) ? Date.now() : undefined;
       let client: pg.PoolClient;
@@ -224,7 +227,7 @@ export class RotatingPool {
     let failAtShutdown!: () => void;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CheckoutDeadlineError()), Math.max(0, deadline - Date.now()));
-      failAtShutdown = () => reject(this.closedError());
+      failAtShutdown = () => reject(this.errors.closed());
     });
     this.queued.add(failAtShutdown);
     try {
@@ -373,49 +376,6 @@ export class RotatingPool {
     if (credentials.username !== username) throw new StaleGenerationError('username rotated');
     return credentials.password;
   }
-
-  /** The checkout gives up on refused logins: the caller gets the error, the log one line per credentials revision. */
-  private gaveUpOnLogin(error: unknown, username: string, logins: RefusedLogins): DatabaseAuthError {
-    const authError = this.authError(error, username, logins);
-    if (this.gaveUpAtRevision !== logins.revision) {
-      this.gaveUpAtRevision = logins.revision;
-      this.logger.error(authError.message);
-    }
-    return authError;
-  }
-
-  private authError(error: unknown, username: string, { refusals, firstRevision, revision }: RefusedLogins): DatabaseAuthError {
-    const hint = hintFor(error);
-    const { code, message } = error as { code?: string; message?: string };
-    const credentialsTried = revision - firstRevision + 1;
-    return new DatabaseAuthError(messages.authFailed(username, message ?? 'login refused', refusals, credentialsTried, hint), code, hint, { cause: error });
-  }
-
-  private closedError(): DatabasePoolClosedError {
-    return new DatabasePoolClosedError(messages.poolClosed(this.options.name), this.options.name);
-  }
-
-  /** A connection could not be opened for a reason the credentials cannot cure: typed, with the fix. */
-  private connectFailed(error: unknown, generation: Generation): Error {
-    if (error instanceof RotatingPgError) return error;
-    const { code, message } = (error ?? {}) as { code?: string; message?: string };
-    const { host, port } = this.options.connection;
-    const hint = hintFor(error);
-    return new DatabaseConnectionError(messages.connectFailed(`${host}:${port}`, generation.username, message ?? String(error), hint), code, hint, {
-      cause: error,
-    });
-  }
-
-  /** Out of time; after refused logins, the refusal is the cause worth reporting. */
-  private timeoutError(generation: Generation, lastError: unknown, logins: RefusedLogins): Error {
-    if (logins.refusals > 0) return this.gaveUpOnLogin(lastError, generation.username, logins);
-    this.counters.connectionTimeouts++;
-    return new DatabaseConnectionTimeoutError(
-      messages.connectionTimeout(formatDuration(this.options.connectionTimeoutMs), hints.timeout),
-      hints.timeout,
-      lastError instanceof CheckoutDeadlineError ? undefined : { cause: lastError },
-    );
-  }
 }
 
 /** A connect attempt that failed, with the generation and credentials revision it was made with. */
@@ -423,28 +383,4 @@ interface FailedAttempt {
   error: unknown;
   generation: Generation;
   revision: number;
-}
-
-/** The refused logins of one checkout: how many, and the credentials revisions of its first attempt and of its last refusal. */
-interface RefusedLogins {
-  refusals: number;
-  firstRevision: number;
-  revision: number;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** How long `recovery` says to wait, or Infinity once `deadline` passes first (the fetch goes on, single-flight, for later checkouts). */
-async function beforeDeadline(recovery: Promise<number>, deadline: number): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<number>((resolve) => {
-    timer = setTimeout(() => resolve(Infinity), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([recovery, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
