@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DynamicModule, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -8,6 +7,7 @@ import { Test } from '@nestjs/testing';
 import { DatabaseConfigError, DatabaseModule, type DatabaseModuleOptions, DbService, loadDatabaseConfigFile } from '../../src/index.js';
 import { SecretsManagerEmulator, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { createTestRole, setPassword, type TestRole } from '../support/roles.js';
+import { useTempFolder } from '../support/temp-folder.js';
 
 /** In every DSN and password of the matrix: it must never reach a message or a stack. */
 const SECRET = 'Mx7-matrix-S3CRET-pw';
@@ -54,7 +54,7 @@ async function startApp(startup: Startup): Promise<INestApplicationContext> {
   });
 }
 
-let yamlDir: string;
+const yamlDir = useTempFolder('bad-config-');
 let yamlFiles = 0;
 function writeYaml(text: string): string {
   const file = join(yamlDir, `config-${++yamlFiles}.yaml`);
@@ -309,14 +309,12 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLEMATRIX001';
   process.env.AWS_SECRET_ACCESS_KEY = 'matrix-emulator-secret';
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  yamlDir = mkdtempSync(join(tmpdir(), 'bad-config-'));
   emulator = await new SecretsManagerEmulator().start();
   targets = { port: await counter.start(), secretsManagerEndpoint: emulator.endpoint };
 });
 
 afterAll(async () => {
   await Promise.all([counter.stop(), emulator.stop()]);
-  rmSync(yamlDir, { recursive: true, force: true });
 });
 
 describe(`refuses ${INVALID_NAMES.length} invalid option sets at startup, naming the key, with 0 connections attempted`, () => {

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
@@ -17,6 +16,7 @@ import { captureNestLog } from '../support/captured-log.js';
 import { eventually, runLoad } from '../support/load.js';
 import { createTestRole } from '../support/roles.js';
 import { iamProxyFor } from '../support/iam.js';
+import { useTempFolder } from '../support/temp-folder.js';
 
 /**
  * One sweep over every surface a secret could leak through — log lines, error messages and
@@ -199,9 +199,10 @@ describe('no secret leaks', () => {
     expect(leaks()).toEqual([]);
   }, 60_000);
 
+  const doctorConfigs = useTempFolder('leak-doctor-');
+
   it("through the doctor's text and JSON reports, for a good, a refused and a Secrets Manager configuration", async () => {
     const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-    const folder = mkdtempSync(join(tmpdir(), 'leak-doctor-'));
     const { host, port } = demo.postgres;
     const wrong = distinctive('LeakDoctorPw');
     secrets.set('a wrong password given to the doctor', wrong);
@@ -211,18 +212,14 @@ describe('no secret leaks', () => {
       'secrets-manager': `dsn: "postgresql://${host}:${port}/notes"\n    secrets_manager:\n      secret_id: demo/notes-app\n      region: us-east-1\n      endpoint: ${demo.database.secretsManager?.endpoint}`,
     };
     secrets.set('test superuser password', demo.postgres.password);
-    try {
-      for (const [name, connection] of Object.entries(configs)) {
-        const file = join(folder, `${name}.yaml`);
-        writeFileSync(file, `connections:\n  default:\n    ${connection}\n    connection_max_lifetime: 14m\n`);
-        for (const format of [[], ['--json']]) {
-          const output = await doctor(cli, file, ...format);
-          expect(output.length).toBeGreaterThan(0);
-          seen(`doctor ${name} ${format.join('') || 'text'}`, output);
-        }
+    for (const [name, connection] of Object.entries(configs)) {
+      const file = join(doctorConfigs, `${name}.yaml`);
+      writeFileSync(file, `connections:\n  default:\n    ${connection}\n    connection_max_lifetime: 14m\n`);
+      for (const format of [[], ['--json']]) {
+        const output = await doctor(cli, file, ...format);
+        expect(output.length).toBeGreaterThan(0);
+        seen(`doctor ${name} ${format.join('') || 'text'}`, output);
       }
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
     }
     expect(surfaces.find((surface) => surface.where === 'doctor secrets-manager text')?.text).toMatch(/connect\s+PASS/);
     expect(leaks()).toEqual([]);
