@@ -120,13 +120,9 @@ export class RotatingPool {
     const revision = this.credentials.revision;
     const waitStartedAt = this.mustWait(generation) ? startedAt : undefined;
     return new Promise((resolve, reject) => {
-      let failAtShutdown: (() => void) | undefined;
-      if (waitStartedAt !== undefined) {
-        failAtShutdown = () => reject(this.errors.closed());
-        this.queued.add(failAtShutdown);
-      }
+      const stopWaiting = waitStartedAt === undefined ? undefined : this.failIfEndedWhileWaiting(reject);
       generation.pool.connect((error: Error | undefined, client: pg.PoolClient | undefined) => {
-        if (failAtShutdown && !this.queued.delete(failAtShutdown)) {
+        if (stopWaiting && !stopWaiting()) {
           // Failed when the pool ended: a client that still arrives goes straight back (pg-pool closes it).
           client?.release();
           return;
@@ -224,12 +220,11 @@ export class RotatingPool {
   private async connectBefore(generation: Generation, deadline: number): Promise<pg.PoolClient> {
     const connecting = generation.pool.connect();
     let timer: NodeJS.Timeout | undefined;
-    let failAtShutdown!: () => void;
+    let stopWaiting!: () => boolean;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CheckoutDeadlineError()), Math.max(0, deadline - Date.now()));
-      failAtShutdown = () => reject(this.errors.closed());
+      stopWaiting = this.failIfEndedWhileWaiting(reject);
     });
-    this.queued.add(failAtShutdown);
     try {
       return await Promise.race([connecting, late]);
     } catch (error) {
@@ -237,8 +232,18 @@ export class RotatingPool {
       throw error;
     } finally {
       clearTimeout(timer);
-      this.queued.delete(failAtShutdown);
+      stopWaiting();
     }
+  }
+
+  /**
+   * Has `reject` called with DatabasePoolClosedError if the pool ends while the checkout waits in
+   * a pg-pool queue. The function returned ends the wait: false when the pool has already failed it.
+   */
+  private failIfEndedWhileWaiting(reject: (error: Error) => void): () => boolean {
+    const fail = () => reject(this.errors.closed());
+    this.queued.add(fail);
+    return () => this.queued.delete(fail);
   }
 
   /**
