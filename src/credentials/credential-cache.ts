@@ -57,6 +57,8 @@ export class CredentialCache {
   private fetchedAt = 0;
   private revisionCounter = 0;
   private lastError?: { message: string; at: number };
+  /** The error of the last failed fetch, until a fetch succeeds. */
+  private lastFailure?: CredentialSourceError;
   private readonly subscribers: CredentialEvents[] = [];
   private readonly fetches = new SingleFlight<Credentials>();
   /** Forced fetches after refused logins: at once the first time, then backing off while the database keeps refusing. */
@@ -110,7 +112,11 @@ export class CredentialCache {
     const current = this.#current;
     const now = this.clock.now();
     if (current && !isExpiring(current, this.fetchedAt, now)) return current;
-    if (current && this.failures.wait() > 0 && !isExpired(current, now)) return current;
+    if (this.failures.wait() > 0) {
+      if (current && !isExpired(current, now)) return current;
+      // Nothing usable, and the source failed moments ago: every login must not ask it again before its backoff step.
+      if (this.lastFailure) throw this.lastFailure;
+    }
     try {
       return await this.refresh(current ? 'scheduled' : 'initial');
     } catch (error) {
@@ -179,6 +185,7 @@ export class CredentialCache {
     this.counters.credentialFetches[reason].succeeded++;
     const failuresBefore = this.failures.attempts;
     this.failures.reset();
+    this.lastFailure = undefined;
     const previous = this.#current;
     this.#current = next;
     this.fetchedAt = this.clock.now();
@@ -208,10 +215,11 @@ export class CredentialCache {
       retryInMs: this.failures.wait(),
     };
     for (const subscriber of this.subscribers) subscriber.fetchFailed?.(failed);
-    return new CredentialSourceError(
+    this.lastFailure = new CredentialSourceError(
       this.#current ? messages.credentialFetchFailed(this.source, detail) : messages.noCredentialsYet(this.source, detail),
       this.source,
     );
+    return this.lastFailure;
   }
 
   private planNextRefresh(): void {

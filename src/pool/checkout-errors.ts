@@ -4,12 +4,7 @@ import { hintFor } from '../errors/login-errors.js';
 import { hints, messages } from '../errors/messages.js';
 import type { PoolCounters } from './pool-stats.js';
 
-/** The checkout's deadline passed while a retry waited for a connection. */
-export class CheckoutDeadlineError extends Error {
-  override readonly name = 'CheckoutDeadlineError';
-}
-
-/** The refused logins of one checkout: how many, and the credentials revisions of its first attempt and of its last refusal. */
+/** The refused logins a checkout saw: how many, the credentials revision current when it asked, and that of the last refusal. */
 export interface RefusedLogins {
   refusals: number;
   firstRevision: number;
@@ -47,15 +42,10 @@ export class CheckoutErrors {
     return new DatabaseConnectionError(messages.connectFailed(this.context.address, username, message ?? String(error), hint), code, hint, { cause: error });
   }
 
-  /** Out of time; after refused logins, the refusal is the cause worth reporting. */
-  timedOut(lastError: unknown, username: string, logins: RefusedLogins): Error {
-    if (logins.refusals > 0) return this.gaveUpOnLogin(lastError, username, logins);
+  /** No connection came free and no login finished within connectionTimeout. */
+  timedOut(): DatabaseConnectionTimeoutError {
     this.context.counters.connectionTimeouts++;
-    return new DatabaseConnectionTimeoutError(
-      messages.connectionTimeout(formatDuration(this.context.connectionTimeoutMs), hints.timeout),
-      hints.timeout,
-      lastError instanceof CheckoutDeadlineError ? undefined : { cause: lastError },
-    );
+    return new DatabaseConnectionTimeoutError(messages.connectionTimeout(formatDuration(this.context.connectionTimeoutMs), hints.timeout), hints.timeout);
   }
 
   /** The checkout gives up on refused logins: the caller gets the error, the log one line per credentials revision. */
