@@ -27,7 +27,7 @@ export class LoginGate {
   private last?: Refusal;
   /** A forced fetch after a refusal is under way. */
   private recovering = false;
-  /** One login with refused credentials is under way (the backoff step's probe). */
+  /** Since a refusal, the one login allowed at a time is under way. */
   private probing = false;
   private nextLoginAt = 0;
   private timer?: TimerHandle;
@@ -59,14 +59,21 @@ export class LoginGate {
     return refusal && !this.recovering && deadline <= this.nextLoginAt ? refusal : undefined;
   }
 
-  /** Whether the pool may start one more login now. */
+  /**
+   * Whether the pool may start one more login now. After a refusal, until a login is accepted, one
+   * login at a time: a source that signs a new (but still refused) token on every forced fetch
+   * would otherwise get a parallel burst of doomed logins per fetch.
+   */
   allowsLogin(): boolean {
-    if (!this.refusal) return true;
-    if (this.recovering || this.probing) return false;
-    const wait = this.nextLoginAt - this.clock.now();
-    if (wait > 0) {
-      this.retryIn(wait);
-      return false;
+    if (!this.last) return true;
+    if (this.probing) return false;
+    if (this.refusal) {
+      if (this.recovering) return false;
+      const wait = this.nextLoginAt - this.clock.now();
+      if (wait > 0) {
+        this.retryIn(wait);
+        return false;
+      }
     }
     this.probing = true;
     return true;
@@ -74,7 +81,7 @@ export class LoginGate {
 
   accepted(revision: number): void {
     this.probing = false;
-    if (this.last?.revision === revision) this.last = undefined;
+    if (this.last && revision >= this.last.revision) this.last = undefined;
   }
 
   /** A login failed for a reason other than the credentials. */

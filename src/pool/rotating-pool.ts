@@ -314,6 +314,8 @@ export class RotatingPool {
     if (this.emitting.has('connect')) this.emit('connect', client);
     connection.state = 'busy';
     this.keep(connection, now);
+    // An accepted login after a refusal lets the other waiting checkouts log in together again.
+    if (this.waiters.length > 0) this.pump();
   }
 
   /**

@@ -1,0 +1,121 @@
+import type pg from 'pg';
+import { CredentialSourceError, DatabaseAuthError, DatabaseConnectionError } from '../../../src/errors/errors.js';
+import { attemptsAllowed } from '../../support/backoff.js';
+import { type Harness, poolHarness } from '../../support/pool-harness.js';
+
+/** The pool's rules on a manual clock over the stand-in server: issue 19's defects, each as a named regression test. */
+async function acquired(harness: Harness, count: number): Promise<pg.PoolClient[]> {
+  const checkouts = Array.from({ length: count }, () => harness.pool.acquire());
+  await harness.clock.advance(harness.server.loginMs);
+  return Promise.all(checkouts);
+}
+
+async function rotateUsername(harness: Harness, username: string, password: string): Promise<void> {
+  harness.server.passwords.set(username, password);
+  harness.source.credentials = { username, password };
+  await harness.cache.refresh('manual');
+}
+
+describe('maxOpenConnections is one cap across usernames (defect 3)', () => {
+  it('during an alternating-users rotation, the new user logs in only as the old user’s connections close', async () => {
+    const harness = await poolHarness({ maxOpenConnections: 2 });
+    const old = await acquired(harness, 2);
+    await rotateUsername(harness, 'app_clone', 'second');
+    const waiting = [harness.pool.acquire(), harness.pool.acquire()];
+    await harness.clock.advance(harness.server.loginMs);
+    expect(harness.server.sockets.size).toBe(2);
+    expect(harness.server.sessionsOf('app_clone')).toBe(0);
+    old[0]!.release();
+    await harness.clock.advance(harness.server.loginMs);
+    expect(harness.server.sessionsOf('app')).toBe(1);
+    expect(harness.server.sessionsOf('app_clone')).toBe(1);
+    old[1]!.release();
+    await harness.clock.advance(harness.server.loginMs);
+    const fresh = await Promise.all(waiting);
+    expect(fresh.map((client) => (client as unknown as { user: string }).user)).toEqual(['app_clone', 'app_clone']);
+    expect(harness.pool.stats()).toMatchObject({ openConnections: 2, rotationClosed: 2 });
+    expect(harness.logs.filter((line) => line.level === 'log').map((line) => line.message)).toEqual([expect.stringContaining('every connection of user app has closed')]);
+  });
+});
+
+describe('a login that fails half-way leaves nothing on the server (defect 1)', () => {
+  it('closes the socket of every failed login, so the server holds no backend waiting for a password', async () => {
+    const harness = await poolHarness({ maxOpenConnections: 2 });
+    harness.server.loginsBreakHalfWay = true;
+    const failures = Array.from({ length: 5 }, () => harness.pool.acquire().catch((error: unknown) => error));
+    await harness.clock.advance(harness.server.loginMs * 5);
+    for (const failure of await Promise.all(failures)) expect(failure).toBeInstanceOf(DatabaseConnectionError);
+    expect(harness.server.logins).toBe(5);
+    expect(harness.server.sockets.size).toBe(0);
+    expect(harness.pool.stats().openConnections).toBe(0);
+  });
+
+  it('asks a failing source with nothing usable once per backoff step, not once per login', async () => {
+    const harness = await poolHarness({ maxOpenConnections: 2 });
+    // Credentials that expire, then a source that fails: nothing usable is cached.
+    harness.source.credentials = { username: 'app', password: 'first', expiresAt: new Date(harness.clock.now() + 1_000) };
+    await harness.cache.refresh('manual');
+    harness.source.failing = true;
+    await harness.clock.advance(1_000);
+    const callsBefore = harness.source.calls;
+    const failures = Array.from({ length: 8 }, () => harness.pool.acquire().catch((error: unknown) => error));
+    await harness.clock.advance(10);
+    for (const failure of await Promise.all(failures)) expect(failure).toBeInstanceOf(CredentialSourceError);
+    expect(harness.source.calls - callsBefore).toBeLessThanOrEqual(1);
+    expect(harness.server.sockets.size).toBe(0);
+  });
+});
+
+describe('routine closes are not errors (defect 2)', () => {
+  it('emits no pool error for lifetime, idle-time, surplus-idle and rotation closes; a killed idle backend does emit one', async () => {
+    const harness = await poolHarness({ maxOpenConnections: 3, maxIdleConnections: 1, connectionMaxIdleTimeMs: 30_000, connectionMaxLifetimeMs: 60_000 });
+    for (const client of await acquired(harness, 3)) client.release();
+    await harness.clock.advance(1_000); // surplus idle
+    await harness.clock.advance(30_000); // idle time
+    for (const client of await acquired(harness, 2)) client.release();
+    await rotateUsername(harness, 'app_clone', 'second'); // rotation
+    const heldPastItsDeadline = (await acquired(harness, 1))[0]!;
+    await harness.clock.advance(60_000);
+    heldPastItsDeadline.release(); // lifetime
+    const stats = harness.pool.stats();
+    expect(stats.maxIdleClosed + stats.maxIdleTimeClosed + stats.rotationClosed + stats.maxLifetimeClosed).toBeGreaterThanOrEqual(4);
+    expect(stats.maxIdleClosed).toBeGreaterThan(0);
+    expect(stats.maxIdleTimeClosed).toBeGreaterThan(0);
+    expect(stats.rotationClosed).toBeGreaterThan(0);
+    expect(stats.maxLifetimeClosed).toBeGreaterThan(0);
+    expect(harness.poolErrors).toEqual([]);
+    for (const client of await acquired(harness, 1)) client.release();
+    harness.server.clients.at(-1)!.kill();
+    expect(harness.poolErrors.map((error) => error.message)).toEqual(['terminating connection due to administrator command']);
+  });
+});
+
+describe('refused logins are the pool’s concern, not each checkout’s (invariant 9)', () => {
+  it('a wrong password costs one login and one forced fetch per backoff step, however many checkouts wait, and each gets DatabaseAuthError in time', async () => {
+    const harness = await poolHarness({ maxOpenConnections: 4, connectionTimeoutMs: 3_000 });
+    harness.server.passwords.set('app', 'rotated-behind-our-back');
+    const outcomes = Array.from({ length: 32 }, () => harness.pool.acquire().catch((error: unknown) => error));
+    await harness.clock.advance(3_000);
+    for (const outcome of await Promise.all(outcomes)) expect(outcome).toBeInstanceOf(DatabaseAuthError);
+    // The first logins ran in parallel (the pool did not know yet); after that, one per backoff step (1–2 s, then 2–4 s).
+    expect(harness.server.refusedLogins).toBeLessThanOrEqual(4 + 2);
+    expect(harness.pool.stats().credentialFetches['auth-failure'].succeeded).toBeLessThanOrEqual(attemptsAllowed(3_000));
+  });
+
+  it('keeps trying while the source yields credentials not yet refused, and wakes waiting checkouts when they arrive', async () => {
+    const harness = await poolHarness({ maxOpenConnections: 6, connectionTimeoutMs: 5_000 });
+    harness.server.passwords.set('app', 'second');
+    const waiting = Array.from({ length: 6 }, () => harness.pool.acquire());
+    await harness.clock.advance(harness.server.loginMs);
+    // The source catches up 300 ms later, long before the forced fetch's next backoff step.
+    await harness.clock.advance(300);
+    harness.source.credentials = { username: 'app', password: 'second' };
+    await harness.cache.refresh('scheduled');
+    // One login first (the last one was refused), then the rest together once it is accepted.
+    await harness.clock.advance(2 * harness.server.loginMs);
+    const clients = await Promise.all(waiting);
+    expect(clients).toHaveLength(6);
+    expect(harness.clock.now()).toBeLessThan(Date.parse('2026-01-01T00:00:01Z'));
+    expect(harness.pool.stats().authRecoveries).toBe(6);
+  });
+});
