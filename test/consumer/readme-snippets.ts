@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The README's TypeScript examples, as tests see them. Each ```ts block names its kind after the
+ * language (GitHub highlights by the first word only, so readers see plain `ts`):
+ * - `module`: a whole file, type-checked as it stands;
+ * - `program`: a whole program, type-checked and also run against the test database;
+ * - `fragment:<preamble>`: lines from inside a file, type-checked after `PREAMBLES[preamble]`,
+ *   which declares what the README leaves out (your own objects, an imported name);
+ * and `esm-only` when it needs an ES module app (top-level await, ESM-only libraries).
+ */
+export interface ReadmeSnippet {
+  /** 1-based line of the opening fence, to name the block in a failure. */
+  line: number;
+  kind: 'module' | 'program' | 'fragment';
+  esmOnly: boolean;
+  /** The file to compile: the preamble (for fragments), then the block, de-indented. */
+  source: string;
+}
+
+/** What each kind of fragment needs declared before it. */
+export const PREAMBLES: Record<string, string> = {
+  // A credential provider around the user's own secret store.
+  vault: [
+    "import { DatabaseModule } from 'nestjs-rotating-pg';",
+    'declare const vault: { read(path: string): Promise<{ username: string; password: string; leaseEnds: Date }> };',
+  ].join('\n'),
+  // The ORM factory is whichever row of the table the reader picks.
+  'make-orm': 'declare function makeOrm(pool: import(\'pg\').Pool): unknown;',
+  'mikro-orm': "import { DatabaseModule } from 'nestjs-rotating-pg';",
+  // main.ts: the app's root module is the reader's own.
+  'app-module': ["import { NestFactory } from '@nestjs/core';", 'declare class AppModule {}'].join('\n'),
+};
+
+const FENCE = /^( *)```ts\b(.*)$/;
+
+/** Every ```ts block of `markdown`; throws, naming the line, for a block without a known kind. */
+export function readmeSnippets(markdown: string): ReadmeSnippet[] {
+  const lines = markdown.split('\n');
+  const snippets: ReadmeSnippet[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const open = FENCE.exec(lines[index]!);
+    if (!open) continue;
+    const indent = open[1]!.length;
+    const words = open[2]!.trim().split(/\s+/).filter(Boolean);
+    const body: string[] = [];
+    let end = index + 1;
+    for (; end < lines.length && lines[end]!.trim() !== '```'; end++) body.push(lines[end]!.slice(indent));
+    snippets.push(parse(index + 1, words, body.join('\n')));
+    index = end;
+  }
+  return snippets;
+}
+
+function parse(line: number, words: string[], code: string): ReadmeSnippet {
+  const esmOnly = words.includes('esm-only');
+  const kind = words.find((word) => word !== 'esm-only');
+  if (kind === 'module' || kind === 'program') return { line, kind, esmOnly, source: `${code}\n` };
+  const preamble = kind?.startsWith('fragment:') ? PREAMBLES[kind.slice('fragment:'.length)] : undefined;
+  if (preamble === undefined) {
+    throw new Error(`README.md:${line}: a \`\`\`ts block needs a kind after the language (module, program or fragment:<${Object.keys(PREAMBLES).join('|')}>), got "${words.join(' ')}"`);
+  }
+  return { line, kind: 'fragment', esmOnly, source: `${preamble}\n${code}\n` };
+}
+
+export function readReadmeSnippets(path: string): ReadmeSnippet[] {
+  return readmeSnippets(readFileSync(path, 'utf8'));
+}
