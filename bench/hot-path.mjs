@@ -21,6 +21,10 @@ const RESULT = Object.freeze({ command: 'SELECT', rowCount: 1, rows: [{ '?column
 class StandInClient extends EventEmitter {
   _queryable = true;
   _ending = false;
+  // The session state pg reads off ReadyForQuery: idle, and ready (the module checks it at release).
+  readyForQuery = true;
+  _txStatus = 'I';
+  connection = Object.assign(new EventEmitter(), { stream: { destroy() {} } });
   connect(callback) {
     setImmediate(() => callback());
   }
@@ -55,8 +59,9 @@ export async function modulePool() {
     user: 'bench',
     password: 'stand-in',
   });
-  options.connection = { ...options.connection, Client: StandInClient };
-  const rotating = new RotatingPool(options, new CredentialCache(createCredentialProvider(credentialSource)), silent);
+  const rotating = new RotatingPool(options, new CredentialCache(createCredentialProvider(credentialSource)), silent, {
+    createClient: () => new StandInClient(),
+  });
   await rotating.initialize();
   return new RotatingPgPool(rotating);
 }
