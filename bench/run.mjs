@@ -11,6 +11,8 @@ import { startTestPostgres } from 'nestjs-rotating-pg/testing';
 import { renderCharts } from './charts.mjs';
 import { iamUnderLoad } from './iam-under-load.mjs';
 import { hotPath, hotPathMarkdown } from './hot-path.mjs';
+import { instructionsPerQuery, valgrindAvailable } from './instructions.mjs';
+import { saturatedPool } from './saturated-pool.mjs';
 import { overheadMatrix } from './overhead-matrix.mjs';
 import { reconnectSpread } from './reconnect-spread.mjs';
 import { rotationUnderLoad } from './rotation-under-load.mjs';
@@ -156,6 +158,8 @@ for (const name of Object.keys(memory)) memory[name] = median(memory[name]);
 const matrix = process.env.BENCH_ONLY ? '' : await overheadMatrix({ server, rounds: ROUNDS, durationMs: MATRIX_MS });
 const hotPathSettings = { rounds: Math.max(ROUNDS, 5), queries: 60_000 };
 const hot = process.env.BENCH_ONLY ? '' : hotPathMarkdown(await hotPath(hotPathSettings), hotPathSettings);
+const saturated = process.env.BENCH_ONLY ? '' : await saturatedPool({ server, rounds: Number(process.env.BENCH_SATURATED_ROUNDS ?? 9), durationMs: Number(process.env.BENCH_SATURATED_MS ?? 2_000) });
+const instructions = process.env.BENCH_ONLY || !valgrindAvailable() ? '' : instructionsPerQuery();
 const spread = process.env.BENCH_ONLY ? undefined : await reconnectSpread({ server });
 const rotation = process.env.BENCH_ONLY ? undefined : await rotationUnderLoad({ server });
 const iam = process.env.BENCH_ONLY ? undefined : await iamUnderLoad({ server });
@@ -173,7 +177,7 @@ const rows = Object.entries(results).map(([name, runs]) => {
 });
 const report = `# Benchmark results
 
-Command: \`${['BENCH_ROUNDS', 'BENCH_DURATION_MS', 'BENCH_CONCURRENCY', 'BENCH_MATRIX_MS', 'BENCH_ROTATION_MS', 'BENCH_IAM_MS'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]} `).join('')}npm run bench\`, embedded PostgreSQL on the same machine.
+Command: \`${['BENCH_ROUNDS', 'BENCH_DURATION_MS', 'BENCH_CONCURRENCY', 'BENCH_MATRIX_MS', 'BENCH_SATURATED_ROUNDS', 'BENCH_SATURATED_MS', 'BENCH_ROTATION_MS', 'BENCH_IAM_MS'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]} `).join('')}npm run bench\`, embedded PostgreSQL on the same machine.
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.
 
 ## ORMs, metrics and memory
@@ -197,7 +201,9 @@ rotation-safe lifetimes at a rate far above the 14m default. Throughput is bound
 database on the same 2 cores, so ratios, not absolute numbers, are the result.
 
 ${matrix}
+${saturated}
 ${hot}
+${instructions}
 ${spread?.section ?? ''}
 ${rotation?.section ?? ''}
 ${iam?.section ?? ''}
