@@ -4,6 +4,7 @@ import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { DatabaseModuleOptions } from './config/database-options.interface.js';
 import { resolveDatabaseOptions } from './config/resolve-database-options.js';
 import { CredentialCache } from './credentials/credential-cache.js';
+import { messages } from './errors/messages.js';
 import { logCredentialEvents } from './credentials/credential-log.js';
 import { type PoolMetrics, registerPoolMetrics } from './metrics/pool-metrics.js';
 import { resolveMeter } from './metrics/meter.js';
@@ -11,6 +12,14 @@ import { createCredentialProvider } from './config/sources/index.js';
 import type { DatabaseStats } from './pool/pool-stats.js';
 import { RotatingPool } from './pool/rotating-pool.js';
 import { RotatingPgPool } from './pool/rotating-pg-pool.js';
+
+/** Each service's redaction of the secrets it holds, for the health indicator (not public API). */
+const redactors = new WeakMap<DbService, (text: string) => string>();
+
+/** `text` with the connection's current password and any DSN password removed. */
+export function redactForDisplay(db: DbService, text: string): string {
+  return redactors.get(db)?.(text) ?? text;
+}
 
 /**
  * One database connection (a pool whose credentials rotate underneath it). Inject it for
@@ -36,12 +45,15 @@ export class DbService implements OnApplicationShutdown {
     private readonly metrics?: PoolMetrics,
   ) {
     this.pool = new RotatingPgPool(rotating);
+    redactors.set(this, (text) => credentials.redact(text));
   }
 
   /** Validates options, fetches the first credentials, and returns a ready service. No connection opens yet. */
   static async create(options: DatabaseModuleOptions): Promise<DbService> {
-    const { credentialSource, meterProvider, durationMetrics, ...poolOptions } = resolveDatabaseOptions(options);
+    const { credentialSource, meterProvider, durationMetrics, plaintextUnasked, ...poolOptions } = resolveDatabaseOptions(options);
     const logger = new Logger(`nestjs-rotating-pg:${poolOptions.name}`);
+    // IAM without TLS is refused unless allowPlaintext asked for it.
+    if (plaintextUnasked && credentialSource.kind !== 'aws-iam') logger.warn(messages.plaintextConnection(poolOptions.connection.host, 'ssl'));
     const credentials = new CredentialCache(createCredentialProvider(credentialSource));
     logCredentialEvents(credentials, logger);
     const meter = await resolveMeter(meterProvider);

@@ -1,7 +1,7 @@
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, systemClock, type TimerHandle } from '../clock.js';
 import { CredentialSourceError } from '../errors/errors.js';
 import { messages } from '../errors/messages.js';
-import { redactSecrets } from '../errors/redact.js';
+import { redactSecrets, safeErrorCode } from '../errors/redact.js';
 import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 import type { CredentialFetchReason, CredentialProvider, Credentials } from './credential-provider.interface.js';
 import { isExpired, isExpiring } from './expiry.js';
@@ -17,7 +17,15 @@ export interface CredentialCacheOptions {
   failedRefreshBackoff?: BackoffPolicy;
   random?: () => number;
   clock?: Clock;
+  /** How long `close()` waits for a fetch in flight (and the source's own close). Default 5 s. */
+  closeTimeoutMs?: number;
 }
+
+/**
+ * Shutdown waits this long for a fetch in flight, then goes on: a source that hangs must not eat
+ * Kubernetes' grace period (30 s for everything), and the fetched credentials would go unused.
+ */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 /** What the credential source is doing, for stats and health. Never holds a secret. */
 export interface CredentialStatus {
@@ -68,6 +76,7 @@ export class CredentialCache {
   private readonly timer: RefreshTimer;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly closeTimeoutMs: number;
   readonly counters: CredentialCounters = {
     credentialRefreshes: 0,
     credentialRefreshFailures: 0,
@@ -81,6 +90,7 @@ export class CredentialCache {
   ) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     this.forced = new Backoff(options.forcedRefreshBackoff ?? DEFAULT_BACKOFF, this.clock, this.random);
     this.failures = new Backoff(options.failedRefreshBackoff ?? DEFAULT_BACKOFF, this.clock, this.random);
     this.timer = new RefreshTimer(this.clock, () => {
@@ -159,7 +169,8 @@ export class CredentialCache {
     return {
       source: this.source,
       username: current?.username,
-      version: current?.version,
+      // A custom provider's version is not ours to trust: redacted as in the log lines.
+      version: current?.version && this.redact(current.version),
       fetchedAt: current ? new Date(this.fetchedAt).toISOString() : undefined,
       expiresAt: current?.expiresAt?.toISOString(),
       lastError: this.lastError?.message,
@@ -168,10 +179,27 @@ export class CredentialCache {
     };
   }
 
+  /** Removes the credentials this cache holds, and any DSN password, from text shown to others. */
+  redact(text: string): string {
+    return redactSecrets(text, [this.#current?.password]);
+  }
+
   async close(): Promise<void> {
     this.timer.stop();
-    await this.fetches.running?.catch(() => undefined);
-    await this.provider.close?.();
+    let deadline: TimerHandle | undefined;
+    const givenUp = new Promise<void>((resolve) => {
+      deadline = this.clock.setTimeout(resolve, this.closeTimeoutMs);
+    });
+    const closing = (async () => {
+      await this.fetches.running?.catch(() => undefined);
+      await this.provider.close?.();
+    })();
+    try {
+      await Promise.race([closing, givenUp]);
+    } finally {
+      this.clock.clearTimeout(deadline);
+      closing.catch(() => undefined);
+    }
   }
 
   private async fetchAndApply(reason: CredentialFetchReason, rejected?: Credentials): Promise<Credentials> {
@@ -215,9 +243,14 @@ export class CredentialCache {
       retryInMs: this.failures.wait(),
     };
     for (const subscriber of this.subscribers) subscriber.fetchFailed?.(failed);
+    // The source's own error may quote a secret anywhere (message, fields, its causes): only its
+    // name and redacted message go on, with the codes that tell denied from throttled.
+    const cause = new Error(detail);
+    cause.name = error instanceof Error ? error.name : 'Error';
     this.lastFailure = new CredentialSourceError(
       this.#current ? messages.credentialFetchFailed(this.source, detail) : messages.noCredentialsYet(this.source, detail),
       this.source,
+      { cause, ...safeErrorCode(error) },
     );
     return this.lastFailure;
   }

@@ -73,14 +73,30 @@ export class DatabasePoolClosedError extends RotatingPgError {
   }
 }
 
-/** A credential source failed (Secrets Manager down, malformed secret, signing failed). */
+export interface CredentialSourceErrorOptions extends ErrorOptions {
+  code?: string;
+  httpStatus?: number;
+}
+
+/**
+ * A credential source failed (Secrets Manager down, malformed secret, signing failed). `code` and
+ * `httpStatus` tell access denied from throttling without parsing text; the `cause` the cache
+ * throws is a redacted copy of the source's error (its name and message, no secret, no deeper cause).
+ */
 export class CredentialSourceError extends RotatingPgError {
   override readonly name = 'CredentialSourceError';
+  /** The source's error name or code: the AWS error name (`'AccessDeniedException'`, `'ThrottlingException'`), or Node's (`'ECONNREFUSED'`). */
+  readonly code: string | undefined;
+  /** The HTTP status the source answered with, when it is an HTTP service. */
+  readonly httpStatus: number | undefined;
   constructor(
     message: string,
     readonly source: string,
-    options?: ErrorOptions,
+    options: CredentialSourceErrorOptions = {},
   ) {
-    super(message, options);
+    const { code, httpStatus, ...errorOptions } = options;
+    super(message, errorOptions);
+    this.code = code;
+    this.httpStatus = httpStatus;
   }
 }

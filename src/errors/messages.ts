@@ -11,7 +11,7 @@ export const messages = {
   durationTooLong: (value: unknown, maxMs: number) =>
     `${describe(value)} is longer than ${maxMs} ms (about 24.8 days), the longest delay a Node.js timer can hold (a longer one fires at once); use a shorter duration`,
   yamlWarning: (source: string, code: string, where: string) =>
-    `${source}: YAML warning ${code}${where} (the line is not shown: it may hold a password); e.g. an unknown tag such as !env is not expanded, its text is used as it is`,
+    `${source}: YAML warning ${code}${where}; check the YAML there (the line is not shown: it may hold a password)`,
   connectionNotMap: () => 'is empty or not a map; give it the options of this connection (dsn, max_open_connections, connection_max_lifetime, …)',
   durationNeedsUnit: (value: number) =>
     `${value} has no unit; in a file write a Go duration such as "${value}m" or "${value}s" (a bare number would be read as milliseconds)`,
@@ -142,7 +142,8 @@ export const hints = {
   timeout:
     'context deadline exceeded / timeout: raise connectionTimeout (default 10s); it must cover credential generation and network latency. Check security groups and the endpoint.',
   tls:
-    'TLS certificate not trusted: pg 8 treats sslmode=require as verify-full, so give it the RDS CA bundle (sslrootcert=/path/global-bundle.pem in the dsn, or ssl: { ca }).',
+    "TLS certificate not trusted: ssl: true and every sslmode from require up (pg 8 treats require as verify-full) check the server against Node's CA store, which lacks the RDS CA. Give it the RDS CA bundle, global-bundle.pem from https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem: sslrootcert=/path/global-bundle.pem in the dsn, or ssl: { ca: readFileSync('/path/global-bundle.pem', 'utf8') }.",
+
   unreachable:
     'the database did not accept a connection: check the host and port, that the server is running (a restart or failover takes seconds, and the pool recovers by itself once it is back), and the security groups or firewall between.',
   serverRefused: 'the server refused the session for a reason other than the credentials; its message says which (database name, connection limits, the server starting or shutting down).',

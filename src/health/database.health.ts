@@ -4,13 +4,19 @@ import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/term
 import { DEFAULT_CONNECTION_NAME } from '../config/defaults.js';
 import { getDbServiceToken } from '../database.utils.js';
 import { messages } from '../errors/messages.js';
-import type { DbService } from '../db.service.js';
+import { type DbService, redactForDisplay } from '../db.service.js';
 
 export interface DatabaseHealthCheckOptions {
   /** Connection name. Default `'default'`. */
   connection?: string;
   /** Ping timeout in ms. Default `1000`. */
   timeout?: number;
+  /**
+   * What the answer shows. `'full'` (default): pool stats and credential status (username, version,
+   * last error) and, when down, the error (it names host:port and user). `'status'`: up, degraded or
+   * down and nothing else, for a `/health` the public can reach; logs and metrics keep the details.
+   */
+  details?: 'full' | 'status';
 }
 
 const DEFAULT_PING_TIMEOUT_MS = 1_000;
@@ -43,14 +49,16 @@ export class DatabaseHealthIndicator {
       return indicator.down({ message: messages.noSuchConnection(options.connection ?? DEFAULT_CONNECTION_NAME) });
     }
     const timeout = options.timeout ?? DEFAULT_PING_TIMEOUT_MS;
+    const full = options.details !== 'status';
     const started = Date.now();
     try {
       await withTimeout(db.query('SELECT 1'), timeout);
     } catch (error) {
-      return indicator.down({ message: pingFailure(error, timeout), ...summary(db) });
+      // Free text from the driver or a source: through the same redaction as the log lines.
+      return indicator.down(full ? { message: redactForDisplay(db, pingFailure(error, timeout)), ...summary(db) } : { message: messages.healthDownNoDetails() });
     }
-    const details = { responseTimeMs: Date.now() - started, ...summary(db) };
-    if (details.credentials.consecutiveFailures === 0) return indicator.up(details);
+    const details = full ? { responseTimeMs: Date.now() - started, ...summary(db) } : {};
+    if (db.stats().credentials.consecutiveFailures === 0) return indicator.up(details);
     // terminus 11 has no degraded(): there the answer is up (HTTP 200 all the same) and says so.
     const session = indicator as Partial<Pick<typeof indicator, 'degraded'>> & Pick<typeof indicator, 'up'>;
     return session.degraded ? session.degraded(details) : session.up({ ...details, degraded: true });
@@ -64,6 +72,7 @@ function summary(db: DbService) {
     pool,
     credentials: {
       ...credentials,
+      lastError: credentials.lastError && redactForDisplay(db, credentials.lastError),
       ageSeconds: credentials.fetchedAt ? Math.round((now - Date.parse(credentials.fetchedAt)) / 1000) : undefined,
       expiresInSeconds: credentials.expiresAt ? Math.round((Date.parse(credentials.expiresAt) - now) / 1000) : undefined,
     },

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { CredentialCache } from '../../src/credentials/credential-cache.js';
 import type { CredentialFetchContext, CredentialProvider, Credentials } from '../../src/credentials/credential-provider.interface.js';
 import { CredentialSourceError } from '../../src/errors/errors.js';
@@ -283,5 +284,68 @@ describe('CredentialCache: events', () => {
     await cache.refresh('manual');
     expect(fetched).toEqual(['initial v1 after nothing, 0 failures before', `manual v2 after v1, ${failed.length} failures before`]);
     expect(cache.counters.credentialFetches).toMatchObject({ manual: { succeeded: 1, failed: 1 }, scheduled: { succeeded: 0, failed: failed.length - 1 } });
+  });
+});
+
+describe('CredentialCache: issue 20', () => {
+  it('redacts a version that quotes the password in status(), as the log lines do', async () => {
+    const provider = stubProvider({ username: 'app', password: 'version-quoted-pw', version: 'v7:version-quoted-pw' });
+    const { cache } = cacheOf(provider);
+    await cache.initialize();
+    expect(cache.status().version).toBe('v7:[redacted]');
+  });
+
+  it('keeps a safe code, the HTTP status and a redacted cause of a failed fetch', async () => {
+    const provider = stubProvider({ username: 'app', password: 'cause-quoted-pw' });
+    const { cache } = cacheOf(provider);
+    await cache.initialize();
+    // The shape of an AWS SDK error (a ServiceException), wrapped by the provider as SecretsManagerCredentialProvider does.
+    const aws = Object.assign(new Error('User arn:aws:iam::1:role/app is not authorized; last value cause-quoted-pw'), {
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      secret: 'cause-quoted-pw',
+    });
+    provider.next = new CredentialSourceError(`GetSecretValue failed: ${aws.message}`, 'stub', { cause: aws });
+    const error = (await cache.refresh('manual').catch((thrown: unknown) => thrown)) as CredentialSourceError;
+    expect(error).toBeInstanceOf(CredentialSourceError);
+    expect(error).toMatchObject({ code: 'AccessDeniedException', httpStatus: 400 });
+    expect(error.cause).toBeInstanceOf(Error);
+    expect((error.cause as Error).message).toContain('not authorized');
+    expect(inspect(error, { showHidden: true, depth: 10 })).not.toContain('cause-quoted-pw');
+  });
+
+  it("takes Node's code of a source it could not reach", async () => {
+    const provider = stubProvider({ username: 'app', password: 'x' });
+    provider.next = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8200'), { code: 'ECONNREFUSED' });
+    const { cache } = cacheOf(provider);
+    await expect(cache.initialize()).rejects.toMatchObject({ code: 'ECONNREFUSED', httpStatus: undefined });
+  });
+
+  it('bounds close() while a fetch hangs', async () => {
+    const clock = new ManualClock();
+    const provider = stubProvider({ username: 'app', password: 'x' });
+    const { cache } = cacheOf(provider, clock, { closeTimeoutMs: 5_000 });
+    await cache.initialize();
+    provider.fetch = () => new Promise<Credentials>(() => undefined);
+    void cache.refresh('manual').catch(() => undefined);
+    let closed = false;
+    const closing = cache.close().then(() => (closed = true));
+    await clock.advance(4_999);
+    expect(closed).toBe(false);
+    await clock.advance(1);
+    expect(closed).toBe(true);
+    await closing;
+  });
+
+  it('never plans a timer longer than Node can hold (a far expiry would fire at once, in a loop)', async () => {
+    // The real clock: the defect is Node's, which fires a timer past 2^31-1 ms after 1 ms.
+    const provider = stubProvider({ username: 'app', password: 'x', expiresAt: new Date(Date.now() + 60 * 86_400_000) });
+    const cache = new CredentialCache(provider);
+    await cache.initialize();
+    const deadline = Date.now() + 300;
+    while (Date.now() < deadline && provider.calls === 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(provider.reasons).toEqual(['initial']);
+    await cache.close();
   });
 });
