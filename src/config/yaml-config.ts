@@ -1,6 +1,6 @@
 import { DEFAULT_CONNECTION_NAME } from './defaults.js';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { DatabaseConfigError } from '../errors/errors.js';
 import { messages } from '../errors/messages.js';
@@ -91,18 +91,21 @@ export function listDatabaseConnections(yamlText: string, source = 'YAML config'
 }
 
 function readConnections(yamlText: string, source: string, connection?: string): Record<string, unknown> {
-  let document: unknown;
-  try {
-    document = parseYaml(yamlText);
-  } catch (error) {
-    // The parser quotes the offending line, which may hold a DSN password: report the position only.
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
-    throw configError(connection, source, [`${source}: not valid YAML${where}; fix the syntax there`]);
-  }
+  // The parser quotes the offending line of an error or a warning (process.emitWarning, on stderr),
+  // and that line may hold a DSN password: both are reported by position only.
+  const parsed = parseDocument(yamlText, { logLevel: 'silent' });
+  const [error] = parsed.errors;
+  if (error) throw configError(connection, source, [`${source}: not valid YAML${where(error)}; fix the syntax there`]);
+  for (const warning of parsed.warnings) process.emitWarning(messages.yamlWarning(source, warning.code, where(warning)), 'YAMLWarning');
+  const document: unknown = parsed.toJS();
   if (!isRecord(document) || !isRecord(document.connections)) {
     throw configError(connection, source, [`connections: ${source} must have a top-level "connections:" map of named connections`]);
   }
   return document.connections;
+}
+
+function where(problem: YAMLError): string {
+  return problem.linePos ? ` at line ${problem.linePos[0].line}, column ${problem.linePos[0].col}` : '';
 }
 
 function configError(connection: string | undefined, source: string, problems: readonly string[]): DatabaseConfigError {

@@ -105,11 +105,15 @@ describe('no secret leaks', () => {
 
     // A Secrets Manager outage: the refresh fails, the cached password serves, /health degrades.
     demo.secretsManager.fault = 'internal-error';
-    seenError('failed manual refresh', await db.refreshCredentials().catch((error: unknown) => error));
+    const failedRefresh = await db.refreshCredentials().catch((error: unknown) => error);
+    seenError('failed manual refresh', failedRefresh);
     const degraded = await http().get('/health').expect(200);
     expect(degraded.body.details.database.status).toBe('degraded');
     seen('/health while degraded', JSON.stringify(degraded.body));
     demo.secretsManager.fault = undefined;
+    // Issue 20: what went wrong is told by a code and a status, and the cause is a redacted copy.
+    expect(failedRefresh).toMatchObject({ name: 'CredentialSourceError', code: 'InternalServiceError', httpStatus: 500, cause: expect.any(Error) });
+    expect(((failedRefresh as Error).cause as Error).message).toContain('emulated outage');
 
     const client = await db.pool.connect();
     seen('a checked-out client', client);
@@ -224,6 +228,38 @@ describe('no secret leaks', () => {
     expect(surfaces.find((surface) => surface.where === 'doctor secrets-manager text')?.text).toMatch(/connect\s+PASS/);
     expect(leaks()).toEqual([]);
   }, 90_000);
+
+  it("through a custom source's version, in stats() (issue 20)", async () => {
+    const role = await createTestRole(demo.postgres, 'leak_ver');
+    secrets.set('a password quoted in a version', role.password);
+    const custom = await DbService.create({
+      name: 'leak-version',
+      dsn: role.bareDsn,
+      credentialProvider: { name: 'custom', fetch: async () => ({ username: role.username, password: role.password, version: `lease/${role.password}` }) },
+    });
+    await custom.query('SELECT 1');
+    seen('stats() with a version quoting the password', JSON.stringify(custom.stats()));
+    expect(custom.stats().credentials.version).toBe('lease/[redacted]');
+    await custom.onApplicationShutdown();
+    expect(leaks()).toEqual([]);
+  });
+
+  it('in YAML warnings (an unknown tag on a dsn line), from the loader and from the doctor (issue 20)', async () => {
+    const wrong = distinctive('LeakYamlTagPw');
+    secrets.set('a password on a YAML line with an unknown tag', wrong);
+    const file = join(doctorConfigs, 'tagged.yaml');
+    writeFileSync(file, `connections:\n  default:\n    dsn: !env postgresql://app:${wrong}@127.0.0.1:${await freePort()}/app\n    connection_timeout: 2s\n`);
+    const loader = new URL('../../dist/index.js', import.meta.url).href;
+    const script = `const { loadDatabaseConfigFile } = await import(${JSON.stringify(loader)}); loadDatabaseConfigFile(${JSON.stringify(file)});`;
+    const loaded = await new Promise<string>((resolve) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 }, (_, stdout, stderr) => resolve(`${stdout}${stderr}`));
+    });
+    expect(loaded).toMatch(/YAMLWarning: .*tagged\.yaml: YAML warning TAG_RESOLVE_FAILED at line 3, column \d+; check the YAML there/);
+    seen('stderr of a program loading a YAML file with a warning', loaded);
+    const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+    for (const format of [[], ['--json']]) seen(`doctor on a YAML file with a warning ${format.join('') || 'text'}`, await doctor(cli, file, ...format));
+    expect(leaks()).toEqual([]);
+  }, 60_000);
 
   it('in any log line of all of the above', () => {
     expect(log.lines.length).toBeGreaterThan(10);
