@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { DbService } from '../../src/index.js';
 import { useTestDatabase } from '../support/roles.js';
 
 const database = useTestDatabase();
@@ -35,4 +36,25 @@ describe('application shutdown', () => {
     expect(result.output).toContain('script done');
     expect(result.exited).toBe(false);
   });
+
+  it('does not wait without limit for a credential fetch that hangs (issue 20): it gives up after 5 s', async () => {
+    let hang = false;
+    const db = await DbService.create({
+      name: 'hanging-source',
+      dsn: database.role.bareDsn,
+      credentialProvider: {
+        fetch: () => (hang ? new Promise(() => undefined) : Promise.resolve({ username: database.role.username, password: database.role.password })),
+      },
+    });
+    await db.query('SELECT 1');
+    hang = true;
+    void db.refreshCredentials().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      db.onApplicationShutdown().then(() => 'shut down'),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still waiting after 20 s'), 20_000))),
+    ]);
+    clearTimeout(timer);
+    expect(outcome).toBe('shut down');
+  }, 30_000);
 });
