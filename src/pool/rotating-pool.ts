@@ -1,13 +1,15 @@
 import type { EventEmitter } from 'node:events';
 import pg from 'pg';
-import { type Clock, systemClock, type TimerHandle } from '../clock.js';
+import { type Clock, systemClock } from '../clock.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
 import type { CredentialCache } from '../credentials/credential-cache.js';
 import type { Credentials } from '../credentials/credential-provider.interface.js';
 import { classifyLoginError } from '../errors/login-errors.js';
 import { messages } from '../errors/messages.js';
 import { CheckoutErrors } from './checkout-errors.js';
+import { IdleLimits } from './idle-limits.js';
 import { LoginGate } from './login-gate.js';
+import { PoolEvents } from './pool-events.js';
 import { type CloseReason, type DatabaseStats, PoolCounters } from './pool-stats.js';
 import { type PoolTimings, secondsSince } from './pool-timings.js';
 import { PooledConnection } from './pooled-connection.js';
@@ -16,20 +18,6 @@ import { type Waiter, WaitQueue } from './wait-queue.js';
 
 /** What the pool needs; the credential source stays with the provider, out of reach of inspection, and metrics with DbService. */
 export type PoolOptions = Omit<ResolvedDatabaseOptions, 'credentialSource' | 'meterProvider' | 'durationMetrics'>;
-
-/** pg.Pool's events, re-emitted by the pg.Pool handed to ORMs. */
-const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove', 'error'] as const;
-type PoolEvent = (typeof POOL_EVENTS)[number];
-
-/**
- * How long idle connections above `maxIdleConnections` may stay before the surplus closes.
- * Go closes them at once; under bursty load (bursts with pauses shorter than this) that closed
- * most connections at the end of every burst and logged them in again at the next, each a new
- * login (a new IAM login at RDS): 0.73–0.89 of raw pg.Pool's throughput and p99 ×2–4 in
- * `npm run bench`'s bursty cells. With the grace, the steady state still holds at most
- * `maxIdleConnections` idle, as in Go.
- */
-export const SURPLUS_IDLE_GRACE_MS = 1_000;
 
 export interface PoolLogger {
   log(message: string): void;
@@ -66,6 +54,7 @@ export class RotatingPool {
   /** Idle connections, the most recently used last (handed out first, so the rest can reach their idle limit). */
   private readonly idle: PooledConnection[] = [];
   private readonly waiters: WaitQueue;
+  private readonly idleLimits: IdleLimits;
   private readonly gate: LoginGate;
   private readonly counters = new PoolCounters();
   private readonly errors: CheckoutErrors;
@@ -79,16 +68,13 @@ export class RotatingPool {
   private username?: string;
   /** Usernames rotated away from whose connections are still open, with the username that replaced each. */
   private readonly draining = new Map<string, string>();
-  private surplusCheck?: TimerHandle;
   private closed = false;
   private ending?: Promise<void>;
   private ended = false;
   private allClosed?: () => void;
   /** Sockets still closing; `end` waits for them so that nothing keeps the process alive. */
   private readonly closing = new Set<Promise<void>>();
-  /** Receives the pool events (the pg.Pool handed to ORMs re-emits them); only events someone listens to are emitted. */
-  private eventSink?: EventEmitter;
-  private readonly emitting = new Set<PoolEvent>();
+  private readonly events = new PoolEvents();
 
   constructor(
     private readonly options: PoolOptions,
@@ -108,6 +94,7 @@ export class RotatingPool {
       counters: this.counters,
       logError: (message) => logger.error(message),
     });
+    this.idleLimits = new IdleLimits(this.clock, options, this.idle, (connection, reason) => this.close(connection, reason));
     this.waiters = new WaitQueue(this.clock, (waiter) => this.timedOut(waiter));
     this.gate = new LoginGate(credentials, this.clock, { retry: () => this.pump(), failDue: (nextLoginAt) => this.failRefused(nextLoginAt) });
     credentials.subscribe({ changed: (_previous, next) => this.credentialsChanged(next) });
@@ -192,12 +179,9 @@ export class RotatingPool {
     return this.ended;
   }
 
-  /** Emits the pool's events on `sink`, each from its first listener on. */
+  /** Emits the pool's events (pg.Pool's: connect, acquire, release, remove, error) on `sink`, each from its first listener on. */
   forwardEventsTo(sink: EventEmitter): void {
-    this.eventSink = sink;
-    sink.on('newListener', (event: string | symbol) => {
-      if (POOL_EVENTS.includes(event as PoolEvent)) this.emitting.add(event as PoolEvent);
-    });
+    this.events.emitOn(sink);
   }
 
   /**
@@ -210,7 +194,7 @@ export class RotatingPool {
     if (!this.closed) {
       this.closed = true;
       this.gate.stop();
-      this.clock.clearTimeout(this.surplusCheck);
+      this.idleLimits.stop();
       for (const waiter of this.waiters.takeAll()) waiter.reject(this.errors.closed());
       for (const connection of [...this.idle]) this.close(connection, 'shutdown');
     }
@@ -240,7 +224,7 @@ export class RotatingPool {
       connection.handedOutAt = performance.now();
       this.timings.connectionWaited((connection.handedOutAt - askedAt) / 1000);
     }
-    if (this.emitting.has('acquire')) this.emit('acquire', client);
+    this.events.acquire(client);
     return client;
   }
 
@@ -311,7 +295,7 @@ export class RotatingPool {
     connection.deadline = now + lifetime;
     connection.lifetimeTimer = this.clock.setTimeout(() => this.closeIfIdle(connection, 'lifetime'), lifetime);
     client.release = (error?: Error | boolean) => this.release(connection, error);
-    if (this.emitting.has('connect')) this.emit('connect', client);
+    this.events.connect(client);
     connection.state = 'busy';
     this.keep(connection, now);
     // An accepted login after a refusal lets the other waiting checkouts log in together again.
@@ -377,7 +361,7 @@ export class RotatingPool {
     if (connection.state !== 'busy') throw new Error(messages.doubleRelease());
     const client = connection.client!;
     if (this.timings) this.timings.connectionUsed(secondsSince(connection.handedOutAt));
-    if (this.emitting.has('release')) this.emit('release', error instanceof Error ? error : undefined, client);
+    this.events.release(error instanceof Error ? error : undefined, client);
     if (error || connection.broken) return this.close(connection, 'error');
     const session = sessionState(client);
     if (session === 'pending') {
@@ -414,49 +398,7 @@ export class RotatingPool {
     connection.state = 'idle';
     connection.idleSince = now;
     this.idle.push(connection);
-    if (this.idle.length > this.options.maxIdleConnections) this.armSurplusCheck();
-    connection.idleTimer ??= this.armIdleTimer(connection, this.options.connectionMaxIdleTimeMs);
-  }
-
-  /**
-   * The idle limit's timer, armed when a connection first goes idle and not touched on later
-   * releases (a timer refresh on every release was a measurable share of the hot path): when it
-   * fires, a connection used since then is given the rest of its idle time, one in use gets a new
-   * timer when it next goes idle.
-   */
-  private armIdleTimer(connection: PooledConnection, delay: number): TimerHandle {
-    return this.clock.setTimeout(() => {
-      connection.idleTimer = undefined;
-      if (connection.state !== 'idle') return;
-      const idleLeft = connection.idleSince + this.options.connectionMaxIdleTimeMs - this.clock.now();
-      if (idleLeft > 0) connection.idleTimer = this.armIdleTimer(connection, idleLeft);
-      else this.close(connection, 'idleTime');
-    }, delay);
-  }
-
-  /** One timer for the pool (not one per release): it runs when the longest-idle surplus connection's grace ends. */
-  private armSurplusCheck(delay = SURPLUS_IDLE_GRACE_MS): void {
-    if (this.surplusCheck || this.closed) return;
-    this.surplusCheck = this.clock.setTimeout(() => {
-      this.surplusCheck = undefined;
-      this.closeSurplusIdle();
-    }, delay);
-  }
-
-  /**
-   * Closes the connections idle the longest, down to maxIdleConnections idle, once each has been
-   * idle for the grace; a surplus connection still within it is checked again when it ends.
-   */
-  private closeSurplusIdle(): void {
-    const surplus = this.idle.length - this.options.maxIdleConnections;
-    if (surplus <= 0) return;
-    const now = this.clock.now();
-    const longestIdle = [...this.idle].sort((a, b) => a.idleSince - b.idleSince).slice(0, surplus);
-    for (const connection of longestIdle) {
-      const graceLeft = connection.idleSince + SURPLUS_IDLE_GRACE_MS - now;
-      if (graceLeft > 0) return this.armSurplusCheck(graceLeft);
-      this.close(connection, 'maxIdle');
-    }
+    this.idleLimits.wentIdle(connection);
   }
 
   /** A connection's deadline came: an idle one closes now, one in use when it comes back. */
@@ -473,8 +415,7 @@ export class RotatingPool {
     this.close(connection, 'error');
     if (!error || !wasIdle) return;
     this.logger.warn(messages.idleConnectionFailed(this.options.name, error.message));
-    // pg.Pool's contract: an idle client's error is emitted on the pool (a real failure, never a routine close).
-    if (this.eventSink && this.eventSink.listenerCount('error') > 0) this.eventSink.emit('error', error, connection.client);
+    this.events.idleConnectionFailed(error, connection.client!);
   }
 
   /** Closes a connection for one reason, counted the moment it is decided. */
@@ -488,7 +429,7 @@ export class RotatingPool {
     this.clock.clearTimeout(connection.lifetimeTimer);
     this.clock.clearTimeout(connection.idleTimer);
     const client = connection.client!;
-    if (this.emitting.has('remove')) this.emit('remove', client);
+    this.events.remove(client);
     const closing: Promise<void> = client.end().catch(() => undefined);
     this.closing.add(closing);
     void closing.finally(() => this.closing.delete(closing));
@@ -527,10 +468,6 @@ export class RotatingPool {
     const usernames = new Set<string>(this.username === undefined ? [] : [this.username]);
     for (const connection of this.connections) if (connection.username) usernames.add(connection.username);
     return usernames;
-  }
-
-  private emit(event: PoolEvent, ...args: unknown[]): void {
-    this.eventSink?.emit(event, ...args);
   }
 }
 

@@ -5,12 +5,22 @@ export interface LoadResult {
 }
 
 /** `workers` loops that call `work` back to back until `durationMs` has passed; counts outcomes. */
-export async function runLoad(workers: number, durationMs: number, work: (worker: number) => Promise<unknown>): Promise<LoadResult> {
+export async function runLoad(
+  workers: number,
+  durationMs: number,
+  work: (worker: number) => Promise<unknown>,
+  /** Keep going past durationMs until this holds (what the load is for has happened), but no longer than maxMs. */
+  { until: done = () => true, maxMs = durationMs }: { until?: () => boolean; maxMs?: number } = {},
+): Promise<LoadResult> {
   const result: LoadResult = { succeeded: 0, failed: 0, errors: [] };
-  const until = Date.now() + durationMs;
+  const startedAt = Date.now();
+  const going = () => {
+    const elapsed = Date.now() - startedAt;
+    return elapsed < durationMs || (!done() && elapsed < maxMs);
+  };
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
-      while (Date.now() < until) {
+      while (going()) {
         try {
           await work(worker);
           result.succeeded++;

@@ -268,7 +268,7 @@ async function runToEnd(model: Model, real: Real): Promise<void> {
 describe('the pool under random interleavings (model-based)', () => {
   it('keeps every invariant after every step, and leaves nothing behind after end()', async () => {
     const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : 20_261_202;
-    const numRuns = process.env.MODEL_RUNS ? Number(process.env.MODEL_RUNS) : 250;
+    const numRuns = process.env.MODEL_RUNS ? Number(process.env.MODEL_RUNS) : 1_000;
     await fc.assert(
       fc.asyncProperty(commands, fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 40 }), async (steps, loginMs, fetchMs) => {
         const real = await poolHarness(OPTIONS, () => 0.5);
