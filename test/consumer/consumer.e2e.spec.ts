@@ -72,6 +72,11 @@ describe('the packed package in a fresh app', () => {
     expect(output.poolIsAppsPgPool).toBe(true);
     expect(output.health).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
     expect(JSON.stringify(output.health)).not.toContain(role.password);
+    // Issue 20: during a credential-source outage, on terminus 11 (no degraded()) as on 12: 200 and degraded, never a 500.
+    expect(output.healthDuringOutage.httpStatus).toBe(200);
+    expect(output.healthDuringOutage.body.details.database).toMatchObject(
+      fixture === 'nest11-cjs' ? { status: 'up', degraded: true, credentials: { consecutiveFailures: 1 } } : { status: 'degraded', credentials: { consecutiveFailures: 1 } },
+    );
   }, 300_000);
 
   it('nest11-cjs: every README TypeScript example that suits CommonJS type-checks ("module": "commonjs", subpaths through typesVersions)', async () => {
