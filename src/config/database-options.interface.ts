@@ -7,26 +7,36 @@ import type { CredentialSourceOptions } from './sources/index.js';
 /**
  * Options of one connection. Keys mirror the YAML config file's keys in camelCase, so
  * `connection_max_lifetime: "14m"` is `connectionMaxLifetime: '14m'`. Exactly one credential
- * source: each source's keys are documented in its module (config/sources).
+ * source: each source's keys are documented in its module (config/sources). Every `Duration` is at
+ * most 2³¹−1 ms (about 24.8 days), the longest delay a Node.js timer holds.
  */
 export interface DatabaseModuleOptions extends CredentialSourceOptions {
   /** Connection name for `@InjectDb(name)`. Default `'default'` (inject `DbService` directly). */
   name?: string;
-  /** `postgresql://user[:password]@host:port/db?sslmode=…`. A password in it is a static credential. */
+  /**
+   * `postgresql://user[:password]@host:port/db?sslmode=…`, or libpq's `host=… dbname=…`. A password
+   * in it is a static credential. Only keywords pg honours pass: pool settings (`maxUses`, `min`,
+   * `max`…) are refused naming the option to use, and so is any unknown keyword; `connect_timeout`
+   * (seconds) is `connectionTimeout`.
+   */
   dsn?: string;
   /** Database host when no `dsn` is given. Default `'localhost'`. */
   host?: string;
-  /** Database port when no `dsn` is given. Default `5432`. */
+  /** Database port when no `dsn` is given, 1–65535. Default `5432`. */
   port?: number;
   /** Database name when no `dsn` is given. Default: the user name. */
   database?: string;
   /** Database user (also the IAM user unless `awsIamAuth.dbUser` is set). */
   user?: string;
-  /** TLS options passed to pg (`true` for verify-full with the system CAs). Default: from `dsn`, else off. */
+  /**
+   * TLS options passed to pg (`true` for verify-full with Node's CAs, which lack the RDS CA: give
+   * `{ ca }`). Default: from `dsn`, else off, with a warning at start unless the host is this machine
+   * (`false` or `sslmode=disable` says plaintext is meant).
+   */
   ssl?: boolean | TlsOptions;
   /** Most physical connections open at once (Go `SetMaxOpenConns`). Default `10`. */
   maxOpenConnections?: number;
-  /** Most idle connections kept (Go `SetMaxIdleConns`); extra ones close on release. Default `2`. */
+  /** Most idle connections kept (Go `SetMaxIdleConns`); extra ones close on release. Default `2`, or `maxOpenConnections` if lower. */
   maxIdleConnections?: number;
   /** A connection is closed this long after it opened, minus jitter. Default `'14m'`; must be > 0 and < 15m. */
   connectionMaxLifetime?: Duration;
