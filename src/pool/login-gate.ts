@@ -9,6 +9,9 @@ export interface Refusal {
   count: number;
 }
 
+/** The longest a pool waits between logins with credentials the database refused. */
+export const PROBE_INTERVAL_MS = 1_000;
+
 export interface LoginGateHooks {
   /** Logins may be possible again (new credentials, or the next backoff step): serve the waiting checkouts. */
   retry(): void;
@@ -100,7 +103,10 @@ export class LoginGate {
       this.recovering = false;
       if (this.stopped) return;
       if (revision === this.credentials.revision) {
-        this.nextLoginAt = this.clock.now() + wait;
+        // Logins with the same credentials again at most once a second, whatever the fetch backoff:
+        // what was refused may be accepted again without a change (a clock put right, a role
+        // re-enabled), and one login a second is no flood.
+        this.nextLoginAt = this.clock.now() + Math.min(wait, PROBE_INTERVAL_MS);
         this.hooks.failDue(this.nextLoginAt);
       }
       this.hooks.retry();

@@ -345,11 +345,11 @@ export class RotatingPool {
 
   /**
    * A checkout's connectionTimeout ran out. While no login has been accepted since the last
-   * refusal, that refusal is why, unless every slot was taken by connections in use anyway.
+   * refusal, that refusal is why: the credentials are what the caller needs to hear about.
    */
   private timedOut(waiter: Waiter): void {
     const refusal = this.gate.lastRefusal;
-    if (refusal && (waiter.refusals > 0 || this.connections.size < this.options.maxOpenConnections)) {
+    if (refusal) {
       waiter.reject(this.errors.gaveUpOnLogin(refusal.error, refusal.username, { refusals: Math.max(1, waiter.refusals), firstRevision: waiter.firstRevision, revision: refusal.revision }));
     } else {
       waiter.reject(this.errors.timedOut());

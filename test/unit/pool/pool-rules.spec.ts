@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { CredentialSourceError, DatabaseAuthError, DatabaseConnectionError } from '../../../src/errors/errors.js';
 import { attemptsAllowed } from '../../support/backoff.js';
+import { PROBE_INTERVAL_MS } from '../../../src/pool/login-gate.js';
 import { type Harness, poolHarness } from '../../support/pool-harness.js';
 
 /** The pool's rules on a manual clock over the stand-in server: issue 19's defects, each as a named regression test. */
@@ -91,14 +92,14 @@ describe('routine closes are not errors (defect 2)', () => {
 });
 
 describe('refused logins are the pool’s concern, not each checkout’s (invariant 9)', () => {
-  it('a wrong password costs one login and one forced fetch per backoff step, however many checkouts wait, and each gets DatabaseAuthError in time', async () => {
+  it('a wrong password costs one login a second and one forced fetch per backoff step, however many checkouts wait, and each gets DatabaseAuthError in time', async () => {
     const harness = await poolHarness({ maxOpenConnections: 4, connectionTimeoutMs: 3_000 });
     harness.server.passwords.set('app', 'rotated-behind-our-back');
     const outcomes = Array.from({ length: 32 }, () => harness.pool.acquire().catch((error: unknown) => error));
     await harness.clock.advance(3_000);
     for (const outcome of await Promise.all(outcomes)) expect(outcome).toBeInstanceOf(DatabaseAuthError);
-    // The first logins ran in parallel (the pool did not know yet); after that, one per backoff step (1–2 s, then 2–4 s).
-    expect(harness.server.refusedLogins).toBeLessThanOrEqual(4 + 2);
+    // The first logins ran in parallel (the pool did not know yet); after that, one a second at most (PROBE_INTERVAL_MS).
+    expect(harness.server.refusedLogins).toBeLessThanOrEqual(4 + Math.ceil(3_000 / PROBE_INTERVAL_MS));
     expect(harness.pool.stats().credentialFetches['auth-failure'].succeeded).toBeLessThanOrEqual(attemptsAllowed(3_000));
   });
 
