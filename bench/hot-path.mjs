@@ -12,7 +12,7 @@ import { resolveDatabaseOptions } from '../dist/config/resolve-database-options.
 import { createCredentialProvider } from '../dist/config/sources/index.js';
 import { CredentialCache } from '../dist/credentials/credential-cache.js';
 import { RotatingPool } from '../dist/pool/rotating-pool.js';
-import { RotatingPgPool } from '../dist/pool/rotating-pg-pool.js';
+import { PgPoolFacade } from '../dist/pool/pg-pool-facade.js';
 import { median, spread } from './load-kit.mjs';
 
 const RESULT = Object.freeze({ command: 'SELECT', rowCount: 1, rows: [{ '?column?': 1 }], fields: [] });
@@ -63,7 +63,7 @@ export async function modulePool() {
     createClient: () => new StandInClient(),
   });
   await rotating.initialize();
-  return new RotatingPgPool(rotating);
+  return new PgPoolFacade(rotating);
 }
 
 /** pg.Pool with the module's default size and connection timeout. */

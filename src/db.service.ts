@@ -11,7 +11,7 @@ import { resolveMeter } from './metrics/meter.js';
 import { createCredentialProvider } from './config/sources/index.js';
 import type { DatabaseStats } from './pool/pool-stats.js';
 import { RotatingPool } from './pool/rotating-pool.js';
-import { RotatingPgPool } from './pool/rotating-pg-pool.js';
+import { PgPoolFacade } from './pool/pg-pool-facade.js';
 
 /** Each service's redaction of the secrets it holds, for the health indicator (not public API). */
 const redactors = new WeakMap<DbService, (text: string) => string>();
@@ -44,7 +44,7 @@ export class DbService implements OnApplicationShutdown {
     private readonly credentials: CredentialCache,
     private readonly metrics?: PoolMetrics,
   ) {
-    this.pool = new RotatingPgPool(rotating);
+    this.pool = new PgPoolFacade(rotating);
     redactors.set(this, (text) => credentials.redact(text));
   }
 

@@ -6,6 +6,7 @@ import type { CredentialCache } from '../credentials/credential-cache.js';
 import type { Credentials } from '../credentials/credential-provider.interface.js';
 import { classifyLoginError } from '../errors/login-errors.js';
 import { messages } from '../errors/messages.js';
+import { Checkout } from './checkout.js';
 import { CheckoutErrors } from './checkout-errors.js';
 import { IdleLimits } from './idle-limits.js';
 import { LoginGate } from './login-gate.js';
@@ -14,7 +15,7 @@ import { type CloseReason, type DatabaseStats, PoolCounters } from './pool-stats
 import { type PoolTimings, secondsSince } from './pool-timings.js';
 import { PooledConnection } from './pooled-connection.js';
 import { sessionState } from './session.js';
-import { type Waiter, WaitQueue } from './wait-queue.js';
+import { WaitQueue } from './wait-queue.js';
 
 /** What the pool needs; the credential source stays with the provider, out of reach of inspection, and metrics with DbService. */
 export type PoolOptions = Omit<ResolvedDatabaseOptions, 'credentialSource' | 'meterProvider' | 'durationMetrics'>;
@@ -53,7 +54,7 @@ export class RotatingPool {
   private readonly connections = new Set<PooledConnection>();
   /** Idle connections, the most recently used last (handed out first, so the rest can reach their idle limit). */
   private readonly idle: PooledConnection[] = [];
-  private readonly waiters: WaitQueue;
+  private readonly waiting: WaitQueue;
   private readonly idleLimits: IdleLimits;
   private readonly gate: LoginGate;
   private readonly counters = new PoolCounters();
@@ -95,7 +96,7 @@ export class RotatingPool {
       logError: (message) => logger.error(message),
     });
     this.idleLimits = new IdleLimits(this.clock, options, this.idle, (connection, reason) => this.close(connection, reason));
-    this.waiters = new WaitQueue(this.clock, (waiter) => this.timedOut(waiter));
+    this.waiting = new WaitQueue(this.clock, (checkout) => this.timedOut(checkout));
     this.gate = new LoginGate(credentials, this.clock, { retry: () => this.pump(), failDue: (nextLoginAt) => this.failRefused(nextLoginAt) });
     credentials.subscribe({ changed: (_previous, next) => this.credentialsChanged(next) });
   }
@@ -121,16 +122,7 @@ export class RotatingPool {
       const refusal = this.gate.refusalBlocking(deadline);
       if (refusal) return reject(this.errors.gaveUpOnLogin(refusal.error, refusal.username, { refusals: refusal.count, firstRevision: refusal.revision, revision: refusal.revision }));
       const poolBusy = this.connections.size >= this.options.maxOpenConnections;
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        deadline,
-        waitedForBusyPoolSince: poolBusy ? now : undefined,
-        askedAt,
-        firstRevision: this.credentials.revision,
-        refusals: this.gate.refusal ? 1 : 0,
-      };
-      this.waiters.push(waiter);
+      this.waiting.push(new Checkout(resolve, reject, deadline, poolBusy ? now : undefined, askedAt, this.credentials.revision, this.gate.refusal ? 1 : 0));
       this.pump();
     });
   }
@@ -155,7 +147,7 @@ export class RotatingPool {
     const now = this.clock.now();
     let expired = 0;
     for (const connection of this.connections) if (now >= connection.deadline) expired++;
-    return { total: this.connections.size, idle: this.idle.length, waiting: this.waiters.length, expired };
+    return { total: this.connections.size, idle: this.idle.length, waiting: this.waiting.length, expired };
   }
 
   /** pg.Pool options of new logins, the password only as a function (ORMs read `options`; Kysely and TypeORM among them). */
@@ -195,7 +187,7 @@ export class RotatingPool {
       this.closed = true;
       this.gate.stop();
       this.idleLimits.stop();
-      for (const waiter of this.waiters.takeAll()) waiter.reject(this.errors.closed());
+      for (const checkout of this.waiting.takeAll()) checkout.fail(this.errors.closed());
       for (const connection of [...this.idle]) this.close(connection, 'shutdown');
     }
     this.ending ??= (async () => {
@@ -231,23 +223,23 @@ export class RotatingPool {
   /** Serves waiting checkouts from idle connections, and opens logins for the rest while the cap and the login gate allow. */
   private pump(): void {
     if (this.closed) return;
-    while (this.waiters.length > 0) {
+    while (this.waiting.length > 0) {
       const connection = this.takeIdle(this.clock.now());
       if (!connection) break;
-      this.serve(this.waiters.shift()!, connection);
+      this.serve(this.waiting.shift()!, connection);
     }
-    while (this.waiters.length > this.opening && this.connections.size < this.options.maxOpenConnections && this.gate.allowsLogin()) {
+    while (this.waiting.length > this.opening && this.connections.size < this.options.maxOpenConnections && this.gate.allowsLogin()) {
       this.open();
     }
   }
 
-  private serve(waiter: Waiter, connection: PooledConnection): void {
-    if (waiter.waitedForBusyPoolSince !== undefined) {
+  private serve(checkout: Checkout, connection: PooledConnection): void {
+    if (checkout.waitedForBusyPoolSince !== undefined) {
       this.counters.waitCount++;
-      this.counters.waitDurationMs += this.clock.now() - waiter.waitedForBusyPoolSince;
+      this.counters.waitDurationMs += this.clock.now() - checkout.waitedForBusyPoolSince;
     }
-    if (waiter.refusals > 0) this.counters.authRecoveries++;
-    waiter.resolve(this.handOut(connection, waiter.askedAt));
+    if (checkout.refusals > 0) this.counters.authRecoveries++;
+    checkout.handOver(this.handOut(connection, checkout.askedAt));
   }
 
   /** One login: the credentials first (no socket opens without them), then the connection. */
@@ -299,7 +291,7 @@ export class RotatingPool {
     connection.state = 'busy';
     this.keep(connection, now);
     // An accepted login after a refusal lets the other waiting checkouts log in together again.
-    if (this.waiters.length > 0) this.pump();
+    if (this.waiting.length > 0) this.pump();
   }
 
   /**
@@ -316,20 +308,20 @@ export class RotatingPool {
     const refusal = classifyLoginError(error);
     if (refusal === 'refused') {
       this.counters.authFailures++;
-      this.waiters.forEach((waiter) => waiter.refusals++);
+      this.waiting.forEach((checkout) => checkout.refusals++);
       this.gate.refused(connection.revision, connection.username, error);
       return this.pump();
     }
     this.gate.failed();
     if (refusal === 'not-permitted') this.counters.authFailures++;
-    const waiter = this.waiters.shift();
-    if (waiter) {
+    const checkout = this.waiting.shift();
+    if (checkout) {
       const username = connection.username || this.username!;
       const failure =
         refusal === 'not-permitted'
           ? this.errors.gaveUpOnLogin(error, username, { refusals: 1, firstRevision: connection.revision, revision: connection.revision })
           : this.errors.connectFailed(error, username);
-      waiter.reject(failure);
+      checkout.fail(failure);
     }
     this.pump();
   }
@@ -338,22 +330,17 @@ export class RotatingPool {
   private failRefused(nextLoginAt: number): void {
     const refusal = this.gate.refusal;
     if (!refusal) return;
-    for (const waiter of this.waiters.takeDueBy(nextLoginAt)) {
-      waiter.reject(this.errors.gaveUpOnLogin(refusal.error, refusal.username, { refusals: Math.max(1, waiter.refusals), firstRevision: waiter.firstRevision, revision: refusal.revision }));
-    }
+    for (const checkout of this.waiting.takeDueBy(nextLoginAt)) checkout.giveUpOn(refusal, this.errors);
   }
 
   /**
    * A checkout's connectionTimeout ran out. While no login has been accepted since the last
    * refusal, that refusal is why: the credentials are what the caller needs to hear about.
    */
-  private timedOut(waiter: Waiter): void {
+  private timedOut(checkout: Checkout): void {
     const refusal = this.gate.lastRefusal;
-    if (refusal) {
-      waiter.reject(this.errors.gaveUpOnLogin(refusal.error, refusal.username, { refusals: Math.max(1, waiter.refusals), firstRevision: waiter.firstRevision, revision: refusal.revision }));
-    } else {
-      waiter.reject(this.errors.timedOut());
-    }
+    if (refusal) checkout.giveUpOn(refusal, this.errors);
+    else checkout.fail(this.errors.timedOut());
   }
 
   /** `client.release(err?)`: the one place a connection given back is kept or closed. */
@@ -393,8 +380,8 @@ export class RotatingPool {
     if (this.closed) return this.close(connection, 'shutdown');
     if (connection.username !== this.username) return this.close(connection, 'rotation');
     if (now >= connection.deadline) return this.close(connection, 'lifetime');
-    const waiter = this.waiters.shift();
-    if (waiter) return this.serve(waiter, connection);
+    const checkout = this.waiting.shift();
+    if (checkout) return this.serve(checkout, connection);
     connection.state = 'idle';
     connection.idleSince = now;
     this.idle.push(connection);
@@ -436,7 +423,7 @@ export class RotatingPool {
     this.afterClose(connection.username);
   }
 
-  /** A slot is free: serve waiters, tell when a rotated-away user's last connection is gone, finish ending. */
+  /** A slot is free: serve waiting checkouts, tell when a rotated-away user's last connection is gone, finish ending. */
   private afterClose(username?: string): void {
     const replacedBy = username === undefined ? undefined : this.draining.get(username);
     if (replacedBy !== undefined && !this.usernamesInUse().has(username!)) {

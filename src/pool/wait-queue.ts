@@ -1,21 +1,5 @@
-import type pg from 'pg';
 import type { Clock, TimerHandle } from '../clock.js';
-
-/** A checkout waiting for a connection. */
-export interface Waiter {
-  resolve(client: pg.PoolClient): void;
-  reject(error: Error): void;
-  /** When its connectionTimeout runs out. */
-  readonly deadline: number;
-  /** When it started waiting, for waitDurationMs; undefined when it waited only for a login, not for a busy pool. */
-  readonly waitedForBusyPoolSince: number | undefined;
-  /** performance.now() when it asked, for the wait-time metric only. */
-  readonly askedAt: number;
-  /** The credentials revision current when it asked. */
-  readonly firstRevision: number;
-  /** Logins the database refused while it waited. */
-  refusals: number;
-}
+import type { Checkout } from './checkout.js';
 
 /**
  * Checkouts in arrival order. Every checkout has the same connectionTimeout, so deadlines grow
@@ -24,46 +8,46 @@ export interface Waiter {
  * per checkout would be armed and cleared once per query whenever the pool is saturated.
  */
 export class WaitQueue {
-  private readonly waiters: Waiter[] = [];
+  private readonly checkouts: Checkout[] = [];
   private timer?: TimerHandle;
   private timerAt = Infinity;
 
   constructor(
     private readonly clock: Clock,
-    /** Called for each waiter whose deadline has passed, after it left the queue. */
-    private readonly expired: (waiter: Waiter) => void,
+    /** Called for each checkout whose deadline has passed, after it left the queue. */
+    private readonly expired: (checkout: Checkout) => void,
   ) {}
 
   get length(): number {
-    return this.waiters.length;
+    return this.checkouts.length;
   }
 
-  push(waiter: Waiter): void {
-    this.waiters.push(waiter);
-    if (waiter.deadline < this.timerAt) this.arm(waiter.deadline);
+  push(checkout: Checkout): void {
+    this.checkouts.push(checkout);
+    if (checkout.deadline < this.timerAt) this.arm(checkout.deadline);
   }
 
-  shift(): Waiter | undefined {
-    return this.waiters.shift();
+  shift(): Checkout | undefined {
+    return this.checkouts.shift();
   }
 
-  /** Takes every waiter whose deadline is at or before `instant` (they are at the head). */
-  takeDueBy(instant: number): Waiter[] {
+  /** Takes every checkout whose deadline is at or before `instant` (they are at the head). */
+  takeDueBy(instant: number): Checkout[] {
     let count = 0;
-    while (count < this.waiters.length && this.waiters[count]!.deadline <= instant) count++;
-    return this.waiters.splice(0, count);
+    while (count < this.checkouts.length && this.checkouts[count]!.deadline <= instant) count++;
+    return this.checkouts.splice(0, count);
   }
 
   /** Empties the queue (the pool ends) and stops its timer. */
-  takeAll(): Waiter[] {
+  takeAll(): Checkout[] {
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
-    return this.waiters.splice(0);
+    return this.checkouts.splice(0);
   }
 
-  forEach(fn: (waiter: Waiter) => void): void {
-    this.waiters.forEach(fn);
+  forEach(fn: (checkout: Checkout) => void): void {
+    this.checkouts.forEach(fn);
   }
 
   private arm(at: number): void {
@@ -75,8 +59,8 @@ export class WaitQueue {
   private fire(): void {
     this.timer = undefined;
     this.timerAt = Infinity;
-    for (const waiter of this.takeDueBy(this.clock.now())) this.expired(waiter);
-    const head = this.waiters[0];
+    for (const checkout of this.takeDueBy(this.clock.now())) this.expired(checkout);
+    const head = this.checkouts[0];
     if (head) this.arm(head.deadline);
   }
 }

@@ -1,7 +1,7 @@
 import { CredentialCache } from '../../src/credentials/credential-cache.js';
 import type { CredentialFetchContext, Credentials } from '../../src/credentials/credential-provider.interface.js';
 import { type PoolOptions, RotatingPool } from '../../src/pool/rotating-pool.js';
-import { RotatingPgPool } from '../../src/pool/rotating-pg-pool.js';
+import { PgPoolFacade } from '../../src/pool/pg-pool-facade.js';
 import { ManualClock } from './manual-clock.js';
 import { StandInServer } from './stand-in-pg.js';
 
@@ -42,7 +42,7 @@ export interface Harness {
   cache: CredentialCache;
   pool: RotatingPool;
   /** The pg.Pool ORMs get, with every 'error' it emitted. */
-  pgPool: RotatingPgPool;
+  pgPool: PgPoolFacade;
   poolErrors: Error[];
   logs: { level: 'log' | 'warn' | 'error'; message: string }[];
 }
@@ -61,7 +61,7 @@ export async function poolHarness(options: Partial<PoolOptions> = {}, random: ()
     error: (message: string) => logs.push({ level: 'error', message }),
   };
   const pool = new RotatingPool({ ...HARNESS_OPTIONS, ...options }, cache, logger, { clock, random, createClient: server.createClient });
-  const pgPool = new RotatingPgPool(pool);
+  const pgPool = new PgPoolFacade(pool);
   const poolErrors: Error[] = [];
   pgPool.on('error', (error) => poolErrors.push(error));
   const initializing = pool.initialize();

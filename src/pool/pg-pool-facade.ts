@@ -15,7 +15,7 @@ type Callback<T> = (error: Error | undefined, result?: T) => void;
  * pg-pool's own state (set up by its constructor) is never used: `connect`, `query`, `end`, the
  * counts and `options` are all answered by the rotating pool.
  */
-export class RotatingPgPool extends pg.Pool {
+export class PgPoolFacade extends pg.Pool {
   // An ES private field: util.inspect and JSON.stringify of the pool never reach the credentials.
   readonly #rotating: RotatingPool;
 
