@@ -1,13 +1,14 @@
 import type { Attributes, Histogram } from '@opentelemetry/api';
 
-/** Values held before they are handed to the SDK in one go (about 60 µs of work, so no request waits long behind it). */
+/** Values held before they are handed to the SDK in one go: small enough that no request waits long behind the hand-over. */
 const CAPACITY = 128;
 
 /**
  * Takes values on the query path and hands them to an OpenTelemetry histogram later, in bulk:
  * when the buffer fills (on the next turn of the event loop) and at every collection. Recording
- * into the SDK one value at a time, inside each checkout and release, cost about a fifth of
- * throughput in `npm run bench`; a store into a typed array costs nothing measurable.
+ * into the SDK one value at a time, inside each checkout and release, cost a visible share of
+ * throughput in `npm run bench` (the "metrics on" rows of bench/RESULTS.md); a store into a typed
+ * array costs nothing measurable.
  */
 export class BufferedHistogram {
   private readonly values = new Float64Array(CAPACITY);
