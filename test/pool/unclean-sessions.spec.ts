@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { poolHarness } from '../../support/pool-harness.js';
-import type { StandInClient } from '../../support/stand-in-pg.js';
+import { poolHarness } from '../support/pool-harness.js';
+import type { StandInClient } from '../support/stand-in-pg.js';
 
 /** Defect 4 of issue 19: a connection in an aborted or open transaction went back to the idle set. */
 describe('a connection given back with an unclean session', () => {

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { CredentialSourceError, DatabaseAuthError, DatabaseConnectionError } from '../../../src/errors/errors.js';
-import { attemptsAllowed } from '../../support/backoff.js';
-import { PROBE_INTERVAL_MS } from '../../../src/pool/login-gate.js';
-import { type Harness, poolHarness } from '../../support/pool-harness.js';
+import { CredentialSourceError, DatabaseAuthError, DatabaseConnectionError } from '../../src/errors/errors.js';
+import { attemptsAllowed } from '../support/backoff.js';
+import { PROBE_INTERVAL_MS } from '../../src/pool/login-gate.js';
+import { type Harness, poolHarness } from '../support/pool-harness.js';
 
 /** The pool's rules on a manual clock over the stand-in server: issue 19's defects, each as a named regression test. */
 async function acquired(harness: Harness, count: number): Promise<pg.PoolClient[]> {

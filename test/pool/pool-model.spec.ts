@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import type pg from 'pg';
-import type { TimerHandle } from '../../../src/clock.js';
-import { RotatingPgError } from '../../../src/errors/errors.js';
-import { HARNESS_OPTIONS, type Harness, poolHarness } from '../../support/pool-harness.js';
-import type { StandInClient } from '../../support/stand-in-pg.js';
+import type { TimerHandle } from '../../src/clock.js';
+import { RotatingPgError } from '../../src/errors/errors.js';
+import { HARNESS_OPTIONS, type Harness, poolHarness } from '../support/pool-harness.js';
+import type { StandInClient } from '../support/stand-in-pg.js';
 
 /**
  * Model-based test of the pool's promises: fast-check drives random interleavings of checkouts,
