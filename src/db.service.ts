@@ -8,7 +8,7 @@ import { messages } from './errors/messages.js';
 import { logCredentialEvents } from './credentials/credential-log.js';
 import { type PoolMetrics, registerPoolMetrics } from './metrics/pool-metrics.js';
 import { resolveMeter } from './metrics/meter.js';
-import { createCredentialProvider } from './config/sources/index.js';
+import { createCredentialProvider } from './sources/registry.js';
 import type { DatabaseStats } from './pool/pool-stats.js';
 import { RotatingPool } from './pool/rotating-pool.js';
 import { PgPoolFacade } from './pool/pg-pool-facade.js';

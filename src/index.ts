@@ -1,7 +1,9 @@
-export type { AwsIamAuthOptions, DatabaseModuleOptions, Duration, SecretsManagerOptions } from './config/index.js';
-export { databaseOptionsFromEnv, formatDuration, listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, parseDuration, readDatabaseConfig, resolveDatabaseOptions } from './config/index.js';
+export { type Duration, formatDuration, parseDuration } from './common/duration.js';
+export type { DatabaseModuleOptions } from './config/index.js';
+export { databaseOptionsFromEnv, listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, readDatabaseConfig, resolveDatabaseOptions } from './config/index.js';
 export type { CredentialFetchContext, CredentialFetchReason, CredentialProvider, Credentials, CredentialStatus } from './credentials/index.js';
-export { RdsIamCredentialProvider, SecretsManagerCredentialProvider, StaticCredentialProvider } from './credentials/index.js';
+export type { AwsIamAuthOptions, SecretsManagerOptions } from './sources/index.js';
+export { RdsIamCredentialProvider, SecretsManagerCredentialProvider, StaticCredentialProvider } from './sources/index.js';
 export { CredentialSourceError, DatabaseAuthError, DatabaseConfigError, DatabaseConnectionError, DatabaseConnectionTimeoutError, DatabasePoolClosedError, RotatingPgError } from './errors/index.js';
 export type { CloseReason, DatabaseStats } from './pool/index.js';
 export { DatabaseModule } from './database.module.js';

@@ -1,14 +1,16 @@
 import pg from 'pg';
 import type { DatabaseModuleOptions } from '../config/database-options.interface.js';
 import * as defaults from '../config/defaults.js';
-import { formatDuration, parseDuration } from '../config/duration.js';
+import { formatDuration, parseDuration } from '../common/duration.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
 import { optionKeyNames, type KeyNamer, resolveDatabaseOptions } from '../config/resolve-database-options.js';
 import type { Credentials } from '../credentials/credential-provider.interface.js';
-import { createCredentialProvider, credentialSourceFix, describeCredentials } from '../config/sources/index.js';
+import { IAM_TOKEN_VALIDITY_MS } from '../sources/rds-iam/rds-iam.defaults.js';
+import { createCredentialProvider, credentialSourceFix, describeCredentials } from '../sources/registry.js';
 import { DatabaseConfigError } from '../errors/errors.js';
 import { redactSecrets } from '../errors/redact.js';
 import { hintFor } from '../errors/login-errors.js';
+import { cliMessages } from './messages.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -64,17 +66,17 @@ export async function runDoctor(options: DatabaseModuleOptions, keyName: KeyName
     resolved = resolveDatabaseOptions(options, keyName);
   } catch (error) {
     const problems = error instanceof DatabaseConfigError ? error.problems : [String((error as Error).message)];
-    report.checks.push({ check: 'configuration', verdict: 'fail', detail: problems.join('\n'), fix: 'Fix the keys named above.' });
-    for (const check of ['credentials', 'connect', 'backends'] as const) report.checks.push({ check, verdict: 'skip', detail: 'configuration is invalid' });
+    report.checks.push({ check: 'configuration', verdict: 'fail', detail: problems.join('\n'), fix: cliMessages.fixConfiguration });
+    for (const check of ['credentials', 'connect', 'backends'] as const) report.checks.push({ check, verdict: 'skip', detail: cliMessages.configurationInvalid });
     return report;
   }
-  report.checks.push({ check: 'configuration', verdict: 'pass', detail: `valid; credentials from ${resolved.credentialSource.kind}` });
+  report.checks.push({ check: 'configuration', verdict: 'pass', detail: cliMessages.configurationValid(resolved.credentialSource.kind) });
 
   const credentials = await obtainCredentials(resolved, report);
   const client = credentials && (await connect(resolved, credentials, report));
   if (!client) {
-    if (!credentials) report.checks.push({ check: 'connect', verdict: 'skip', detail: 'no credentials' });
-    report.checks.push({ check: 'backends', verdict: 'skip', detail: 'not connected' });
+    if (!credentials) report.checks.push({ check: 'connect', verdict: 'skip', detail: cliMessages.noCredentials });
+    report.checks.push({ check: 'backends', verdict: 'skip', detail: cliMessages.notConnected });
   } else {
     try {
       await inspectBackends(client, resolved, report, keyName);
@@ -98,22 +100,22 @@ function judgeSettings(options: DatabaseModuleOptions, keyName: KeyNamer): Setti
       value: show(options.connectionMaxLifetime, defaults.DEFAULT_CONNECTION_MAX_LIFETIME),
       recommended: defaults.DEFAULT_CONNECTION_MAX_LIFETIME,
       verdict:
-        lifetime === undefined || lifetime <= 0 || lifetime >= defaults.IAM_TOKEN_VALIDITY_MS ? 'fail' : lifetime > recommendedLifetime ? 'warn' : 'pass',
-      reason: 'Forces connection recycling before the 15-minute token expiration',
+        lifetime === undefined || lifetime <= 0 || lifetime >= IAM_TOKEN_VALIDITY_MS ? 'fail' : lifetime > recommendedLifetime ? 'warn' : 'pass',
+      reason: cliMessages.lifetimeReason,
     },
     {
       setting: keyName(['connectionMaxIdleTime']),
       value: show(options.connectionMaxIdleTime, defaults.DEFAULT_CONNECTION_MAX_IDLE_TIME),
       recommended: defaults.DEFAULT_CONNECTION_MAX_IDLE_TIME,
       verdict: idle === undefined || idle <= 0 ? 'fail' : idle > recommendedIdle ? 'warn' : 'pass',
-      reason: 'Closes idle connections early to avoid stale tokens',
+      reason: cliMessages.idleTimeReason,
     },
     {
       setting: keyName(['connectionTimeout']),
       value: show(options.connectionTimeout, defaults.DEFAULT_CONNECTION_TIMEOUT),
       recommended: defaults.DEFAULT_CONNECTION_TIMEOUT,
       verdict: timeout === undefined || timeout <= 0 ? 'fail' : timeout < MIN_COMFORTABLE_TIMEOUT_MS ? 'warn' : 'pass',
-      reason: 'Allows time for token generation and network latency',
+      reason: cliMessages.timeoutReason,
     },
   ];
 }
@@ -151,7 +153,7 @@ async function connect(resolved: ResolvedDatabaseOptions, credentials: Credentia
     report.checks.push({
       check: 'connect',
       verdict: 'pass',
-      detail: `logged in as ${credentials.username} to ${resolved.connection.host}:${resolved.connection.port} (PostgreSQL ${rows[0]?.version}) in ${Date.now() - started} ms`,
+      detail: cliMessages.loggedIn(credentials.username, resolved.connection.host, resolved.connection.port, rows[0]?.version, Date.now() - started),
     });
     return client;
   } catch (error) {
@@ -184,12 +186,12 @@ async function inspectBackends(client: pg.Client, resolved: ResolvedDatabaseOpti
   const lifetime = formatDuration(resolved.connectionMaxLifetimeMs);
   report.checks.push(
     old.length === 0
-      ? { check: 'backends', verdict: 'pass', detail: `${rows.length} other backend(s) of this user, none older than ${lifetime}` }
+      ? { check: 'backends', verdict: 'pass', detail: cliMessages.backendsYoung(rows.length, lifetime) }
       : {
           check: 'backends',
           verdict: 'fail',
-          detail: `${old.length} backend(s) older than ${lifetime}: ${old.map((b) => `pid ${b.pid} (${b.applicationName || 'no name'}, ${b.ageSeconds}s)`).join(', ')}`,
-          fix: `Whatever holds these connections does not recycle them: set ${keyName(['connectionMaxLifetime'])} below 15m (14m) there.`,
+          detail: cliMessages.backendsTooOld(old.length, lifetime, old.map((b) => cliMessages.oldBackend(b.pid, b.applicationName, b.ageSeconds))),
+          fix: cliMessages.recycleBackends(keyName(['connectionMaxLifetime'])),
         },
   );
 }

@@ -5,15 +5,12 @@ import { DEFAULT_CONNECTION_NAME } from '../config/defaults.js';
 import { databaseOptionsFromEnv } from '../config/env-options.js';
 import { readDatabaseConfig, yamlKeyNames } from '../config/yaml-config.js';
 import type { DatabaseModuleOptions } from '../config/database-options.interface.js';
-import type { KeyNamer } from '../config/resolve-database-options.js';
+import type { KeyNamer } from '../common/option-checker.js';
 import { runDoctor } from './doctor.js';
+import { cliMessages } from './messages.js';
 import { renderDoctorReport } from './render.js';
 
-const USAGE = `Usage: nestjs-rotating-pg doctor [--config config.yaml] [--connection name] [--json]
-
-Runs the IAM / rotation checklist against a real database. Without --config it reads
-DATABASE_URL and DB_AUTH (password | iam | secrets-manager) with AWS_REGION, DB_IAM_USER,
-DB_SECRET_ID. Exit code 0 only when no check fails.`;
+const USAGE = cliMessages.usage;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -43,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (!options) {
-    console.error(`Nothing to check: pass --config, or set DATABASE_URL.\n\n${USAGE}`);
+    console.error(cliMessages.nothingToCheck(USAGE));
     return 2;
   }
   const report = await runDoctor({ ...options, name: connection }, keyName);

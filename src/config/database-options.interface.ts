@@ -1,13 +1,13 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { CustomTypesConfig } from 'pg';
-import type { MeterProviderLike } from '../metrics/meter.js';
-import type { Duration } from './duration.js';
-import type { CredentialSourceOptions } from './sources/index.js';
+import type { MeterProviderLike } from '../common/opentelemetry.js';
+import type { Duration } from '../common/duration.js';
+import type { CredentialSourceOptions } from '../sources/registry.js';
 
 /**
  * Options of one connection. Keys mirror the YAML config file's keys in camelCase, so
  * `connection_max_lifetime: "14m"` is `connectionMaxLifetime: '14m'`. Exactly one credential
- * source: each source's keys are documented in its module (config/sources). Every `Duration` is at
+ * source: each source's keys are documented in its folder (sources/<name>/). Every `Duration` is at
  * most 2³¹−1 ms (about 24.8 days), the longest delay a Node.js timer holds.
  */
 export interface DatabaseModuleOptions extends CredentialSourceOptions {

@@ -1,7 +1,7 @@
 import type { ClientConfig } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
-import { messages } from '../errors/messages.js';
-import { type KeyNamer, optionKeyNames } from './option-checker.js';
+import { configMessages } from './messages.js';
+import { type KeyNamer, optionKeyNames } from '../common/option-checker.js';
 
 /** Thrown with messages that name what is wrong, never the DSN itself (it may hold a password). */
 export class DsnError extends Error {
@@ -55,14 +55,14 @@ const UNSUPPORTED_LIBPQ_KEYS: Readonly<Record<string, string>> = {
  * `127.0.0.1:5432/db` as a host named "base", and a `key=value` DSN as a database name.
  */
 export function parseDsn(dsn: string, keyName: KeyNamer = optionKeyNames): ClientConfig {
-  if (dsn.trim() === '') throw new DsnError([messages.emptyDsn()]);
+  if (dsn.trim() === '') throw new DsnError([configMessages.emptyDsn()]);
   const scheme = URL_SCHEME.exec(dsn)?.[1];
   if (scheme !== undefined) {
-    if (!POSTGRES_SCHEMES.has(scheme.toLowerCase())) throw new DsnError([messages.notPostgresDsn(scheme)]);
+    if (!POSTGRES_SCHEMES.has(scheme.toLowerCase())) throw new DsnError([configMessages.notPostgresDsn(scheme)]);
     return parseUrl(dsn, keyName);
   }
   if (/^\s*[a-z_]+\s*=/i.test(dsn)) return parseUrl(keyValueToUrl(dsn), keyName);
-  throw new DsnError([messages.badDsn()]);
+  throw new DsnError([configMessages.badDsn()]);
 }
 
 function parseUrl(url: string, keyName: KeyNamer): ClientConfig {
@@ -74,9 +74,9 @@ function parseUrl(url: string, keyName: KeyNamer): ClientConfig {
   } catch (error) {
     // sslrootcert, sslcert and sslkey name files that pg-connection-string reads while parsing.
     const { code, path } = error as NodeJS.ErrnoException;
-    throw new DsnError([code !== undefined && path !== undefined ? messages.dsnFileUnreadable(path, code) : messages.badDsn()]);
+    throw new DsnError([code !== undefined && path !== undefined ? configMessages.dsnFileUnreadable(path, code) : configMessages.badDsn()]);
   }
-  if (config.sslmode !== undefined && !SSL_MODES.includes(config.sslmode)) throw new DsnError([messages.badSslMode(config.sslmode, SSL_MODES)]);
+  if (config.sslmode !== undefined && !SSL_MODES.includes(config.sslmode)) throw new DsnError([configMessages.badSslMode(config.sslmode, SSL_MODES)]);
   return config;
 }
 
@@ -90,7 +90,7 @@ function keyValueToUrl(dsn: string): string {
     pairs[key!.toLowerCase()] = value.startsWith("'") ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
     consumed = KEY_VALUE_PAIR.lastIndex;
   }
-  if (dsn.slice(consumed).trim() !== '') throw new DsnError([messages.badDsn()]);
+  if (dsn.slice(consumed).trim() !== '') throw new DsnError([configMessages.badDsn()]);
   const { host = '', port, dbname, user, password, ...rest } = pairs;
   const auth = user === undefined ? '' : `${encodeURIComponent(user)}${password === undefined ? '' : `:${encodeURIComponent(password)}`}@`;
   const query = new URLSearchParams(Object.entries(rest).map(([key, value]): [string, string] => [URL_KEYS[key] ?? key, value])).toString();
@@ -110,9 +110,9 @@ function queryProblems(url: string, keyName: KeyNamer): string[] {
     if (HONOURED_KEYS.has(key)) return [];
     if (key in MODULE_OWNED_KEYS) {
       const option = MODULE_OWNED_KEYS[key];
-      return [messages.dsnSetsModuleOption(key, option === undefined ? undefined : keyName([option]))];
+      return [configMessages.dsnSetsModuleOption(key, option === undefined ? undefined : keyName([option]))];
     }
     const unsupported = UNSUPPORTED_LIBPQ_KEYS[key];
-    return [unsupported === undefined ? messages.dsnUnknownKey(key) : messages.dsnUnsupportedKey(key, unsupported)];
+    return [unsupported === undefined ? configMessages.dsnUnknownKey(key) : configMessages.dsnUnsupportedKey(key, unsupported)];
   });
 }

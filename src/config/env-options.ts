@@ -1,5 +1,5 @@
 import { DatabaseConfigError } from '../errors/errors.js';
-import { messages } from '../errors/messages.js';
+import { configMessages } from './messages.js';
 import { DEFAULT_CONNECTION_NAME } from './defaults.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
 import { loadDatabaseConfigFile } from './yaml-config.js';
@@ -33,12 +33,12 @@ export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Da
         },
       };
     default:
-      throw new DatabaseConfigError(messages.unknownDbAuth(auth), [messages.unknownDbAuth(auth)]);
+      throw new DatabaseConfigError(configMessages.unknownDbAuth(auth), [configMessages.unknownDbAuth(auth)]);
   }
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
-  if (!value) throw new DatabaseConfigError(messages.envRequired(name, String(env.DB_AUTH)), [messages.envRequired(name, String(env.DB_AUTH))]);
+  if (!value) throw new DatabaseConfigError(configMessages.envRequired(name, String(env.DB_AUTH)), [configMessages.envRequired(name, String(env.DB_AUTH))]);
   return value;
 }

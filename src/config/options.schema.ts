@@ -1,10 +1,11 @@
 import type { CustomTypesConfig } from 'pg';
 import { z } from 'zod';
 import { messages } from '../errors/messages.js';
-import type { MeterProviderLike } from '../metrics/meter.js';
+import { configMessages } from './messages.js';
+import type { MeterProviderLike } from '../common/opentelemetry.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
-import { durationSchema as duration } from './duration.schema.js';
-import { credentialSourceShape } from './sources/index.js';
+import { durationSchema as duration } from '../common/duration.schema.js';
+import { credentialSourceShape } from '../sources/registry.js';
 
 /**
  * The shape of `DatabaseModuleOptions`: types and unknown keys; each credential source adds its
@@ -23,13 +24,13 @@ const meterProvider = z.custom<MeterProviderLike>(
 );
 
 export const databaseOptionsSchema = z.strictObject({
-  name: z.string().min(1, { error: messages.emptyName() }).optional(),
+  name: z.string().min(1, { error: configMessages.emptyName() }).optional(),
   dsn: z.string().optional(),
   host: z.string().optional(),
   port: z.number().optional(),
   database: z.string().optional(),
   user: z.string().optional(),
-  ssl: z.union([z.boolean(), z.record(z.string(), z.unknown())], { error: messages.badSsl() }).optional(),
+  ssl: z.union([z.boolean(), z.record(z.string(), z.unknown())], { error: configMessages.badSsl() }).optional(),
   maxOpenConnections: z.number().optional(),
   maxIdleConnections: z.number().optional(),
   connectionMaxLifetime: duration.optional(),

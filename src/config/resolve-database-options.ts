@@ -2,18 +2,23 @@ import type { ClientConfig } from 'pg';
 import type { z } from 'zod';
 import { DatabaseConfigError } from '../errors/errors.js';
 import { messages } from '../errors/messages.js';
+import { configMessages } from './messages.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
 import { isIP } from 'node:net';
 import * as defaults from './defaults.js';
-import { MAX_DURATION_MS } from './duration.js';
+import { MAX_DURATION_MS } from '../common/duration.js';
 import { DsnError, parseDsn } from './dsn.js';
 import { databaseOptionsSchema, knownKeys, lenientOptionsSchema } from './options.schema.js';
-import { isRecord, kindOf, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr, valueAtPath } from './option-checker.js';
+import { isRecord, kindOf, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr, valueAtPath } from '../common/option-checker.js';
 import type { ConnectionSettings, ResolvedDatabaseOptions } from './resolved-options.js';
-import { type ConnectionFacts, resolveCredentialSource } from './sources/index.js';
-import type { MeterProviderLike } from '../metrics/meter.js';
+import type { ConnectionFacts } from '../sources/credential-source.js';
+import { IAM_TOKEN_VALIDITY_MS } from '../sources/rds-iam/rds-iam.defaults.js';
+import { resolveCredentialSource } from '../sources/registry.js';
+import type { MeterProviderLike } from '../common/opentelemetry.js';
 
-export { type KeyNamer, optionKeyNames } from './option-checker.js';
+export { type KeyNamer, optionKeyNames } from '../common/option-checker.js';
+
+type DatabaseOptionChecker = OptionChecker<DatabaseModuleOptions>;
 
 /**
  * Validates options and fills in defaults. Throws one `DatabaseConfigError` listing every
@@ -25,8 +30,8 @@ export function resolveDatabaseOptions(
 ): ResolvedDatabaseOptions {
   if (!isRecord(input)) {
     // Every rule below would only repeat that there are no options.
-    const problem = messages.optionsNotObject(kindOf(input));
-    throw new DatabaseConfigError(messages.invalidOptions(defaults.DEFAULT_CONNECTION_NAME, [problem]), [problem]);
+    const problem = configMessages.optionsNotObject(kindOf(input));
+    throw new DatabaseConfigError(configMessages.invalidOptions(defaults.DEFAULT_CONNECTION_NAME, [problem]), [problem]);
   }
   const problems: Problem[] = [];
   const strict = databaseOptionsSchema.safeParse(input);
@@ -35,27 +40,27 @@ export function resolveDatabaseOptions(
   const raw = (lenientOptionsSchema.parse(input) ?? {}) as Raw;
   const name = typeof raw.name === 'string' ? raw.name : defaults.DEFAULT_CONNECTION_NAME;
 
-  const check = new OptionChecker(raw, problems, keyName);
+  const check = new OptionChecker<DatabaseModuleOptions>(raw, problems, keyName);
   const maxOpen = check.integer(['maxOpenConnections'], defaults.DEFAULT_MAX_OPEN_CONNECTIONS, 1);
   // The default yields to a smaller cap: maxOpenConnections: 1 alone is a valid setting.
   const maxIdle = check.integer(['maxIdleConnections'], Math.min(defaults.DEFAULT_MAX_IDLE_CONNECTIONS, maxOpen ?? Number.POSITIVE_INFINITY), 0);
   if (maxOpen !== undefined && maxIdle !== undefined && maxIdle > maxOpen) {
-    check.fail(['maxIdleConnections'], messages.idleAboveOpen(keyName(['maxOpenConnections'])));
+    check.fail(['maxIdleConnections'], configMessages.idleAboveOpen(keyName(['maxOpenConnections'])));
   }
   const lifetime = check.positiveDuration(['connectionMaxLifetime'], defaults.DEFAULT_CONNECTION_MAX_LIFETIME);
-  if (lifetime !== undefined && lifetime >= defaults.IAM_TOKEN_VALIDITY_MS) {
-    check.fail(['connectionMaxLifetime'], messages.lifetimeTooLong(raw.connectionMaxLifetime));
+  if (lifetime !== undefined && lifetime >= IAM_TOKEN_VALIDITY_MS) {
+    check.fail(['connectionMaxLifetime'], configMessages.lifetimeTooLong(raw.connectionMaxLifetime));
   }
   const lifetimeKey = keyName(['connectionMaxLifetime']);
   const jitter = check.duration(['connectionMaxLifetimeJitter'], undefined);
   if (jitter !== undefined && lifetime !== undefined && (jitter < 0 || jitter >= lifetime)) {
-    check.fail(['connectionMaxLifetimeJitter'], messages.jitterNotBelowLifetime(lifetimeKey));
+    check.fail(['connectionMaxLifetimeJitter'], configMessages.jitterNotBelowLifetime(lifetimeKey));
   }
   const explicitIdleTime = raw.connectionMaxIdleTime !== undefined;
   let idleTime = check.positiveDuration(['connectionMaxIdleTime'], defaults.DEFAULT_CONNECTION_MAX_IDLE_TIME);
   if (idleTime !== undefined && lifetime !== undefined && idleTime > lifetime) {
     // The default yields to a shorter lifetime; only a value the user chose is an error.
-    if (explicitIdleTime) check.fail(['connectionMaxIdleTime'], messages.idleTimeAboveLifetime(lifetimeKey));
+    if (explicitIdleTime) check.fail(['connectionMaxIdleTime'], configMessages.idleTimeAboveLifetime(lifetimeKey));
     else idleTime = lifetime;
   }
   const connection = resolveConnection(raw, check);
@@ -65,7 +70,7 @@ export function resolveDatabaseOptions(
   if (problems.length > 0) {
     // A rule about the options as a whole names its keys in the message itself.
     const lines = problems.map(({ path, message }) => (path.length === 0 ? message : `${keyName(path)}: ${message}`));
-    throw new DatabaseConfigError(messages.invalidOptions(name, lines), lines);
+    throw new DatabaseConfigError(configMessages.invalidOptions(name, lines), lines);
   }
   return {
     name,
@@ -96,7 +101,7 @@ interface ResolvedConnection {
 
 const PORT_RANGE = { min: 1, max: 65_535 };
 
-function resolveConnection(raw: Raw, check: OptionChecker): ResolvedConnection {
+function resolveConnection(raw: Raw, check: DatabaseOptionChecker): ResolvedConnection {
   let fromDsn: ClientConfig = {};
   let dsnRefused = false;
   if (typeof raw.dsn === 'string') {
@@ -104,10 +109,10 @@ function resolveConnection(raw: Raw, check: OptionChecker): ResolvedConnection {
       fromDsn = parseDsn(raw.dsn, check.keyName);
     } catch (error) {
       dsnRefused = true;
-      for (const problem of error instanceof DsnError ? error.problems : [messages.badDsn()]) check.fail(['dsn'], problem);
+      for (const problem of error instanceof DsnError ? error.problems : [configMessages.badDsn()]) check.fail(['dsn'], problem);
     }
     const conflicts = ['host', 'port', 'database', 'user', 'password'].filter((key) => raw[key] !== undefined);
-    if (conflicts.length > 0) check.fail(['dsn'], messages.dsnConflicts(conflicts.map((key) => check.keyName([key]))));
+    if (conflicts.length > 0) check.fail(['dsn'], configMessages.dsnConflicts(conflicts.map((key) => check.keyName([key]))));
   }
   if (raw.port !== undefined) check.port(['port']);
   // pg merges a connectionString over explicit options (DESIGN.md's pitfall), so the DSN is
@@ -140,15 +145,15 @@ function resolveConnection(raw: Raw, check: OptionChecker): ResolvedConnection {
  * libpq's connect_timeout, in whole seconds, as connectionTimeout: honoured rather than dropped.
  * libpq reads 1 as 2 and 0 as "wait forever"; the module never waits without a limit, so 0 is refused.
  */
-function connectTimeoutMs(value: string, raw: Raw, check: OptionChecker): number | undefined {
+function connectTimeoutMs(value: string, raw: Raw, check: DatabaseOptionChecker): number | undefined {
   const optionKey = check.keyName(['connectionTimeout']);
   if (raw.connectionTimeout !== undefined) {
-    check.fail(['dsn'], messages.connectTimeoutConflict(optionKey));
+    check.fail(['dsn'], configMessages.connectTimeoutConflict(optionKey));
     return undefined;
   }
   const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!(seconds >= 1)) {
-    check.fail(['dsn'], messages.connectTimeoutInvalid(optionKey));
+    check.fail(['dsn'], configMessages.connectTimeoutInvalid(optionKey));
     return undefined;
   }
   const ms = Math.max(2, seconds) * 1_000;
@@ -175,7 +180,7 @@ function connectionFacts(raw: Raw, connection: ResolvedConnection): ConnectionFa
 }
 
 /** pg's per-connection settings, from our option names and durations. Unset ones stay unset (the server's or pg's default). */
-function resolveSessionSettings(raw: Raw, check: OptionChecker): Partial<ConnectionSettings> {
+function resolveSessionSettings(raw: Raw, check: DatabaseOptionChecker): Partial<ConnectionSettings> {
   const settings: Partial<ConnectionSettings> = {
     statement_timeout: check.positiveDuration(['statementTimeout'], undefined),
     query_timeout: check.positiveDuration(['queryTimeout'], undefined),
@@ -194,7 +199,7 @@ function fromZodIssue(issue: z.core.$ZodIssue, input: Raw, keyName: KeyNamer): P
   if (issue.code === 'unrecognized_keys') {
     // Spelled as the user writes keys: max_idle_connections in a YAML file.
     const known = (knownKeys[path.join('.')] ?? []).map((key) => keyName([...path, key]).split('.').at(-1)!);
-    return issue.keys.map((key) => ({ path: [...path, key], message: messages.unknownKey(known) }));
+    return issue.keys.map((key) => ({ path: [...path, key], message: configMessages.unknownKey(known) }));
   }
   if (issue.code === 'invalid_type') {
     const given = valueAtPath(input, path);

@@ -1,6 +1,6 @@
 import type { ClientConfig } from 'pg';
-import type { MeterProviderLike } from '../metrics/meter.js';
-import type { ResolvedCredentialSource } from './sources/index.js';
+import type { MeterProviderLike } from '../common/opentelemetry.js';
+import type { ResolvedCredentialSource } from '../sources/registry.js';
 
 /** pg settings for a physical connection, minus the credentials (those come from the source). */
 export type ConnectionSettings = Omit<ClientConfig, 'user' | 'password' | 'connectionString'> & {

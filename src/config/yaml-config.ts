@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { parseDocument, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { DatabaseConfigError } from '../errors/errors.js';
-import { messages } from '../errors/messages.js';
+import { configMessages } from './messages.js';
 import type { DatabaseModuleOptions } from './database-options.interface.js';
-import { durationSchema } from './duration.schema.js';
+import { durationSchema } from '../common/duration.schema.js';
 import { databaseOptionsSchema } from './options.schema.js';
 import { type KeyNamer, resolveDatabaseOptions } from './resolve-database-options.js';
 
@@ -44,18 +44,16 @@ export function readDatabaseConfig(yamlText: string, connection = DEFAULT_CONNEC
     const names = Object.keys(connections);
     throw configError(connection, source, [
       connection in connections
-        ? `connections.${connection}: ${messages.connectionNotMap()}`
-        : `connections.${connection}: not found in ${source}; it has ${names.length > 0 ? names.join(', ') : 'no connections'}`,
+        ? `connections.${connection}: ${configMessages.connectionNotMap()}`
+        : configMessages.yamlConnectionNotFound(connection, source, names),
     ]);
   }
   const { driver, ...rest } = block;
   if (driver !== undefined && !POSTGRES_DRIVERS.has(String(driver))) {
-    throw configError(connection, source, [
-      `connections.${connection}.driver: ${JSON.stringify(driver)} is not supported; this module speaks PostgreSQL only ("postgres")`,
-    ]);
+    throw configError(connection, source, [configMessages.yamlDriverNotSupported(connection, driver)]);
   }
   const options = fromYamlKeys(rest);
-  const unitless = unitlessDurations(options).map((path) => `${yamlKeyNames(connection)(path)}: ${messages.durationNeedsUnit(valueAt(options, path) as number)}`);
+  const unitless = unitlessDurations(options).map((path) => `${yamlKeyNames(connection)(path)}: ${configMessages.durationNeedsUnit(valueAt(options, path) as number)}`);
   if (unitless.length > 0) throw configError(connection, source, unitless);
   return { name: connection, ...options } as DatabaseModuleOptions;
 }
@@ -95,11 +93,11 @@ function readConnections(yamlText: string, source: string, connection?: string):
   // and that line may hold a DSN password: both are reported by position only.
   const parsed = parseDocument(yamlText, { logLevel: 'silent' });
   const [error] = parsed.errors;
-  if (error) throw configError(connection, source, [`${source}: not valid YAML${where(error)}; fix the syntax there`]);
-  for (const warning of parsed.warnings) process.emitWarning(messages.yamlWarning(source, warning.code, where(warning)), 'YAMLWarning');
+  if (error) throw configError(connection, source, [configMessages.yamlInvalid(source, where(error))]);
+  for (const warning of parsed.warnings) process.emitWarning(configMessages.yamlWarning(source, warning.code, where(warning)), 'YAMLWarning');
   const document: unknown = parsed.toJS();
   if (!isRecord(document) || !isRecord(document.connections)) {
-    throw configError(connection, source, [`connections: ${source} must have a top-level "connections:" map of named connections`]);
+    throw configError(connection, source, [configMessages.yamlNoConnections(source)]);
   }
   return document.connections;
 }
@@ -109,8 +107,7 @@ function where(problem: YAMLError): string {
 }
 
 function configError(connection: string | undefined, source: string, problems: readonly string[]): DatabaseConfigError {
-  const which = connection === undefined ? '' : ` for connection "${connection}"`;
-  return new DatabaseConfigError(`Invalid nestjs-rotating-pg config in ${source}${which}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, problems);
+  return new DatabaseConfigError(configMessages.invalidConfigFile(source, connection, problems), problems);
 }
 
 function fromYamlKeys(block: Record<string, unknown>): Record<string, unknown> {

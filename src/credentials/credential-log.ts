@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../common/duration.js';
 import { messages } from '../errors/messages.js';
 import { redactSecrets } from '../errors/redact.js';
 import type { CredentialCache } from './credential-cache.js';

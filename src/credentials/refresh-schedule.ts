@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { CredentialProvider, Credentials } from './credential-provider.interface.js';
-import { MAX_DURATION_MS } from '../config/duration.js';
+import { MAX_DURATION_MS } from '../common/duration.js';
 import { expiryMargin } from './expiry.js';
 
 /** Floor for the refresh timer, so a source that returns nearly-expired credentials cannot spin. */

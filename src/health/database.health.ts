@@ -3,8 +3,8 @@ import { ModuleRef } from '@nestjs/core';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { DEFAULT_CONNECTION_NAME } from '../config/defaults.js';
 import { getDbServiceToken } from '../database.utils.js';
-import { messages } from '../errors/messages.js';
 import { type DbService, redactForDisplay } from '../db.service.js';
+import { healthMessages } from './messages.js';
 
 export interface DatabaseHealthCheckOptions {
   /** Connection name. Default `'default'`. */
@@ -46,7 +46,7 @@ export class DatabaseHealthIndicator {
     try {
       db = this.moduleRef.get<DbService>(getDbServiceToken(options.connection), { strict: false });
     } catch {
-      return indicator.down({ message: messages.noSuchConnection(options.connection ?? DEFAULT_CONNECTION_NAME) });
+      return indicator.down({ message: healthMessages.noSuchConnection(options.connection ?? DEFAULT_CONNECTION_NAME) });
     }
     const timeout = options.timeout ?? DEFAULT_PING_TIMEOUT_MS;
     const full = options.details !== 'status';
@@ -55,7 +55,7 @@ export class DatabaseHealthIndicator {
       await withTimeout(db.query('SELECT 1'), timeout);
     } catch (error) {
       // Free text from the driver or a source: through the same redaction as the log lines.
-      return indicator.down(full ? { message: redactForDisplay(db, pingFailure(error, timeout)), ...summary(db) } : { message: messages.healthDownNoDetails() });
+      return indicator.down(full ? { message: redactForDisplay(db, pingFailure(error, timeout)), ...summary(db) } : { message: healthMessages.healthDownNoDetails() });
     }
     const details = full ? { responseTimeMs: Date.now() - started, ...summary(db) } : {};
     if (db.stats().credentials.consecutiveFailures === 0) return indicator.up(details);
@@ -80,7 +80,7 @@ function summary(db: DbService) {
 }
 
 function pingFailure(error: unknown, timeout: number): string {
-  if (error instanceof PingTimeout) return `no answer to SELECT 1 within ${timeout} ms`;
+  if (error instanceof PingTimeout) return healthMessages.pingTimedOut(timeout);
   return error instanceof Error ? error.message : String(error);
 }
 

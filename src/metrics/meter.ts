@@ -1,12 +1,5 @@
 import type { Meter, MeterProvider } from '@opentelemetry/api';
-
-/**
- * What `meterProvider` must be: an OpenTelemetry `MeterProvider` (the SDK's, or one the app
- * wraps). Typed loosely so that apps without `@opentelemetry/api` still compile against ours.
- */
-export interface MeterProviderLike {
-  getMeter(name: string, version?: string, options?: { schemaUrl?: string }): unknown;
-}
+import type { MeterProviderLike } from '../common/opentelemetry.js';
 
 /** The instrumentation scope every instrument of this module is created under. */
 export const METER_NAME = 'nestjs-rotating-pg';

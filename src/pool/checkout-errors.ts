@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../common/duration.js';
 import { DatabaseAuthError, DatabaseConnectionError, DatabaseConnectionTimeoutError, DatabasePoolClosedError, RotatingPgError } from '../errors/errors.js';
 import { hintFor } from '../errors/login-errors.js';
 import { hints, messages } from '../errors/messages.js';

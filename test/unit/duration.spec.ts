@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { formatDuration, parseDuration } from '../../src/config/duration.js';
+import { formatDuration, parseDuration } from '../../src/common/duration.js';
 
 describe('Go duration parsing', () => {
   it.each([

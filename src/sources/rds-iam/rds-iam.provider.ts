@@ -1,7 +1,7 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Signer } from '@aws-sdk/rds-signer';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import type { CredentialProvider, Credentials } from './credential-provider.interface.js';
+import type { CredentialProvider, Credentials } from '../../credentials/credential-provider.interface.js';
 
 export interface RdsIamProviderOptions {
   region: string;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { StaticCredentialProvider } from '../../credentials/static.provider.js';
-import { messages } from '../../errors/messages.js';
-import type { CredentialSource } from './credential-source.js';
+import type { CredentialSource } from '../credential-source.js';
+import { sourceMessages } from '../messages.js';
+import { staticMessages } from './messages.js';
+import { StaticCredentialProvider } from './static.provider.js';
 
 export interface StaticSourceOptions {
   /** Static password (or one in `dsn`). Prefer a rotating source. */
@@ -26,12 +27,12 @@ export const staticPasswordSource = {
   resolve(raw, facts, check) {
     if (facts.user === undefined) {
       // A refused dsn may well have named the user.
-      if (!facts.dsnRefused) check.fail(['user'], messages.noUser([check.nameOf(['user'])]));
+      if (!facts.dsnRefused) check.fail(['user'], sourceMessages.noUser([check.nameOf(['user'])]));
       return undefined;
     }
     return { kind: 'static', username: facts.user, password: typeof raw.password === 'string' ? raw.password : facts.dsnPassword! };
   },
   createProvider: (resolved) => new StaticCredentialProvider(resolved.username, resolved.password),
-  describe: (_resolved, credentials) => messages.describeStatic(credentials.username),
-  fix: messages.sourceFix.generic,
-} satisfies CredentialSource<StaticSource>;
+  describe: (_resolved, credentials) => staticMessages.describeStatic(credentials.username),
+  fix: sourceMessages.genericFix,
+} satisfies CredentialSource<StaticSource, StaticSourceOptions>;

@@ -1,19 +1,19 @@
 import { messages } from '../errors/messages.js';
-import type { DatabaseModuleOptions } from './database-options.interface.js';
 import { parseDuration } from './duration.js';
 
-type Options = DatabaseModuleOptions;
-/** Option keys whose value is a block of options of its own (`awsIamAuth`, `secretsManager`…). */
-type Block = { [K in keyof Options]-?: NonNullable<Options[K]> extends object ? K : never }[keyof Options];
+/** Option keys of `Options` whose value is a block of options of its own (`awsIamAuth`, `secretsManager`…). */
+type Block<Options> = { [K in keyof Options]-?: NonNullable<Options[K]> extends object ? K : never }[keyof Options] & string;
 
 /**
- * A path to an option, spelled as `DatabaseModuleOptions` spells it: a typo in a rule's path is a
- * compile error, not a message naming a key that does not exist. `[]` is the options as a whole.
+ * A path to an option, spelled as the options type `Options` spells it: a typo in a rule's path is
+ * a compile error, not a message naming a key that does not exist. `[]` is the options as a whole.
+ * Generic so that each credential source checks the keys it owns without knowing the module's
+ * whole options type.
  */
-export type OptionPath =
+export type OptionPath<Options> =
   | readonly []
-  | readonly [keyof Options]
-  | { [K in Block]: readonly [K, keyof NonNullable<Options[K]> & string] }[Block];
+  | readonly [keyof Options & string]
+  | { [K in Block<Options>]: readonly [K, keyof NonNullable<Options[K]> & string] }[Block<Options>];
 
 /** Spells an option path the way the user wrote it: `connectionMaxLifetime`, or `connections.default.connection_max_lifetime` from YAML. */
 export type KeyNamer = (path: readonly string[]) => string;
@@ -29,7 +29,7 @@ export interface Problem {
 export type Raw = Record<string, unknown>;
 
 /** Reads one value at a path, applies a default, and records a problem when it breaks a rule. */
-export class OptionChecker {
+export class OptionChecker<Options> {
   constructor(
     private readonly raw: Raw,
     private readonly problems: Problem[],
@@ -37,31 +37,31 @@ export class OptionChecker {
   ) {}
 
   /** The user's spelling of `path`, for messages that point at another key. */
-  nameOf(path: OptionPath): string {
+  nameOf(path: OptionPath<Options>): string {
     return this.keyName(path);
   }
 
-  fail(path: OptionPath, message: string): void {
+  fail(path: OptionPath<Options>, message: string): void {
     this.problems.push({ path, message });
   }
 
   /** Whether a problem was already recorded at `path` or inside it (the schema's included). */
-  reported(path: OptionPath): boolean {
+  reported(path: OptionPath<Options>): boolean {
     return this.problems.some((problem) => path.every((key, index) => problem.path[index] === key));
   }
 
-  valueAt(path: OptionPath): unknown {
+  valueAt(path: OptionPath<Options>): unknown {
     return valueAtPath(this.raw, path);
   }
 
-  duration(path: OptionPath, fallback: string | undefined): number | undefined {
+  duration(path: OptionPath<Options>, fallback: string | undefined): number | undefined {
     const value = this.valueAt(path) ?? fallback;
     if (value === undefined) return undefined;
     // A malformed value was already reported by the schema; it just has no number here.
     return typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
   }
 
-  positiveDuration(path: OptionPath, fallback: string | undefined): number | undefined {
+  positiveDuration(path: OptionPath<Options>, fallback: string | undefined): number | undefined {
     const ms = this.duration(path, fallback);
     if (ms !== undefined && ms <= 0) {
       this.fail(path, messages.notPositive(this.valueAt(path)));
@@ -71,7 +71,7 @@ export class OptionChecker {
   }
 
   /** A TCP port, 1–65535: pg would take 70000 and never connect. */
-  port(path: OptionPath): number | undefined {
+  port(path: OptionPath<Options>): number | undefined {
     const value = this.valueAt(path);
     if (typeof value !== 'number') return undefined;
     if (!Number.isInteger(value) || value < 1 || value > 65_535) {
@@ -81,7 +81,7 @@ export class OptionChecker {
     return value;
   }
 
-  integer(path: OptionPath, fallback: number | undefined, minimum: 0 | 1): number | undefined {
+  integer(path: OptionPath<Options>, fallback: number | undefined, minimum: 0 | 1): number | undefined {
     const value = this.valueAt(path) ?? fallback;
     if (typeof value !== 'number') return undefined;
     if (!Number.isInteger(value) || value < minimum) {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { CredentialProvider } from '../../credentials/credential-provider.interface.js';
 import { messages } from '../../errors/messages.js';
-import type { CredentialSource } from './credential-source.js';
+import type { CredentialSource } from '../credential-source.js';
+import { sourceMessages } from '../messages.js';
+import { customMessages } from './messages.js';
 
 export interface CustomSourceOptions {
   /** Any other credential source: an object with `fetch(context)`. */
@@ -15,7 +17,7 @@ export interface CustomSource {
 
 const credentialProvider = z.custom<CredentialProvider>(
   (value) => typeof (value as CredentialProvider | undefined)?.fetch === 'function',
-  { error: messages.wrongType('an object with a fetch(context) method') },
+  { error: messages.wrongType(customMessages.notAProvider) },
 );
 
 /** Any `{ fetch(context) }` the application brings (Vault, a sidecar, a test double). */
@@ -26,6 +28,6 @@ export const customProviderSource = {
   chosenBy: (raw) => (raw.credentialProvider !== undefined ? ['credentialProvider'] : undefined),
   resolve: (raw) => ({ kind: 'custom', provider: raw.credentialProvider as CredentialProvider }),
   createProvider: (resolved) => resolved.provider,
-  describe: (_resolved, credentials) => messages.describeCustom(credentials.username, credentials.expiresAt?.toISOString()),
-  fix: messages.sourceFix.generic,
-} satisfies CredentialSource<CustomSource>;
+  describe: (_resolved, credentials) => customMessages.describeCustom(credentials.username, credentials.expiresAt?.toISOString()),
+  fix: sourceMessages.genericFix,
+} satisfies CredentialSource<CustomSource, CustomSourceOptions>;

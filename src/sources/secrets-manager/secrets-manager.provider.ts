@@ -4,9 +4,9 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { CredentialSourceError } from '../errors/errors.js';
-import { messages } from '../errors/messages.js';
-import type { CredentialFetchContext, CredentialProvider, Credentials } from './credential-provider.interface.js';
+import type { CredentialFetchContext, CredentialProvider, Credentials } from '../../credentials/credential-provider.interface.js';
+import { CredentialSourceError } from '../../errors/errors.js';
+import { secretsManagerMessages as messages } from './messages.js';
 
 export interface SecretsManagerProviderOptions {
   secretId: string;
@@ -74,7 +74,7 @@ export class SecretsManagerCredentialProvider implements CredentialProvider {
       response = await this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
     } catch (error) {
       throw new CredentialSourceError(
-        `Secrets Manager GetSecretValue(${secretId}, ${stage}) failed: ${(error as Error).name}: ${(error as Error).message}`,
+        messages.readFailed(secretId, stage, (error as Error).name, (error as Error).message),
         this.name,
         { cause: error },
       );

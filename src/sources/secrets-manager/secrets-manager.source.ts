@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { SecretsManagerCredentialProvider } from '../../credentials/secrets-manager.provider.js';
-import { messages } from '../../errors/messages.js';
-import * as defaults from '../defaults.js';
-import type { Duration } from '../duration.js';
-import { durationSchema } from '../duration.schema.js';
-import { isRecord } from '../option-checker.js';
-import type { CredentialSource } from './credential-source.js';
+import type { Duration } from '../../common/duration.js';
+import { durationSchema } from '../../common/duration.schema.js';
+import { isRecord } from '../../common/option-checker.js';
+import type { CredentialSource } from '../credential-source.js';
+import { sourceMessages } from '../messages.js';
+import { secretsManagerMessages } from './messages.js';
+import { SecretsManagerCredentialProvider } from './secrets-manager.provider.js';
+
+/** How often the secret is re-read without an auth failure, unless `secretsManager.refreshInterval` says otherwise. */
+export const DEFAULT_SECRETS_REFRESH_INTERVAL = '1h';
 
 /** Read `{ username, password }` from an AWS Secrets Manager secret that RDS rotation maintains. */
 export interface SecretsManagerOptions {
@@ -32,7 +35,7 @@ export interface SecretsManagerSource {
   refreshIntervalMs: number;
 }
 
-const SECRET_ID_REQUIRED = messages.required('the secret name or ARN');
+const SECRET_ID_REQUIRED = sourceMessages.required(secretsManagerMessages.secretIdRequired);
 
 const secretsManagerSchema = z.strictObject({
   secretId: z.string({ error: SECRET_ID_REQUIRED }),
@@ -49,7 +52,7 @@ export const secretsManagerSource = {
   chosenBy: (raw) => (isRecord(raw.secretsManager) ? ['secretsManager'] : undefined),
   resolve(raw, _facts, check) {
     const secrets = raw.secretsManager as Record<string, unknown>;
-    const refreshIntervalMs = check.positiveDuration(['secretsManager', 'refreshInterval'], defaults.DEFAULT_SECRETS_REFRESH_INTERVAL);
+    const refreshIntervalMs = check.positiveDuration(['secretsManager', 'refreshInterval'], DEFAULT_SECRETS_REFRESH_INTERVAL);
     if (secrets.secretId === '') check.fail(['secretsManager', 'secretId'], SECRET_ID_REQUIRED);
     return {
       kind: 'secrets-manager',
@@ -60,6 +63,6 @@ export const secretsManagerSource = {
     };
   },
   createProvider: (resolved) => new SecretsManagerCredentialProvider(resolved),
-  describe: (resolved, credentials) => messages.describeSecret(resolved.secretId, credentials.version, credentials.username),
-  fix: messages.sourceFix.secretsManager,
-} satisfies CredentialSource<SecretsManagerSource>;
+  describe: (resolved, credentials) => secretsManagerMessages.describeSecret(resolved.secretId, credentials.version, credentials.username),
+  fix: secretsManagerMessages.fix,
+} satisfies CredentialSource<SecretsManagerSource, SecretsManagerSourceOptions>;

@@ -1,16 +1,17 @@
-import type { CredentialProvider, Credentials } from '../../credentials/credential-provider.interface.js';
-import { messages } from '../../errors/messages.js';
-import type { OptionChecker, OptionPath, Raw } from '../option-checker.js';
-import type { ConnectionFacts, CredentialSource } from './credential-source.js';
-import { type CustomSourceOptions, customProviderSource } from './custom.source.js';
-import { type RdsIamSourceOptions, rdsIamSource } from './rds-iam.source.js';
-import { type SecretsManagerSourceOptions, secretsManagerSource } from './secrets-manager.source.js';
-import { type StaticSourceOptions, staticPasswordSource } from './static.source.js';
+import type { OptionChecker, Raw } from '../common/option-checker.js';
+import type { CredentialProvider, Credentials } from '../credentials/credential-provider.interface.js';
+import type { ConnectionFacts, ConnectionKeys, CredentialSource } from './credential-source.js';
+import { type CustomSourceOptions, customProviderSource } from './custom/custom.source.js';
+import { sourceMessages } from './messages.js';
+import { type RdsIamSourceOptions, rdsIamSource } from './rds-iam/rds-iam.source.js';
+import { type SecretsManagerSourceOptions, secretsManagerSource } from './secrets-manager/secrets-manager.source.js';
+import { type StaticSourceOptions, staticPasswordSource } from './static/static.source.js';
 
 /**
- * Every credential source. A new source (Vault, IAM through RDS Proxy…) is a module beside these
- * (its documented options, schema, rules, provider and doctor text: see credential-source.ts)
- * and its entry in the two lists below; nothing else changes.
+ * Every credential source, one line each in the two lists below. A new source (Vault, Entra ID…)
+ * adds its folder beside these, `sources/<name>/` holding its documented options type, schema,
+ * rules, provider, doctor text and messages (the contract is credential-source.ts), and its entry
+ * in each list. Nothing else changes: not the pool, not the module, not another source.
  */
 export const credentialSources = [staticPasswordSource, rdsIamSource, secretsManagerSource, customProviderSource] as const;
 /** The options the sources add to `DatabaseModuleOptions`, with their JSDoc. */
@@ -18,9 +19,6 @@ export type CredentialSourceOptions = StaticSourceOptions & RdsIamSourceOptions 
 
 type Source = (typeof credentialSources)[number];
 export type ResolvedCredentialSource = NonNullable<ReturnType<Source['resolve']>>;
-export type { ConnectionFacts } from './credential-source.js';
-export type { AwsIamAuthOptions } from './rds-iam.source.js';
-export type { SecretsManagerOptions } from './secrets-manager.source.js';
 
 type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) extends (intersection: infer I) => void ? I : never;
 
@@ -28,7 +26,11 @@ type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) e
 export const credentialSourceShape = Object.assign({}, ...credentialSources.map((source) => source.shape)) as UnionToIntersection<Source['shape']>;
 
 /** Exactly one source must be chosen in `raw` (the well-typed options); its options are then validated and resolved. */
-export function resolveCredentialSource(raw: Raw, facts: ConnectionFacts, check: OptionChecker): ResolvedCredentialSource | undefined {
+export function resolveCredentialSource(
+  raw: Raw,
+  facts: ConnectionFacts,
+  check: OptionChecker<CredentialSourceOptions & ConnectionKeys>,
+): ResolvedCredentialSource | undefined {
   const chosen = credentialSources.flatMap((source) => {
     const key = source.chosenBy(raw, facts);
     return key ? [{ source, key }] : [];
@@ -36,18 +38,18 @@ export function resolveCredentialSource(raw: Raw, facts: ConnectionFacts, check:
   if (chosen.length === 0) {
     // A source given but reported as wrong already (or a refused dsn, which may hold a password): "no source" would mislead.
     const reported = credentialSources.some((source) => check.reported(source.optionKey));
-    if (!reported && !facts.dsnRefused) check.fail([], messages.noCredentialSource(credentialSources.map((source) => check.nameOf(source.optionKey))));
+    if (!reported && !facts.dsnRefused) check.fail([], sourceMessages.noCredentialSource(credentialSources.map((source) => check.nameOf(source.optionKey))));
     return undefined;
   }
   if (chosen.length > 1) {
-    check.fail([], messages.manyCredentialSources(chosen.map(({ key }) => check.nameOf(key as OptionPath))));
+    check.fail([], sourceMessages.manyCredentialSources(chosen.map(({ key }) => check.nameOf(key))));
     return undefined;
   }
   return chosen[0]!.source.resolve(raw, facts, check);
 }
 
-function sourceOf(resolved: ResolvedCredentialSource): CredentialSource<ResolvedCredentialSource> {
-  return credentialSources.find((source) => source.kind === resolved.kind) as unknown as CredentialSource<ResolvedCredentialSource>;
+function sourceOf(resolved: ResolvedCredentialSource): CredentialSource<ResolvedCredentialSource, CredentialSourceOptions> {
+  return credentialSources.find((source) => source.kind === resolved.kind) as unknown as CredentialSource<ResolvedCredentialSource, CredentialSourceOptions>;
 }
 
 export function createCredentialProvider(resolved: ResolvedCredentialSource): CredentialProvider {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { RdsIamCredentialProvider } from '../../credentials/rds-iam.provider.js';
-import { messages } from '../../errors/messages.js';
-import * as defaults from '../defaults.js';
-import type { Duration } from '../duration.js';
-import { durationSchema } from '../duration.schema.js';
-import { isRecord, numberOr, stringOr } from '../option-checker.js';
-import type { CredentialSource } from './credential-source.js';
+import type { Duration } from '../../common/duration.js';
+import { durationSchema } from '../../common/duration.schema.js';
+import { isRecord, numberOr, stringOr } from '../../common/option-checker.js';
+import type { CredentialSource } from '../credential-source.js';
+import { sourceMessages } from '../messages.js';
+import { DEFAULT_IAM_TOKEN_TTL, IAM_TOKEN_VALIDITY_MS } from './rds-iam.defaults.js';
+import { RdsIamCredentialProvider } from './rds-iam.provider.js';
+import { rdsIamMessages } from './messages.js';
 
 /** Sign RDS IAM auth tokens for new connections (the YAML file's `aws_iam_auth` block). */
 export interface AwsIamAuthOptions {
@@ -45,10 +46,10 @@ export interface RdsIamSource {
   signingPort: number;
 }
 
-const REGION_REQUIRED = messages.required('the AWS region of the database, e.g. "us-east-1"');
+const REGION_REQUIRED = sourceMessages.required(rdsIamMessages.regionRequired);
 
 const awsIamAuthSchema = z.strictObject({
-  enabled: z.boolean({ error: messages.required('true to sign an IAM auth token for each new connection (false ignores the block)') }),
+  enabled: z.boolean({ error: sourceMessages.required(rdsIamMessages.enabledRequired) }),
   region: z.string({ error: REGION_REQUIRED }),
   dbUser: z.string().optional(),
   tokenTtl: durationSchema.optional(),
@@ -68,22 +69,22 @@ export const rdsIamSource = {
   resolve(raw, facts, check) {
     const iam = raw.awsIamAuth as Record<string, unknown>;
     if (iam.region === '') check.fail(['awsIamAuth', 'region'], REGION_REQUIRED);
-    const tokenTtlMs = check.positiveDuration(['awsIamAuth', 'tokenTtl'], defaults.DEFAULT_IAM_TOKEN_TTL);
-    if (tokenTtlMs !== undefined && tokenTtlMs >= defaults.IAM_TOKEN_VALIDITY_MS) {
-      check.fail(['awsIamAuth', 'tokenTtl'], messages.tokenTtlTooLong(iam.tokenTtl));
+    const tokenTtlMs = check.positiveDuration(['awsIamAuth', 'tokenTtl'], DEFAULT_IAM_TOKEN_TTL);
+    if (tokenTtlMs !== undefined && tokenTtlMs >= IAM_TOKEN_VALIDITY_MS) {
+      check.fail(['awsIamAuth', 'tokenTtl'], rdsIamMessages.tokenTtlTooLong(iam.tokenTtl));
     }
     // A refused dsn may well have asked for TLS.
     if (!facts.ssl && iam.allowPlaintext !== true && !facts.dsnRefused) {
-      check.fail(['awsIamAuth'], messages.iamNeedsTls(check.nameOf(['awsIamAuth', 'allowPlaintext'])));
+      check.fail(['awsIamAuth'], rdsIamMessages.iamNeedsTls(check.nameOf(['awsIamAuth', 'allowPlaintext'])));
     }
     if (isRecord(facts.ssl) && facts.ssl.rejectUnauthorized === false && iam.allowUnverifiedTls !== true) {
-      check.fail(['awsIamAuth'], messages.iamNeedsVerifiedTls(check.nameOf(['awsIamAuth', 'allowUnverifiedTls'])));
+      check.fail(['awsIamAuth'], rdsIamMessages.iamNeedsVerifiedTls(check.nameOf(['awsIamAuth', 'allowUnverifiedTls'])));
     }
     if (iam.signingPort !== undefined) check.port(['awsIamAuth', 'signingPort']);
     const username = stringOr(iam.dbUser, facts.user);
     if (username === undefined) {
       // A refused dsn may well have named the user.
-      if (!facts.dsnRefused) check.fail(['awsIamAuth', 'dbUser'], messages.noUser([check.nameOf(['awsIamAuth', 'dbUser']), check.nameOf(['user'])]));
+      if (!facts.dsnRefused) check.fail(['awsIamAuth', 'dbUser'], sourceMessages.noUser([check.nameOf(['awsIamAuth', 'dbUser']), check.nameOf(['user'])]));
       return undefined;
     }
     return {
@@ -97,6 +98,6 @@ export const rdsIamSource = {
   },
   createProvider: (resolved) => new RdsIamCredentialProvider(resolved),
   describe: (resolved, credentials) =>
-    messages.describeIam(credentials.username, resolved.signingHost, resolved.signingPort, resolved.region, credentials.expiresAt?.toISOString()),
-  fix: messages.sourceFix.awsIam,
-} satisfies CredentialSource<RdsIamSource>;
+    rdsIamMessages.describeIam(credentials.username, resolved.signingHost, resolved.signingPort, resolved.region, credentials.expiresAt?.toISOString()),
+  fix: rdsIamMessages.fix,
+} satisfies CredentialSource<RdsIamSource, RdsIamSourceOptions>;

@@ -1,4 +1,4 @@
-import type { CredentialProvider, Credentials } from './credential-provider.interface.js';
+import type { CredentialProvider, Credentials } from '../../credentials/credential-provider.interface.js';
 
 /** Fixed credentials (a password in the DSN or options). Refreshing returns them unchanged. */
 export class StaticCredentialProvider implements CredentialProvider {
