@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { createTestRole, type TestRole } from '../support/roles.js';
-import { readReadmeSnippets } from './readme-snippets.js';
+import { documentationSnippets, snippetFileName } from './readme-snippets.js';
 
 const run = promisify(execFile);
 const repo = new URL('../..', import.meta.url).pathname;
@@ -43,16 +43,16 @@ async function installAndRun(fixture: string): Promise<{ app: string; output: Re
 }
 
 /**
- * Writes the README's TypeScript examples into an installed fixture app (`readme/line-<n>.ts`, n
- * the line of the block's fence) and compiles them with the app's own tsconfig; in an ES module
+ * Writes the TypeScript examples of the README and `docs/` into an installed fixture app
+ * (`readme/<file>-line-<n>.ts`, n the line of the block's fence) and compiles them with the app's own tsconfig; in an ES module
  * app it also emits them, so that the complete programs can run. A type error fails the test with
- * tsc's output, whose file names point back at the README.
+ * tsc's output, whose file names point back at the Markdown file and line.
  */
 async function compileReadmeSnippets(app: string, esm: boolean): Promise<{ programs: string[] }> {
   const dir = join(app, 'readme');
   await mkdir(dir);
-  const snippets = readReadmeSnippets(join(repo, 'README.md')).filter((snippet) => esm || !snippet.esmOnly);
-  for (const snippet of snippets) await writeFile(join(dir, `line-${snippet.line}.ts`), `${snippet.source}export {};\n`);
+  const snippets = documentationSnippets(repo).filter((snippet) => esm || !snippet.esmOnly);
+  for (const snippet of snippets) await writeFile(join(dir, `${snippetFileName(snippet)}.ts`), `${snippet.source}export {};\n`);
   // The Prisma recipe imports the client `prisma generate` wrote (pretest generates the repository's own).
   if (esm) await cp(join(repo, 'test/e2e/orm/prisma/generated'), join(dir, 'generated/prisma'), { recursive: true });
   const tsconfig = { extends: '../tsconfig.json', compilerOptions: { rootDir: '.', outDir: 'dist', noEmit: !esm }, include: ['**/*.ts'] };
@@ -60,9 +60,9 @@ async function compileReadmeSnippets(app: string, esm: boolean): Promise<{ progr
   try {
     await run('npx', ['tsc', '-p', 'readme/tsconfig.json'], { cwd: app, timeout: 120_000 });
   } catch (error) {
-    throw new Error(`README examples fail to compile in ${app}:\n${(error as { stdout: string }).stdout}`);
+    throw new Error(`Documentation examples fail to compile in ${app}:\n${(error as { stdout: string }).stdout}`);
   }
-  return { programs: snippets.filter((snippet) => snippet.kind === 'program').map((snippet) => join(dir, 'dist', `line-${snippet.line}.js`)) };
+  return { programs: snippets.filter((snippet) => snippet.kind === 'program').map((snippet) => join(dir, 'dist', `${snippetFileName(snippet)}.js`)) };
 }
 
 describe('the packed package in a fresh app', () => {
@@ -79,11 +79,11 @@ describe('the packed package in a fresh app', () => {
     );
   }, 300_000);
 
-  it('nest11-cjs: every README TypeScript example that suits CommonJS type-checks ("module": "commonjs", subpaths through typesVersions)', async () => {
+  it('nest11-cjs: every TypeScript example of the README and docs/ that suits CommonJS type-checks ("module": "commonjs", subpaths through typesVersions)', async () => {
     await compileReadmeSnippets(join(work, 'nest11-cjs'), false);
   }, 150_000);
 
-  it('nest12-esm: every README TypeScript example type-checks, and each complete program runs against the database', async () => {
+  it('nest12-esm: every TypeScript example of the README and docs/ type-checks, and each complete program runs against the database', async () => {
     const { programs } = await compileReadmeSnippets(join(work, 'nest12-esm'), true);
     expect(programs.length).toBeGreaterThan(0);
     for (const program of programs) {

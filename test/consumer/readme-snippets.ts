@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
- * The README's TypeScript examples, as tests see them. Each ```ts block names its kind after the
+ * The TypeScript examples of the README and of `docs/*.md`, as tests see them. Each ```ts block names its kind after the
  * language (GitHub highlights by the first word only, so readers see plain `ts`):
  * - `module`: a whole file, type-checked as it stands;
  * - `program`: a whole program, type-checked and also run against the test database;
@@ -10,6 +11,8 @@ import { readFileSync } from 'node:fs';
  * and `esm-only` when it needs an ES module app (top-level await, ESM-only libraries).
  */
 export interface ReadmeSnippet {
+  /** The Markdown file, relative to the repository (`README.md`, `docs/orms.md`). */
+  file: string;
   /** 1-based line of the opening fence, to name the block in a failure. */
   line: number;
   kind: 'module' | 'program' | 'fragment';
@@ -28,14 +31,16 @@ export const PREAMBLES: Record<string, string> = {
   // The ORM factory is whichever row of the table the reader picks.
   'make-orm': 'declare function makeOrm(pool: import(\'pg\').Pool): unknown;',
   'mikro-orm': "import { DatabaseModule } from 'nestjs-rotating-pg';",
+  // Options of one connection, shown as the `forRoot` call alone.
+  'database-module': "import { DatabaseModule } from 'nestjs-rotating-pg';",
   // main.ts: the app's root module is the reader's own.
   'app-module': ["import { NestFactory } from '@nestjs/core';", 'declare class AppModule {}'].join('\n'),
 };
 
 const FENCE = /^( *)```ts\b(.*)$/;
 
-/** Every ```ts block of `markdown`; throws, naming the line, for a block without a known kind. */
-export function readmeSnippets(markdown: string): ReadmeSnippet[] {
+/** Every ```ts block of `markdown`; throws, naming the file and line, for a block without a known kind. */
+export function readmeSnippets(markdown: string, file = 'README.md'): ReadmeSnippet[] {
   const lines = markdown.split('\n');
   const snippets: ReadmeSnippet[] = [];
   for (let index = 0; index < lines.length; index++) {
@@ -46,23 +51,35 @@ export function readmeSnippets(markdown: string): ReadmeSnippet[] {
     const body: string[] = [];
     let end = index + 1;
     for (; end < lines.length && lines[end]!.trim() !== '```'; end++) body.push(lines[end]!.slice(indent));
-    snippets.push(parse(index + 1, words, body.join('\n')));
+    snippets.push(parse(file, index + 1, words, body.join('\n')));
     index = end;
   }
   return snippets;
 }
 
-function parse(line: number, words: string[], code: string): ReadmeSnippet {
+function parse(file: string, line: number, words: string[], code: string): ReadmeSnippet {
   const esmOnly = words.includes('esm-only');
   const kind = words.find((word) => word !== 'esm-only');
-  if (kind === 'module' || kind === 'program') return { line, kind, esmOnly, source: `${code}\n` };
+  if (kind === 'module' || kind === 'program') return { file, line, kind, esmOnly, source: `${code}\n` };
   const preamble = kind?.startsWith('fragment:') ? PREAMBLES[kind.slice('fragment:'.length)] : undefined;
   if (preamble === undefined) {
-    throw new Error(`README.md:${line}: a \`\`\`ts block needs a kind after the language (module, program or fragment:<${Object.keys(PREAMBLES).join('|')}>), got "${words.join(' ')}"`);
+    throw new Error(`${file}:${line}: a \`\`\`ts block needs a kind after the language (module, program or fragment:<${Object.keys(PREAMBLES).join('|')}>), got "${words.join(' ')}"`);
   }
-  return { line, kind: 'fragment', esmOnly, source: `${preamble}\n${code}\n` };
+  return { file, line, kind: 'fragment', esmOnly, source: `${preamble}\n${code}\n` };
 }
 
-export function readReadmeSnippets(path: string): ReadmeSnippet[] {
-  return readmeSnippets(readFileSync(path, 'utf8'));
+/** The Markdown files whose examples are tests: the README and every page of `docs/`. */
+export function documentationFiles(repo: string): string[] {
+  const pages = readdirSync(join(repo, 'docs')).filter((name) => name.endsWith('.md')).sort();
+  return ['README.md', ...pages.map((name) => `docs/${name}`)];
+}
+
+/** Every ```ts block of the README and of `docs/*.md`. */
+export function documentationSnippets(repo: string): ReadmeSnippet[] {
+  return documentationFiles(repo).flatMap((file) => readmeSnippets(readFileSync(join(repo, file), 'utf8'), file));
+}
+
+/** A file name for the snippet in a scratch project, unique across the documentation: `docs-orms-line-24`. */
+export function snippetFileName(snippet: ReadmeSnippet): string {
+  return `${snippet.file.replace(/\.md$/, '').replace(/[^A-Za-z0-9]+/g, '-')}-line-${snippet.line}`;
 }
