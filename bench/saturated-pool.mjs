@@ -27,6 +27,23 @@ function contendersFor(credentials) {
   return { 'pg.Pool': raw, 'pg.Pool (A/A)': raw, DbService: module(false), 'DbService.pool': module(true) };
 }
 
+let server;
+
+/**
+ * Waits until the server has let go of the last contender's backends. A closed pool's backends
+ * still exit on the server after its sockets close; on a 2-core machine that work would otherwise
+ * land on whichever contender runs next (it showed as raw pg.Pool measuring 4 to 10% slower
+ * against itself).
+ */
+async function quiesce() {
+  for (const deadline = performance.now() + 10_000; performance.now() < deadline; ) {
+    const { rows: [{ count }] } = await server.admin("SELECT count(*)::int AS count FROM pg_stat_activity WHERE usename = 'bench'");
+    if (count === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  globalThis.gc?.();
+}
+
 async function measure(make, callers, durationMs) {
   const client = await make();
   // Every connection open before the clock starts: the cell measures the queue, not the logins.
@@ -44,25 +61,31 @@ async function measure(make, callers, durationMs) {
   );
   const cpu = process.cpuUsage(cpuBefore);
   await client.close();
+  await quiesce();
   return { ops: done / (durationMs / 1000), cpuPerQuery: (cpu.user + cpu.system) / done };
 }
 
 /** Runs every cell, contenders interleaved round by round (the order turning each round); returns the Markdown section. */
-export async function saturatedPool({ server, rounds = 9, durationMs = 2_000 }) {
-  const contenders = contendersFor({ host: server.host, port: server.port, database: 'postgres', user: 'bench', password: 'bench-password' });
+export async function saturatedPool({ server: testServer, rounds = 15, durationMs = 2_000 }) {
+  server = testServer;
+  const contenders = contendersFor({ host: testServer.host, port: testServer.port, database: 'postgres', user: 'bench', password: 'bench-password' });
   const names = Object.keys(contenders);
   const rows = [];
   const verdicts = [];
   for (const perConnection of CALLERS_PER_CONNECTION) {
     const callers = perConnection * POOL_SIZE;
     const runs = Object.fromEntries(names.map((name) => [name, []]));
+    // One round unrecorded: the JIT and the server's caches warm on it, not on the first contender.
+    for (const name of names) await measure(contenders[name], callers, durationMs / 2);
     for (let round = 0; round < rounds; round++) {
       const order = names.map((_, index) => names[(index + round) % names.length]);
       for (const name of order) runs[name].push(await measure(contenders[name], callers, durationMs));
       process.stderr.write('.');
     }
     const of = (name, key) => median(runs[name].map((run) => run[key]));
-    const ratio = (name, key) => of(name, key) / of('pg.Pool', key);
+    // Paired: each round's ratio against raw pg.Pool of the same round, then the median of those,
+    // so a drift across rounds (the machine, the server's own state) cancels out of the ratio.
+    const ratio = (name, key) => median(runs[name].map((run, round) => run[key] / runs['pg.Pool'][round][key]));
     const aa = ratio('pg.Pool (A/A)', 'ops');
     const noisy = Math.abs(aa - 1) > A_A_NOISE;
     const cells = ['DbService', 'DbService.pool'].map((name) => {
@@ -78,7 +101,7 @@ export async function saturatedPool({ server, rounds = 9, durationMs = 2_000 }) 
   }
   return `## The saturated pool: callers queue behind busy connections
 
-Pool size ${POOL_SIZE} on every side (\`maxIdleConnections\` ${POOL_SIZE}), \`SELECT 1\`, every connection open before each cell starts; ${rounds} rounds of ${durationMs / 1000} s per cell, the contenders interleaved and their order turning each round; medians. Each cell: throughput ratio / client CPU per query ratio against raw pg.Pool in the same cell. "pg.Pool (A/A)" is raw pg.Pool measured as a contender against itself: how far this run's noise alone moves a ratio.
+Pool size ${POOL_SIZE} on every side (\`maxIdleConnections\` ${POOL_SIZE}), \`SELECT 1\`, every connection open before each cell starts; a warm-up round, then ${rounds} rounds of ${durationMs / 1000} s per cell, the contenders interleaved and their order turning each round; each ratio is the median of the rounds' ratios (paired within a round). Each cell: throughput ratio / client CPU per query ratio against raw pg.Pool in the same cell. "pg.Pool (A/A)" is raw pg.Pool measured as a contender against itself: how far this run's noise alone moves a ratio.
 
 | callers per connection | raw pg.Pool | pg.Pool (A/A) | DbService | DbService.pool |
 |---|---|---|---|---|
@@ -93,7 +116,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const server = await startTestPostgres({ alwaysEmbedded: true });
   await server.admin("CREATE ROLE bench LOGIN PASSWORD 'bench-password'");
   try {
-    console.log(await saturatedPool({ server, rounds: Number(process.env.BENCH_SATURATED_ROUNDS ?? 9), durationMs: Number(process.env.BENCH_SATURATED_MS ?? 2_000) }));
+    console.log(await saturatedPool({ server, rounds: Number(process.env.BENCH_SATURATED_ROUNDS ?? 15), durationMs: Number(process.env.BENCH_SATURATED_MS ?? 2_000) }));
   } finally {
     await server.stop();
   }
