@@ -11,7 +11,7 @@ const MAX_LIFETIME_MS = 1_000;
 
 const binary = findPgBouncer();
 const missing = 'pgbouncer is not installed (apt-get install pgbouncer; .ci/run installs it)';
-if (!binary && !process.env.CI) process.stdout.write(`SKIP test/reliability/pgbouncer.spec.ts: ${missing}\n`);
+if (!binary && !process.env.CI) process.stdout.write(`SKIP test/pool/pgbouncer.fault.spec.ts: ${missing}\n`);
 // On a laptop without pgbouncer the file skips; in CI a missing pgbouncer is a broken machine.
 const describeWithPgBouncer = binary || process.env.CI ? describe : describe.skip;
 

@@ -2,14 +2,14 @@ import { Controller, Get, type INestApplication, Param } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { DatabaseAuthError, DatabaseModule, type DbService, getDbServiceToken } from '../../src/index.js';
-import { DEFAULT_BACKOFF } from '../../src/credentials/backoff.js';
-import { DatabaseHealthIndicator } from '../../src/health/index.js';
-import { SecretsManagerEmulator, type SecretsManagerFault, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
-import { attemptsAllowed } from '../support/backoff.js';
-import { captureNestLog } from '../support/captured-log.js';
-import { eventually, every, type LiveLoad, sleep, startLoad } from '../support/load.js';
-import { createTestRole, newPassword, setPassword, type TestRole } from '../support/roles.js';
+import { DatabaseAuthError, DatabaseModule, type DbService, getDbServiceToken } from '../../../src/index.js';
+import { DEFAULT_BACKOFF } from '../../../src/credentials/backoff.js';
+import { DatabaseHealthIndicator } from '../../../src/health/index.js';
+import { SecretsManagerEmulator, type SecretsManagerFault, startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
+import { attemptsAllowed } from '../../support/backoff.js';
+import { captureNestLog } from '../../support/captured-log.js';
+import { eventually, every, type LiveLoad, sleep, startLoad } from '../../support/load.js';
+import { createTestRole, newPassword, setPassword, type TestRole } from '../../support/roles.js';
 
 /** Issue 12: Secrets Manager fails for a whole minute. */
 const OUTAGE_MS = 60_000;

@@ -1,9 +1,9 @@
 import { inspect } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DbService } from '../../src/index.js';
-import { rotateSecret, SecretsManagerEmulator, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
-import { eventually, runLoad, sleep } from '../support/load.js';
-import { createTestRole } from '../support/roles.js';
+import { DbService } from '../../../src/index.js';
+import { rotateSecret, SecretsManagerEmulator, startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
+import { eventually, runLoad, sleep } from '../../support/load.js';
+import { createTestRole } from '../../support/roles.js';
 
 let server: TestPostgres;
 let emulator: SecretsManagerEmulator;

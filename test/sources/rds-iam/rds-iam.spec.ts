@@ -1,12 +1,12 @@
-import { DbService, RdsIamCredentialProvider, type CredentialProvider, type Credentials } from '../../src/index.js';
-import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { DbService, RdsIamCredentialProvider, type CredentialProvider, type Credentials } from '../../../src/index.js';
+import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runLoad } from '../support/load.js';
-import { createTestRole, type TestRole } from '../support/roles.js';
-import { iamProxyFor } from '../support/iam.js';
+import { runLoad } from '../../support/load.js';
+import { createTestRole, type TestRole } from '../../support/roles.js';
+import { iamProxyFor } from '../../support/iam.js';
 
 const testCredentials = { accessKeyId: 'AKIDEXAMPLETEST00001', secretAccessKey: 'test-secret-access-key-for-the-emulator' };
 let server: TestPostgres;

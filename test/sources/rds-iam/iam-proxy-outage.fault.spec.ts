@@ -1,11 +1,11 @@
-import { DatabaseAuthError, DatabaseConnectionError, DbService, RotatingPgError } from '../../src/index.js';
-import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
-import { attemptsAllowed } from '../support/backoff.js';
-import { captureNestLog } from '../support/captured-log.js';
-import { eventually, type LiveLoad, sleep, startLoad } from '../support/load.js';
-import { createTestRole, type TestRole } from '../support/roles.js';
-import { connectionDiedUnderQuery, describeFailure } from '../support/failures.js';
-import { iamProxyFor } from '../support/iam.js';
+import { DatabaseAuthError, DatabaseConnectionError, DbService, RotatingPgError } from '../../../src/index.js';
+import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
+import { attemptsAllowed } from '../../support/backoff.js';
+import { captureNestLog } from '../../support/captured-log.js';
+import { eventually, type LiveLoad, sleep, startLoad } from '../../support/load.js';
+import { createTestRole, type TestRole } from '../../support/roles.js';
+import { connectionDiedUnderQuery, describeFailure } from '../../support/failures.js';
+import { iamProxyFor } from '../../support/iam.js';
 
 const testCredentials = { accessKeyId: 'AKIDEXAMPLETEST00003', secretAccessKey: 'test-secret-access-key-for-the-emulator' };
 const CALLERS = 16;

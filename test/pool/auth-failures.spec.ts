@@ -7,7 +7,7 @@ import { useTestDatabase } from '../support/roles.js';
 
 const database = useTestDatabase();
 
-// 32 callers refused by every credential source (typed error, hint, bounded fetches, CPU): test/reliability/wrong-credentials.spec.ts
+// 32 callers refused by every credential source (typed error, hint, bounded fetches, CPU): test/credentials/wrong-credentials.fault.spec.ts
 describe('a database that refuses every login', () => {
   it('recovers when the provider starts returning the right password', async () => {
     const provider = new SwitchableProvider(database.role.username, 'stale-password-123');

@@ -1,8 +1,8 @@
-import { DatabaseAuthError, DbService, RdsIamCredentialProvider, type CredentialProvider, type Credentials } from '../../src/index.js';
-import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
-import { every } from '../support/load.js';
-import { createTestRole, type TestRole } from '../support/roles.js';
-import { iamProxyFor } from '../support/iam.js';
+import { DatabaseAuthError, DbService, RdsIamCredentialProvider, type CredentialProvider, type Credentials } from '../../../src/index.js';
+import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
+import { every } from '../../support/load.js';
+import { createTestRole, type TestRole } from '../../support/roles.js';
+import { iamProxyFor } from '../../support/iam.js';
 
 /**
  * Seed 000's scenario ("works 15 minutes, then PAM authentication failed"), sped up: tokens
