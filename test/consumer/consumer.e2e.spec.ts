@@ -44,9 +44,10 @@ async function installAndRun(fixture: string): Promise<{ app: string; output: Re
 
 /**
  * Writes the TypeScript examples of the README and `docs/` into an installed fixture app
- * (`readme/<file>-line-<n>.ts`, n the line of the block's fence) and compiles them with the app's own tsconfig; in an ES module
- * app it also emits them, so that the complete programs can run. A type error fails the test with
- * tsc's output, whose file names point back at the Markdown file and line.
+ * (`readme/<file>-line-<n>.ts`, n the line of the block's fence) and compiles them with the
+ * app's own tsconfig; in an ES module app it also emits them, so that the complete programs can
+ * run. A type error fails the test with tsc's output, whose file names point back at the
+ * Markdown file and line.
  */
 async function compileReadmeSnippets(app: string, esm: boolean): Promise<{ programs: string[] }> {
   const dir = join(app, 'readme');
@@ -54,7 +55,7 @@ async function compileReadmeSnippets(app: string, esm: boolean): Promise<{ progr
   const snippets = documentationSnippets(repo).filter((snippet) => esm || !snippet.esmOnly);
   for (const snippet of snippets) await writeFile(join(dir, `${snippetFileName(snippet)}.ts`), `${snippet.source}export {};\n`);
   // The Prisma recipe imports the client `prisma generate` wrote (pretest generates the repository's own).
-  if (esm) await cp(join(repo, 'test/e2e/orm/prisma/generated'), join(dir, 'generated/prisma'), { recursive: true });
+  if (esm) await cp(join(repo, 'test/orm/prisma/generated'), join(dir, 'generated/prisma'), { recursive: true });
   const tsconfig = { extends: '../tsconfig.json', compilerOptions: { rootDir: '.', outDir: 'dist', noEmit: !esm }, include: ['**/*.ts'] };
   await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
   try {

@@ -2,8 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The TypeScript examples of the README and of `docs/*.md`, as tests see them. Each ```ts block names its kind after the
- * language (GitHub highlights by the first word only, so readers see plain `ts`):
+ * The TypeScript examples of the README and of `docs/*.md`, as tests see them. Each ```ts block
+ * names its kind after the language (GitHub highlights by the first word only, so readers see
+ * plain `ts`):
  * - `module`: a whole file, type-checked as it stands;
  * - `program`: a whole program, type-checked and also run against the test database;
  * - `fragment:<preamble>`: lines from inside a file, type-checked after `PREAMBLES[preamble]`,

@@ -31,7 +31,8 @@ export function optionDocs(repo: string): OptionDoc[] {
     for (const property of checker.getPropertiesOfType(type)) {
       const path = `${prefix}${property.name}`;
       const declaration = property.valueDeclaration ?? property.declarations?.[0];
-      const propertyType = declaration ? checker.getNonNullableType(checker.getTypeOfSymbolAtLocation(property, declaration)) : undefined;
+      const declared = declaration ? checker.getTypeOfSymbolAtLocation(property, declaration) : undefined;
+      const propertyType = declared ? checker.getNonNullableType(declared) : undefined;
       const block = propertyType?.getSymbol();
       const blockFile = block?.declarations?.[0]?.getSourceFile().fileName;
       if (block && block.name.endsWith('Options') && blockFile?.startsWith(source)) {

@@ -18,7 +18,7 @@ function proseLines(markdown: string): string[] {
   });
 }
 
-/** A heading's anchor as GitHub makes it: the text without Markdown, lower-cased, punctuation dropped, spaces as hyphens. */
+/** A heading's anchor as GitHub makes it: text without Markdown, lower-cased, punctuation dropped, spaces hyphens. */
 export function githubSlug(heading: string): string {
   const text = heading
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
