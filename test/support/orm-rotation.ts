@@ -71,7 +71,7 @@ export async function runThroughRotations(
   // On a loaded machine each rotation takes longer: the load goes on until enough have happened.
   const load = await runLoad(concurrency, durationMs, work, { until: () => database.rotations >= MIN_ROTATIONS, maxMs: 4 * durationMs });
   await rotator.stop();
-  // The README's ORM table is refreshed from these lines: REPORT_FIGURES=1 npx jest test/e2e/orm
+  // The README's ORM table is refreshed from these lines: REPORT_FIGURES=1 npx jest test/orm
   if (process.env.REPORT_FIGURES) {
     process.stdout.write(`FIGURES ${expect.getState().currentTestName}: ${load.succeeded} ok, ${load.failed} failed, ${database.rotations} rotations\n`);
   }

@@ -1,5 +1,5 @@
-import { startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
-import { createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../../support/orm-rotation.js';
+import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../support/orm-rotation.js';
 
 let server: TestPostgres;
 beforeAll(async () => {

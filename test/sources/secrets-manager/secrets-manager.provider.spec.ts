@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CredentialSourceError, SecretsManagerCredentialProvider } from '../../src/index.js';
+import { CredentialSourceError, SecretsManagerCredentialProvider } from '../../../src/index.js';
 
 const secretsManager = mockClient(SecretsManagerClient);
 

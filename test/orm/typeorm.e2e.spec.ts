@@ -3,10 +3,10 @@ import { Test } from '@nestjs/testing';
 import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { Column, DataSource, Entity, type EntityManager, PrimaryGeneratedColumn, type Repository } from 'typeorm';
-import { DatabaseModule, DbService, getPgPoolToken, typeOrmDriver } from '../../../src/index.js';
-import { startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
-import { createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../../support/orm-rotation.js';
-import { createTestRole } from '../../support/roles.js';
+import { DatabaseModule, DbService, getPgPoolToken, typeOrmDriver } from '../../src/index.js';
+import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../support/orm-rotation.js';
+import { createTestRole } from '../support/roles.js';
 
 @Entity({ name: 'notes' })
 class Note {

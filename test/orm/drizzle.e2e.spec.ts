@@ -2,10 +2,10 @@ import { eq, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { integer, pgTable, serial, text } from 'drizzle-orm/pg-core';
 import type { Pool } from 'pg';
-import { DbService } from '../../../src/index.js';
-import { startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
-import { bootWithPoolProvider, createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../../support/orm-rotation.js';
-import { createTestRole } from '../../support/roles.js';
+import { DbService } from '../../src/index.js';
+import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { bootWithPoolProvider, createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../support/orm-rotation.js';
+import { createTestRole } from '../support/roles.js';
 
 const notes = pgTable('notes', { id: serial('id').primaryKey(), worker: integer('worker').notNull(), body: text('body').notNull() });
 const CREATE_NOTES = 'CREATE TABLE notes (id serial PRIMARY KEY, worker int NOT NULL, body text NOT NULL)';

@@ -1,9 +1,9 @@
 import { type Generated, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import type { Pool } from 'pg';
-import { DbService } from '../../../src/index.js';
-import { startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
-import { bootWithPoolProvider, createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../../support/orm-rotation.js';
-import { createTestRole } from '../../support/roles.js';
+import { DbService } from '../../src/index.js';
+import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { bootWithPoolProvider, createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../support/orm-rotation.js';
+import { createTestRole } from '../support/roles.js';
 
 interface Schema {
   notes: { id: Generated<number>; worker: number; body: string };

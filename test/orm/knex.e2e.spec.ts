@@ -1,9 +1,9 @@
 import knex, { type Knex } from 'knex';
 import type { Pool } from 'pg';
-import { DbService } from '../../../src/index.js';
-import { startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
-import { bootWithPoolProvider, createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../../support/orm-rotation.js';
-import { createTestRole } from '../../support/roles.js';
+import { DbService } from '../../src/index.js';
+import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { bootWithPoolProvider, createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../support/orm-rotation.js';
+import { createTestRole } from '../support/roles.js';
 
 const CREATE_NOTES = 'CREATE TABLE notes (id serial PRIMARY KEY, worker int NOT NULL, body text NOT NULL)';
 

@@ -1,4 +1,4 @@
-import { RdsIamCredentialProvider } from '../../src/index.js';
+import { RdsIamCredentialProvider } from '../../../src/index.js';
 
 const credentials = { accessKeyId: 'AKIDUNITTEST00000001', secretAccessKey: 'unit-test-secret-key' };
 

@@ -2,10 +2,10 @@ import { createPostgreSqlTypeParsers, EntitySchema, MikroORM } from '@mikro-orm/
 import { PostgresDialect } from 'kysely';
 import pg, { type Pool } from 'pg';
 import postgresArray from 'postgres-array';
-import { DbService } from '../../../src/index.js';
-import { startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
-import { bootWithPoolProvider, createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../../support/orm-rotation.js';
-import { createTestRole } from '../../support/roles.js';
+import { DbService } from '../../src/index.js';
+import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import { bootWithPoolProvider, createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../support/orm-rotation.js';
+import { createTestRole } from '../support/roles.js';
 
 interface Note {
   id: number;
