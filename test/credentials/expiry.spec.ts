@@ -1,0 +1,20 @@
+import { isExpired, isExpiring } from '../../src/credentials/expiry.js';
+
+describe('expiry', () => {
+  const fetchedAt = Date.parse('2026-01-01T00:00:00Z');
+  const token = (lifeMs: number) => ({ username: 'app', password: 'token', expiresAt: new Date(fetchedAt + lifeMs) });
+
+  it('renews a 15 minute token 30 s before it expires, a short-lived one a tenth of its life before', () => {
+    expect(isExpiring(token(900_000), fetchedAt, fetchedAt + 869_999)).toBe(false);
+    expect(isExpiring(token(900_000), fetchedAt, fetchedAt + 870_000)).toBe(true);
+    expect(isExpiring(token(10_000), fetchedAt, fetchedAt + 8_999)).toBe(false);
+    expect(isExpiring(token(10_000), fetchedAt, fetchedAt + 9_000)).toBe(true);
+    expect(isExpired(token(10_000), fetchedAt + 9_999)).toBe(false);
+    expect(isExpired(token(10_000), fetchedAt + 10_000)).toBe(true);
+  });
+
+  it('never expires credentials without expiresAt', () => {
+    const password = { username: 'app', password: 'pw' };
+    expect([isExpiring(password, fetchedAt, Infinity), isExpired(password, Infinity)]).toEqual([false, false]);
+  });
+});
