@@ -1,15 +1,18 @@
-import { Controller, Get, type INestApplication, Param } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Param, Query } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { type CredentialProvider, DatabaseModule, type DbService, getDbServiceToken } from '../../src/index.js';
 import { DatabaseHealthIndicator } from '../../src/health/index.js';
+import { healthMessages } from '../../src/health/messages.js';
 import { freePort } from '../../src/testing/index.js';
 import { useTestDatabase } from '../support/roles.js';
 
 /**
- * Issue 20: /health is often public. What it shows passes through the same redaction as the log
- * lines, and `details: 'status'` keeps username, last error and host:port off it.
+ * The Terminus indicator through HTTP, as an application mounts it: up, degraded (a failed
+ * credential refresh while cached credentials serve) and down, each in the full answer and in
+ * `details: 'status'`. Issue 20: /health is often public; what it shows passes through the same
+ * redaction as the log lines, and `details: 'status'` keeps username, last error and host:port off it.
  */
 @Controller('health')
 class HealthController {
@@ -20,8 +23,8 @@ class HealthController {
 
   @Get(':connection/:details')
   @HealthCheck()
-  check(@Param('connection') connection: string, @Param('details') details: 'full' | 'status') {
-    return this.health.check([() => this.database.isHealthy('database', { connection, details })]);
+  check(@Param('connection') connection: string, @Param('details') details: 'full' | 'status', @Query('timeout') timeout?: string) {
+    return this.health.check([() => this.database.isHealthy('database', { connection, details, timeout: timeout === undefined ? undefined : Number(timeout) })]);
   }
 }
 
@@ -46,6 +49,8 @@ beforeAll(async () => {
     imports: [
       TerminusModule,
       DatabaseModule.forRoot({ name: 'main', dsn: database.role.bareDsn, credentialProvider: provider }),
+      // One connection only: a caller holding it leaves the ping waiting for a checkout.
+      DatabaseModule.forRoot({ name: 'single', dsn: database.role.bareDsn, credentialProvider: provider, maxOpenConnections: 1, connectionTimeout: '5s' }),
       DatabaseModule.forRoot({ name: 'unreachable', host: '127.0.0.1', port: unreachablePort, user: 'nobody_here', password: 'unreachable-pw', connectionTimeout: '1s' }),
     ],
     controllers: [HealthController],
@@ -57,41 +62,89 @@ beforeAll(async () => {
 
 afterAll(() => app?.close());
 
-const health = (connection: string, details: 'full' | 'status') => request(app.getHttpServer()).get(`/health/${connection}/${details}`);
+const health = (connection: string, details: 'full' | 'status', query = '') => request(app.getHttpServer()).get(`/health/${connection}/${details}${query}`);
+const main = () => app.get<DbService>(getDbServiceToken('main'));
 
-describe('/health (issue 20)', () => {
-  it('redacts a version that quotes the password, as the log lines do', async () => {
+/** Runs `check` while the source fails and the last refresh failed, then lets the source answer again. */
+async function duringSourceOutage(check: () => Promise<void>): Promise<void> {
+  failing = true;
+  try {
+    await main().refreshCredentials().catch(() => undefined);
+    await check();
+  } finally {
+    failing = false;
+    await main().refreshCredentials();
+  }
+}
+
+describe("DatabaseHealthIndicator, details: 'full' (the default)", () => {
+  it('up: 200 with the ping time, the pool stats and the credential status', async () => {
+    const { body } = await health('main', 'full').expect(200);
+    expect(body.status).toBe('ok');
+    expect(body.details.database).toMatchObject({
+      status: 'up',
+      responseTimeMs: expect.any(Number),
+      pool: expect.objectContaining({ openConnections: expect.any(Number), maxOpenConnections: expect.any(Number) }),
+      credentials: expect.objectContaining({ username: database.role.username, consecutiveFailures: 0, ageSeconds: expect.any(Number) }),
+    });
+  });
+
+  it('redacts a version that quotes the password, as the log lines do (issue 20)', async () => {
     const { body } = await health('main', 'full').expect(200);
     expect(body.details.database.credentials.version).toBe('lease-[redacted]');
     expect(JSON.stringify(body)).not.toContain(database.role.password);
   });
 
-  it("details: 'status' shows up and nothing else", async () => {
+  it('degraded (still 200) while the source fails and cached credentials serve, with the last error', async () => {
+    await duringSourceOutage(async () => {
+      const { body } = await health('main', 'full').expect(200);
+      expect(body.details.database).toMatchObject({ status: 'degraded', credentials: { lastError: expect.stringContaining(ARN) } });
+    });
+    expect((await health('main', 'full').expect(200)).body.details.database.status).toBe('up');
+  });
+
+  it('down (503) when the database does not answer, naming host:port', async () => {
+    const { body } = await health('unreachable', 'full').expect(503);
+    expect(body.details.database).toMatchObject({ status: 'down', message: expect.stringContaining(`127.0.0.1:${unreachablePort}`) });
+  }, 15_000);
+
+  it('down when SELECT 1 gets no answer within the timeout', async () => {
+    const single = app.get<DbService>(getDbServiceToken('single'));
+    let release!: () => void;
+    const held = single.withClient(() => new Promise<void>((resolve) => (release = resolve)));
+    try {
+      const { body } = await health('single', 'full', '?timeout=200').expect(503);
+      expect(body.details.database).toMatchObject({ status: 'down', message: healthMessages.pingTimedOut(200) });
+    } finally {
+      release();
+      await held;
+    }
+  });
+
+  it('down when no connection of that name is registered', async () => {
+    const { body } = await health('nowhere', 'full').expect(503);
+    expect(body.details.database).toEqual({ status: 'down', message: healthMessages.noSuchConnection('nowhere') });
+  });
+});
+
+describe("DatabaseHealthIndicator, details: 'status' (a public /health, issue 20)", () => {
+  it('up and nothing else', async () => {
     const { body } = await health('main', 'status').expect(200);
     expect(body.details).toEqual({ database: { status: 'up' } });
   });
 
-  it("details: 'status' shows degraded during a source outage, without the username or the error naming ARNs", async () => {
-    failing = true;
-    try {
-      await app.get<DbService>(getDbServiceToken('main')).refreshCredentials().catch(() => undefined);
-      const full = await health('main', 'full').expect(200);
-      expect(full.body.details.database.credentials.lastError).toContain(ARN);
+  it('degraded during a source outage, without the username or the error naming ARNs', async () => {
+    await duringSourceOutage(async () => {
       const { body } = await health('main', 'status').expect(200);
-      expect(body.details.database.status).toBe('degraded');
+      expect(body.details).toEqual({ database: { status: 'degraded' } });
       const text = JSON.stringify(body);
       for (const detail of [ARN, database.role.username, 'lastError', 'pool']) expect(text).not.toContain(detail);
-    } finally {
-      failing = false;
-      await app.get<DbService>(getDbServiceToken('main')).refreshCredentials();
-    }
+    });
   });
 
-  it("details: 'status' shows down without host:port or the user, which the full answer names", async () => {
-    const full = await health('unreachable', 'full').expect(503);
-    expect(full.body.details.database.message).toContain(`127.0.0.1:${unreachablePort}`);
+  it('down without host:port or the user, which the full answer names', async () => {
     const { body } = await health('unreachable', 'status').expect(503);
-    expect(body.details.database).toEqual({ status: 'down', message: "the database did not answer SELECT 1; the application's log says why" });
+    expect(body.details.database).toEqual({ status: 'down', message: healthMessages.healthDownNoDetails() });
     expect(JSON.stringify(body)).not.toMatch(new RegExp(`${unreachablePort}|nobody_here|unreachable-pw`));
   }, 15_000);
 });
