@@ -8,7 +8,7 @@ import { messages } from './errors/messages.js';
 import { logCredentialEvents } from './credentials/credential-log.js';
 import { type PoolMetrics, registerPoolMetrics } from './metrics/pool-metrics.js';
 import { resolveMeter } from './metrics/meter.js';
-import { createCredentialProvider } from './sources/registry.js';
+import { createCredentialProvider, credentialSourceRefusesPlaintext } from './sources/registry.js';
 import type { DatabaseStats } from './pool/pool-stats.js';
 import { RotatingPool } from './pool/rotating-pool.js';
 import { PgPoolFacade } from './pool/pg-pool-facade.js';
@@ -52,8 +52,8 @@ export class DbService implements OnApplicationShutdown {
   static async create(options: DatabaseModuleOptions): Promise<DbService> {
     const { credentialSource, meterProvider, durationMetrics, plaintextUnasked, ...poolOptions } = resolveDatabaseOptions(options);
     const logger = new Logger(`nestjs-rotating-pg:${poolOptions.name}`);
-    // IAM without TLS is refused unless allowPlaintext asked for it.
-    if (plaintextUnasked && credentialSource.kind !== 'aws-iam') logger.warn(messages.plaintextConnection(poolOptions.connection.host, 'ssl'));
+    // IAM and DSQL refuse plaintext unless their allowPlaintext asked for it.
+    if (plaintextUnasked && !credentialSourceRefusesPlaintext(credentialSource)) logger.warn(messages.plaintextConnection(poolOptions.connection.host, 'ssl'));
     const credentials = new CredentialCache(createCredentialProvider(credentialSource));
     logCredentialEvents(credentials, logger);
     const meter = await resolveMeter(meterProvider);

@@ -2,8 +2,8 @@ export { type Duration, formatDuration, parseDuration } from './common/duration.
 export type { DatabaseModuleOptions } from './config/index.js';
 export { databaseOptionsFromEnv, listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, readDatabaseConfig, resolveDatabaseOptions } from './config/index.js';
 export type { CredentialFetchContext, CredentialFetchReason, CredentialProvider, Credentials, CredentialStatus } from './credentials/index.js';
-export type { AwsIamAuthOptions, SecretsManagerOptions } from './sources/index.js';
-export { RdsIamCredentialProvider, SecretsManagerCredentialProvider, StaticCredentialProvider } from './sources/index.js';
+export type { AwsIamAuthOptions, DsqlAuthOptions, SecretsManagerOptions } from './sources/index.js';
+export { DsqlCredentialProvider, RdsIamCredentialProvider, SecretsManagerCredentialProvider, StaticCredentialProvider } from './sources/index.js';
 export { CredentialSourceError, DatabaseAuthError, DatabaseConfigError, DatabaseConnectionError, DatabaseConnectionTimeoutError, DatabasePoolClosedError, RotatingPgError } from './errors/index.js';
 export type { CloseReason, DatabaseStats } from './pool/index.js';
 export { DatabaseModule } from './database.module.js';

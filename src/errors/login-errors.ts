@@ -10,7 +10,8 @@ interface PgLikeError {
 /**
  * What a failed login means for the pool:
  * - `refused`: the server rejected these credentials (SQLSTATE 28P01, or 28000 from PostgreSQL's
- *   `auth_failed`, which is how RDS refuses an IAM token: "PAM authentication failed"). New
+ *   `auth_failed`, which is how RDS refuses an IAM token: "PAM authentication failed"; Aurora
+ *   DSQL says "IAM authentication failed"). New
  *   credentials may cure it.
  * - `not-permitted`: pg_hba.conf has no line for this login (28000 from `ClientAuthentication`,
  *   e.g. IAM without TLS). No credentials cure it.
@@ -35,7 +36,7 @@ export function classifyLoginError(error: unknown): LoginRefusal | undefined {
     return /pg_hba\.conf/i.test(message) ? 'not-permitted' : 'refused';
   }
   if (code !== undefined) return undefined;
-  if (routine === 'auth_failed' || /PAM authentication failed|password authentication failed/i.test(message)) return 'refused';
+  if (routine === 'auth_failed' || /(PAM|IAM|password) authentication failed/i.test(message)) return 'refused';
   return undefined;
 }
 
@@ -61,7 +62,11 @@ export function hintFor(error: unknown): string {
   if ((code !== undefined && UNREACHABLE.has(code)) || /Connection terminated unexpectedly/i.test(message)) return hints.unreachable;
   const refusal = classifyLoginError(error);
   if (refusal === 'not-permitted') return hints.pgHba;
-  if (refusal === 'refused') return code === '28P01' || /(password|SASL) authentication failed/i.test(message) ? hints.password : hints.pam;
+  if (refusal === 'refused') {
+    if (code === '28P01' || /(password|SASL) authentication failed/i.test(message)) return hints.password;
+    // Aurora DSQL's refusal of a token; RDS's is "PAM authentication failed".
+    return /\bIAM authentication failed/i.test(message) ? hints.iam : hints.pam;
+  }
   // A server's own refusal (pg's DatabaseError has a severity): its message says why.
   if ((error as { severity?: unknown } | undefined)?.severity !== undefined) return hints.serverRefused;
   // Errors without a code (wrapped by a proxy, or a driver's own): the table's wording.

@@ -65,6 +65,8 @@ export const messages = {
 export const hints = {
   pam:
     'PAM authentication failed: the IAM token was expired or invalid when the connection opened. Keep connectionMaxLifetime below 15m (14m) and let the module sign fresh tokens (awsIamAuth.tokenTtl < 15m); check the signing host, port and region match the database. If freshly signed tokens are refused too, check the clock of this machine (NTP): a token carries the time it was signed, so a clock that runs ahead or behind makes it look expired or not yet valid.',
+  iam:
+    "IAM authentication failed: Aurora DSQL refused the token. Check the IAM policy allows dsql:DbConnect on the cluster (dsql:DbConnectAdmin for admin) and that the database role is mapped to this IAM identity (AWS IAM GRANT); check dsqlAuth.signingHost and region name the cluster endpoint. A token also dies with the temporary AWS credentials (SSO, IRSA, ECS) that signed it; the module renews before the earlier of the two, so a refusal of fresh tokens points at the policy, the role or this machine's clock (NTP).",
   password:
     'password authentication failed: the password or IAM token was rejected. For IAM, check the IAM policy allows rds-db:connect for this database user; for Secrets Manager, check the secret matches the database (a rotation may have failed half-way).',
   pgHba:

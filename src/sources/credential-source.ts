@@ -46,4 +46,10 @@ export interface CredentialSource<Resolved extends { kind: string }, Options> {
   describe(resolved: Resolved, credentials: Credentials): string;
   /** For `doctor`: what to check when obtaining credentials failed. */
   readonly fix: string;
+  /**
+   * The service accepts these logins over TLS only, so `resolve` refuses a plaintext connection
+   * unless the source's own testing opt-out asked for it; the module's plaintext warning is then
+   * not repeated. Default `false`.
+   */
+  readonly refusesPlaintext?: boolean;
 }

@@ -1,7 +1,9 @@
 export type { ConnectionFacts } from './credential-source.js';
-export { createCredentialProvider, credentialSourceFix, type CredentialSourceOptions, describeCredentials, type ResolvedCredentialSource } from './registry.js';
+export { createCredentialProvider, credentialSourceFix, credentialSourceRefusesPlaintext, type CredentialSourceOptions, describeCredentials, type ResolvedCredentialSource } from './registry.js';
 export type { AwsIamAuthOptions } from './rds-iam/rds-iam.source.js';
 export { RdsIamCredentialProvider } from './rds-iam/rds-iam.provider.js';
+export type { DsqlAuthOptions } from './dsql/dsql.source.js';
+export { DsqlCredentialProvider } from './dsql/dsql.provider.js';
 export type { SecretsManagerOptions } from './secrets-manager/secrets-manager.source.js';
 export { SecretsManagerCredentialProvider } from './secrets-manager/secrets-manager.provider.js';
 export { StaticCredentialProvider } from './static/static.provider.js';

@@ -2,6 +2,7 @@ import type { OptionChecker, Raw } from '../common/option-checker.js';
 import type { CredentialProvider, Credentials } from '../credentials/credential-provider.interface.js';
 import type { ConnectionFacts, ConnectionKeys, CredentialSource } from './credential-source.js';
 import { type CustomSourceOptions, customProviderSource } from './custom/custom.source.js';
+import { type DsqlSourceOptions, dsqlSource } from './dsql/dsql.source.js';
 import { sourceMessages } from './messages.js';
 import { type RdsIamSourceOptions, rdsIamSource } from './rds-iam/rds-iam.source.js';
 import { type SecretsManagerSourceOptions, secretsManagerSource } from './secrets-manager/secrets-manager.source.js';
@@ -13,9 +14,9 @@ import { type StaticSourceOptions, staticPasswordSource } from './static/static.
  * rules, provider, doctor text and messages (the contract is credential-source.ts), and its entry
  * in each list. Nothing else changes: not the pool, not the module, not another source.
  */
-export const credentialSources = [staticPasswordSource, rdsIamSource, secretsManagerSource, customProviderSource] as const;
+export const credentialSources = [staticPasswordSource, rdsIamSource, dsqlSource, secretsManagerSource, customProviderSource] as const;
 /** The options the sources add to `DatabaseModuleOptions`, with their JSDoc. */
-export type CredentialSourceOptions = StaticSourceOptions & RdsIamSourceOptions & SecretsManagerSourceOptions & CustomSourceOptions;
+export type CredentialSourceOptions = StaticSourceOptions & RdsIamSourceOptions & DsqlSourceOptions & SecretsManagerSourceOptions & CustomSourceOptions;
 
 type Source = (typeof credentialSources)[number];
 export type ResolvedCredentialSource = NonNullable<ReturnType<Source['resolve']>>;
@@ -63,4 +64,9 @@ export function describeCredentials(resolved: ResolvedCredentialSource, credenti
 
 export function credentialSourceFix(resolved: ResolvedCredentialSource): string {
   return sourceOf(resolved).fix;
+}
+
+/** The source refuses plaintext itself unless its options asked for it, so no plaintext warning is due. */
+export function credentialSourceRefusesPlaintext(resolved: ResolvedCredentialSource): boolean {
+  return sourceOf(resolved).refusesPlaintext === true;
 }

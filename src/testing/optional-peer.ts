@@ -1,3 +1,4 @@
+import { isMissingPackage } from '../common/missing-package.js';
 import { messages } from '../errors/messages.js';
 
 /** A part of the testing kit was used without the optional peer package it runs on; the message names the install. */
@@ -15,9 +16,7 @@ export async function importOptionalPeer<T>(name: string, feature: string, load:
   try {
     return await load();
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && (error as Error).message.includes(`'${name}`);
-    if (missing) throw new MissingTestingPeerError(messages.testingPeerMissing(name, feature), { cause: error });
+    if (isMissingPackage(error, name)) throw new MissingTestingPeerError(messages.testingPeerMissing(name, feature), { cause: error });
     throw error;
   }
 }

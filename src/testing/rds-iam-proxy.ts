@@ -18,13 +18,25 @@ export interface RdsIamProxyOptions {
   backend: { host: string; port: number };
   /** The real password of each database user that logs in through the proxy. */
   backendPassword: (user: string) => string | undefined;
+  /**
+   * Whose tokens to check: `'rds-db'` (default), RDS IAM (`Action=connect`, `DBUser`, host and
+   * port), or `'dsql'`, Aurora DSQL (`Action=DbConnect`, `DbConnectAdmin` for the user `admin`,
+   * the host name alone), as `@aws-sdk/rds-signer` and `@aws-sdk/dsql-signer` sign them.
+   */
+  service?: 'rds-db' | 'dsql';
   /** AWS region and the test credentials tokens must be signed with. */
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
-  /** Host:port tokens must be signed for. Default: 127.0.0.1 and the proxy's port. */
+  /**
+   * When the temporary credentials a token was signed with (its X-Amz-Security-Token) expire, in
+   * epoch ms: from then on their tokens are refused, as AWS does, whatever their X-Amz-Expires.
+   * Default: they never expire.
+   */
+  sessionExpiresAt?: (sessionToken: string | undefined) => number | undefined;
+  /** Host (and port, for RDS) tokens must be signed for. Default: 127.0.0.1 and the proxy's port. */
   signingHost?: string;
   signingPort?: number;
-  /** Longest a token is accepted after signing, in ms; RDS: 15 minutes. Lower it to test expiry fast. */
+  /** Longest a token is accepted after signing, in ms; RDS: 15 minutes, DSQL: its X-Amz-Expires (a week at most). Lower it to test expiry fast. */
   tokenLifetimeMs?: number;
   /** The proxy's clock. Default `Date.now`. */
   now?: () => number;
@@ -33,12 +45,20 @@ export interface RdsIamProxyOptions {
   requireTls?: boolean;
 }
 
+/** How each service's tokens are signed and refused. */
+const SERVICES = {
+  'rds-db': { maxLifetimeMs: 15 * 60_000, refusal: 'PAM authentication failed for user' },
+  dsql: { maxLifetimeMs: 7 * 24 * 3_600_000, refusal: 'IAM authentication failed for user' },
+} as const;
+
 /**
- * A stand-in for RDS IAM authentication: a PostgreSQL wire-protocol proxy that asks for a
- * cleartext password, checks it is an RDS auth token (SigV4 signature by the configured
- * test credentials, host, port, DBUser, X-Amz-Date + X-Amz-Expires against its clock), answers
- * a bad or expired one with SQLSTATE 28000 "PAM authentication failed for user" as RDS does,
- * and otherwise logs into the real server and relays the session byte for byte.
+ * A stand-in for RDS IAM or Aurora DSQL authentication: a PostgreSQL wire-protocol proxy that
+ * asks for a cleartext password, checks it is an auth token of the service (SigV4 signature by
+ * the configured test credentials, host, port for RDS, action, DBUser for RDS, X-Amz-Date +
+ * X-Amz-Expires against its clock, the signing session's expiry), answers a bad or expired one
+ * with SQLSTATE 28000 "PAM authentication failed for user" as RDS does ("IAM authentication
+ * failed for user" as DSQL does), and otherwise logs into the real server and relays the
+ * session byte for byte.
  */
 export class RdsIamProxy {
   accepted = 0;
@@ -129,10 +149,11 @@ export class RdsIamProxy {
   private async login(client: Socket, parameters: Record<string, string>, token: string): Promise<void> {
     const user = parameters.user ?? '';
     this.tokens.add(token);
+    const refusal = `${SERVICES[this.service].refusal} "${user}"`;
     const problem = await this.verify(token, user);
-    if (problem) return this.refuse(client, `PAM authentication failed for user "${user}"`, '28000', problem);
+    if (problem) return this.refuse(client, refusal, '28000', problem);
     const password = this.options.backendPassword(user);
-    if (password === undefined) return this.refuse(client, `PAM authentication failed for user "${user}"`, '28000', 'unknown user');
+    if (password === undefined) return this.refuse(client, refusal, '28000', 'unknown user');
     try {
       await this.relay(client, parameters, password);
       this.accepted++;
@@ -141,7 +162,11 @@ export class RdsIamProxy {
     }
   }
 
-  /** Why `token` is not a valid RDS auth token for `user` now, or undefined when it is. */
+  private get service(): 'rds-db' | 'dsql' {
+    return this.options.service ?? 'rds-db';
+  }
+
+  /** Why `token` is not a valid auth token of the service for `user` now, or undefined when it is. */
   private async verify(token: string, user: string): Promise<string | undefined> {
     let url: URL;
     try {
@@ -150,38 +175,52 @@ export class RdsIamProxy {
       return 'not a token';
     }
     const query = url.searchParams;
-    const host = this.options.signingHost ?? '127.0.0.1';
-    const port = this.options.signingPort ?? this.listenPort;
-    if (url.hostname !== host || Number(url.port) !== port) return `signed for ${url.host}, not ${host}:${port}`;
-    if (query.get('Action') !== 'connect' || query.get('DBUser') !== user) return 'wrong action or DBUser';
+    const signed = this.signedRequest(user);
+    if (url.host !== signed.headers.host) return `signed for ${url.host}, not ${signed.headers.host}`;
+    const extra = [...query.keys()].filter((key) => !key.startsWith('X-Amz-') && !(key in signed.query));
+    if (Object.entries(signed.query).some(([key, value]) => query.get(key) !== value) || extra.length > 0) {
+      return this.service === 'dsql' ? 'wrong action' : 'wrong action or DBUser';
+    }
     const [accessKeyId, , region, service] = (query.get('X-Amz-Credential') ?? '').split('/');
     if (accessKeyId !== this.options.credentials.accessKeyId) return 'unknown access key';
-    if (region !== this.options.region || service !== 'rds-db') return 'wrong region or service';
+    if (region !== this.options.region || service !== this.service) return 'wrong region or service';
     const signedAt = parseAmzDate(query.get('X-Amz-Date') ?? '');
     const expiresIn = Number(query.get('X-Amz-Expires'));
     if (signedAt === undefined || !Number.isFinite(expiresIn)) return 'no date or expiry';
+    const { maxLifetimeMs } = SERVICES[this.service];
+    if (expiresIn * 1000 > maxLifetimeMs) return 'expiry too long';
     const now = (this.options.now ?? Date.now)();
-    const lifetime = Math.min(expiresIn * 1000, this.options.tokenLifetimeMs ?? 900_000);
+    const lifetime = Math.min(expiresIn * 1000, this.options.tokenLifetimeMs ?? maxLifetimeMs);
     if (now >= signedAt + lifetime) return 'expired';
     if (signedAt > now + 60_000) return 'signed in the future';
-    const expected = await this.sign(host, port, user, new Date(signedAt), expiresIn, query.get('X-Amz-Security-Token') ?? undefined);
+    const sessionToken = query.get('X-Amz-Security-Token') ?? undefined;
+    const sessionEnd = this.options.sessionExpiresAt?.(sessionToken);
+    if (sessionEnd !== undefined && now >= sessionEnd) return 'signing credentials expired';
+    const expected = await this.sign(signed, new Date(signedAt), expiresIn, sessionToken);
     const given = Buffer.from(query.get('X-Amz-Signature') ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected))) return 'bad signature';
     return undefined;
   }
 
-  private async sign(host: string, port: number, user: string, signingDate: Date, expiresIn: number, sessionToken?: string): Promise<string> {
+  /** The request a token for `user` presigns: RDS's names host, port and DBUser; DSQL's the host name and the action alone. */
+  private signedRequest(user: string): { hostname: string; port?: number; query: Record<string, string>; headers: { host: string } } {
+    const hostname = this.options.signingHost ?? '127.0.0.1';
+    if (this.service === 'dsql') {
+      return { hostname, query: { Action: user === 'admin' ? 'DbConnectAdmin' : 'DbConnect' }, headers: { host: hostname } };
+    }
+    const port = this.options.signingPort ?? this.listenPort;
+    return { hostname, port, query: { Action: 'connect', DBUser: user }, headers: { host: `${hostname}:${port}` } };
+  }
+
+  private async sign(request: ReturnType<RdsIamProxy['signedRequest']>, signingDate: Date, expiresIn: number, sessionToken?: string): Promise<string> {
     const { SignatureV4, Sha256 } = this.peers!;
     const signer = new SignatureV4({
-      service: 'rds-db',
+      service: this.service,
       region: this.options.region,
       credentials: { ...this.options.credentials, sessionToken },
       sha256: Sha256,
     });
-    const presigned = await signer.presign(
-      { method: 'GET', protocol: 'https:', hostname: host, port, path: '/', query: { Action: 'connect', DBUser: user }, headers: { host: `${host}:${port}` } },
-      { signingDate, expiresIn },
-    );
+    const presigned = await signer.presign({ method: 'GET', protocol: 'https:', path: '/', ...request }, { signingDate, expiresIn });
     return String(presigned.query?.['X-Amz-Signature']);
   }
 

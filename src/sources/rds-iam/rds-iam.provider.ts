@@ -1,7 +1,7 @@
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Signer } from '@aws-sdk/rds-signer';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { CredentialProvider, Credentials } from '../../credentials/credential-provider.interface.js';
+import { type AwsSigningCredentials, awsCredentialsProvider, tokenReusableUntil } from '../aws-signing-credentials.js';
 
 export interface RdsIamProviderOptions {
   region: string;
@@ -13,16 +13,15 @@ export interface RdsIamProviderOptions {
   /** How long one token is reused for new logins; < 15 minutes. */
   tokenTtlMs: number;
   /** AWS credentials; default: the SDK's provider chain (env, profile, IRSA, instance role…). */
-  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  credentials?: AwsSigningCredentials;
+  /** The clock the reuse window is counted on. Default `Date.now`; tests pass a manual one. */
+  now?: () => number;
 }
-
-/** A token must not be used this close to the expiry of the AWS credentials that signed it. */
-const SIGNER_CREDENTIALS_MARGIN_MS = 60_000;
 
 /**
  * Signs RDS IAM auth tokens. Each fetch signs one; the credential cache reuses it for new
- * logins until `tokenTtlMs` (or the AWS credentials' own expiry, whichever is first), and
- * a login refused with 28000 forces a new one.
+ * logins until `tokenTtlMs` or shortly before the AWS credentials that signed it expire,
+ * whichever is first, and a login refused with 28000 forces a new one.
  */
 export class RdsIamCredentialProvider implements CredentialProvider {
   readonly name = 'rds-iam';
@@ -33,14 +32,12 @@ export class RdsIamCredentialProvider implements CredentialProvider {
 
   constructor(options: RdsIamProviderOptions) {
     this.#options = options;
-    const { credentials } = options;
-    this.#awsCredentials =
-      typeof credentials === 'function' ? credentials : credentials ? async () => credentials : fromNodeProviderChain();
+    this.#awsCredentials = awsCredentialsProvider(options.credentials);
   }
 
   async fetch(): Promise<Credentials> {
     const identity = await this.#awsCredentials();
-    const signedAt = Date.now();
+    const signedAt = (this.#options.now ?? Date.now)();
     const signer = new Signer({
       hostname: this.#options.signingHost,
       port: this.#options.signingPort,
@@ -49,13 +46,10 @@ export class RdsIamCredentialProvider implements CredentialProvider {
       credentials: identity,
     });
     const token = await signer.getAuthToken();
-    let expiresAt = signedAt + this.#options.tokenTtlMs;
-    // A presigned token dies with the (temporary) credentials that signed it.
-    if (identity.expiration) expiresAt = Math.min(expiresAt, identity.expiration.getTime() - SIGNER_CREDENTIALS_MARGIN_MS);
     return {
       username: this.#options.username,
       password: token,
-      expiresAt: new Date(expiresAt),
+      expiresAt: tokenReusableUntil(signedAt, this.#options.tokenTtlMs, identity),
       version: `token signed ${new Date(signedAt).toISOString()}`,
     };
   }

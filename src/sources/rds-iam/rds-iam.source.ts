@@ -64,6 +64,7 @@ export const rdsIamSource = {
   kind: 'aws-iam',
   optionKey: ['awsIamAuth'],
   shape: { awsIamAuth: awsIamAuthSchema.optional() },
+  refusesPlaintext: true,
   // A block with `enabled: false` is ignored, as in the YAML file.
   chosenBy: (raw) => (isRecord(raw.awsIamAuth) && raw.awsIamAuth.enabled === true ? ['awsIamAuth'] : undefined),
   resolve(raw, facts, check) {
