@@ -62,8 +62,16 @@ describe('retries', () => {
     const db = await DbService.create({ dsn: database.role.dsn });
     await db.query('CREATE SEQUENCE IF NOT EXISTS attempts');
     const running = db.query("SELECT nextval('attempts'), pg_sleep(5)");
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await database.server.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%nextval(''attempts'')%' AND pid <> pg_backend_pid()");
+    // Killed once the server runs it: before that there is no backend to kill (a fixed sleep lost that race on a busy machine).
+    let pid: number | undefined;
+    await eventually('the query to reach the server', async () => {
+      const { rows } = await database.server.admin(
+        "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%nextval(''attempts'')%' AND pid <> pg_backend_pid()",
+      );
+      pid = rows[0]?.pid;
+      return pid !== undefined;
+    });
+    await database.server.admin('SELECT pg_terminate_backend($1)', [pid]);
     await expect(running).rejects.toThrow(/terminat/);
     const { rows } = await db.query<{ last_value: string }>('SELECT last_value FROM attempts');
     expect(rows[0]!.last_value).toBe('1');
