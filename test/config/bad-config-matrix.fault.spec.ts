@@ -85,6 +85,7 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
   const dsn = `postgresql://app:${SECRET}@127.0.0.1:${port}/app`;
   const bareTlsDsn = `postgresql://app@127.0.0.1:${port}/app?sslmode=verify-full`;
   const iam = { enabled: true, region: 'us-east-1' };
+  const dsql = { enabled: true, region: 'us-east-1' };
   const secretsManager = { secretId: 'prod/app', region: 'us-east-1', endpoint: secretsManagerEndpoint };
   const lifetime = (value: unknown): Startup => ({ forRoot: { dsn, connectionMaxLifetime: value as string } });
   const yaml = (body: string) => `connections:\n  default:\n    dsn: "${dsn}"\n${body}`;
@@ -148,7 +149,7 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
     {
       name: 'no credential source',
       startup: { forRoot: { dsn: bareTlsDsn } },
-      key: 'password, awsIamAuth, secretsManager, credentialProvider',
+      key: 'password, awsIamAuth, dsqlAuth, secretsManager, credentialProvider',
       says: /no credential source: set exactly one of/,
     },
     {
@@ -174,6 +175,48 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       startup: { forRoot: { dsn: `postgresql://app@127.0.0.1:${port}/app`, awsIamAuth: iam } },
       key: 'awsIamAuth',
       says: /RDS accepts IAM logins over TLS only: use sslmode=verify-full.*awsIamAuth\.allowPlaintext: true/,
+    },
+    {
+      name: 'DSQL without region',
+      startup: { forRoot: { dsn: bareTlsDsn, dsqlAuth: { enabled: true } as never } },
+      key: 'dsqlAuth.region',
+      says: /is required: the AWS region of the cluster, e\.g\. "us-east-1"/,
+    },
+    {
+      name: "DSQL tokenTtl '15m' (not below the default expiresIn)",
+      startup: { forRoot: { dsn: bareTlsDsn, dsqlAuth: { ...dsql, tokenTtl: '15m' } } },
+      key: 'dsqlAuth.tokenTtl',
+      says: /"15m" is not below dsqlAuth\.expiresIn: a token must still be valid for the last login that reuses it/,
+    },
+    {
+      name: "DSQL expiresIn '169h'",
+      startup: { forRoot: { dsn: bareTlsDsn, dsqlAuth: { ...dsql, expiresIn: '169h' } } },
+      key: 'dsqlAuth.expiresIn',
+      says: /is longer than a week; Aurora DSQL refuses tokens signed for longer \(604800 s\)/,
+    },
+    {
+      name: 'DSQL without TLS',
+      startup: { forRoot: { dsn: `postgresql://app@127.0.0.1:${port}/app`, dsqlAuth: dsql } },
+      key: 'dsqlAuth',
+      says: /Aurora DSQL accepts connections over TLS only: use sslmode=verify-full.*dsqlAuth\.allowPlaintext: true/,
+    },
+    {
+      name: 'DSQL with sslmode=no-verify',
+      startup: { forRoot: { dsn: `postgresql://app@127.0.0.1:${port}/app?sslmode=no-verify`, dsqlAuth: dsql } },
+      key: 'dsqlAuth',
+      says: /TLS without verifying the server .* would hand an Aurora DSQL token to anyone in the middle.*dsqlAuth\.allowUnverifiedTls: true/,
+    },
+    {
+      name: 'awsIamAuth and dsqlAuth',
+      startup: { forRoot: { dsn: bareTlsDsn, awsIamAuth: iam, dsqlAuth: dsql } },
+      key: 'awsIamAuth and dsqlAuth',
+      says: /are both set; choose exactly one credential source/,
+    },
+    {
+      name: 'YAML dsql_auth without enabled',
+      startup: { yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    dsql_auth:\n      region: us-east-1\n` },
+      key: 'connections.default.dsql_auth.enabled',
+      says: /is required: true to sign Aurora DSQL auth tokens/,
     },
     {
       name: 'secretsManager without secretId',
