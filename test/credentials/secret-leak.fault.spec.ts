@@ -7,7 +7,8 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import request from 'supertest';
-import { DbService, RdsIamCredentialProvider } from '../../src/index.js';
+import { DbService, DsqlCredentialProvider, RdsIamCredentialProvider } from '../../src/index.js';
+import { renderDoctorReport, runDoctor } from '../../src/cli/index.js';
 import { freePort } from '../../src/testing/index.js';
 import { AppModule } from '../../sample-app/src/app.module.js';
 import { type DemoEnvironment, startDemoEnvironment } from '../../sample-app/src/demo-environment.js';
@@ -169,6 +170,41 @@ describe('no secret leaks', () => {
     }
     expect(proxy.tokens.size).toBeGreaterThan(2);
     for (const token of proxy.tokens) secrets.set(`IAM token ${token.slice(0, 12)}…`, token);
+    expect(leaks()).toEqual([]);
+  }, 60_000);
+
+  it('through Aurora DSQL token signing, an expired token, a token signed with the wrong key and the doctor', async () => {
+    const role = await createTestRole(demo.postgres, 'leak_dsql');
+    secrets.set('DSQL role database password', role.password);
+    const proxy = iamProxyFor(demo.postgres, role, { service: 'dsql', credentials: { accessKeyId: 'AKIDLEAKSWEEP0000001', secretAccessKey: awsSecretAccessKey }, tokenLifetimeMs: 2_000 });
+    const endpoint = await proxy.start();
+    const options = { ...endpoint, database: role.username, user: role.username };
+    try {
+      const dsql = await DbService.create({ name: 'leak-dsql', ...options, connectionMaxLifetime: '1s', dsqlAuth: { enabled: true, region: 'us-east-1', tokenTtl: '1500ms', allowPlaintext: true } });
+      const load = await runLoad(4, 4_000, () => dsql.query('SELECT 1'));
+      expect(load.failed).toBe(0);
+      seen('DSQL DbService', dsql);
+      seen('DSQL stats() as JSON', JSON.stringify(dsql.stats()));
+      await dsql.onApplicationShutdown();
+
+      const wrongKey = distinctive('LeakWrongDsqlKey');
+      secrets.set('a wrong AWS secret access key for DSQL', wrongKey);
+      const signer = new DsqlCredentialProvider({ region: 'us-east-1', username: role.username, credentials: { accessKeyId: 'AKIDWRONG00000000002', secretAccessKey: wrongKey }, signingHost: endpoint.host, tokenTtlMs: 60_000, expiresInMs: 900_000 });
+      const refused = await DbService.create({ name: 'leak-dsql-refused', ...options, connectionTimeout: '3s', credentialProvider: signer });
+      seenError('refused DSQL login', await refused.query('SELECT 1').catch((error: unknown) => error));
+      seen('refused DSQL DbService', refused);
+      await refused.onApplicationShutdown();
+
+      const report = await runDoctor({ ...options, dsqlAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true } });
+      expect(report.checks.find((row) => row.check === 'credentials')?.detail).toMatch(/^signed an Aurora DSQL DbConnect token/);
+      seen('DSQL doctor text', renderDoctorReport(report, 'options'));
+      seen('DSQL doctor JSON', JSON.stringify(report));
+      expect(proxy.rejections.length).toBeGreaterThan(0);
+    } finally {
+      await proxy.stop();
+    }
+    expect(proxy.tokens.size).toBeGreaterThan(2);
+    for (const token of proxy.tokens) secrets.set(`DSQL token ${token.slice(0, 12)}…`, token);
     expect(leaks()).toEqual([]);
   }, 60_000);
 
