@@ -1,8 +1,6 @@
-import { DatabaseAuthError, DbService, RdsIamCredentialProvider, type CredentialProvider, type Credentials } from '../../../src/index.js';
-import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
+import { DatabaseAuthError, DbService } from '../../../src/index.js';
 import { every } from '../../support/load.js';
-import { createTestRole, type TestRole } from '../../support/roles.js';
-import { iamProxyFor } from '../../support/iam.js';
+import { tokenCachedForever, tokenSigner, useIamEndpoint } from '../../support/iam.js';
 
 /**
  * Seed 000's scenario ("works 15 minutes, then PAM authentication failed"), sped up: tokens
@@ -19,36 +17,15 @@ const WORKERS = 4;
 const QUERY_EVERY_MS = 100;
 
 const testCredentials = { accessKeyId: 'AKIDEXAMPLETEST00003', secretAccessKey: 'test-secret-access-key-for-the-soak' };
-let server: TestPostgres;
-let role: TestRole;
-let proxy: RdsIamProxy;
-let endpoint: { host: string; port: number };
-
-beforeAll(async () => {
-  process.env.AWS_ACCESS_KEY_ID = testCredentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = testCredentials.secretAccessKey;
-  server = await startTestPostgres();
-  role = await createTestRole(server, 'soak');
-});
-
-beforeEach(async () => {
-  proxy = iamProxyFor(server, role, {
-    credentials: testCredentials,
-    tokenLifetimeMs: TOKEN_LIFETIME_MS,
-  });
-  endpoint = await proxy.start();
-});
-
-afterEach(() => proxy.stop());
-afterAll(() => server.stop());
+const iam = useIamEndpoint('soak', { credentials: testCredentials, tokenLifetimeMs: TOKEN_LIFETIME_MS });
 
 /** The seed's pool settings (10 open, 2 idle), with the lifetime scaled down like the token. */
 function soakOptions(overrides: object) {
   return {
-    host: endpoint.host,
-    port: endpoint.port,
-    database: role.username,
-    user: role.username,
+    host: iam.endpoint.host,
+    port: iam.endpoint.port,
+    database: iam.role.username,
+    user: iam.role.username,
     maxOpenConnections: 10,
     maxIdleConnections: 2,
     connectionMaxLifetime: MAX_LIFETIME,
@@ -99,11 +76,11 @@ interface Sample {
 
 /** What the seed's checklist asks for ("no connection older than 14 minutes in pg_stat_activity"), once a second. */
 async function sample(): Promise<Sample> {
-  const { rows } = await server.admin(
+  const { rows } = await iam.server.admin(
     `SELECT count(*)::int AS backends,
             coalesce(extract(epoch FROM max(clock_timestamp() - backend_start)) * 1000, 0)::float8 AS oldest
        FROM pg_stat_activity WHERE usename = $1`,
-    [role.username],
+    [iam.role.username],
   );
   // Collect first when the process allows it (node --expose-gc), so the heap reads as live objects.
   (globalThis as { gc?: () => void }).gc?.();
@@ -150,7 +127,7 @@ describe(`accelerated soak: RDS IAM tokens living ${TOKEN_LIFETIME_MS / 1000} s,
     const unexplained = { first: median(firstMinute.map((s) => s.unexplainedResources)), last: median(lastMinute.map((s) => s.unexplainedResources)) };
     report(
       `${outcomes.succeeded} ok, ${outcomes.failed} failed ${JSON.stringify(Object.fromEntries(outcomes.kinds))}; ` +
-        `proxy: ${proxy.accepted} logins, ${proxy.rejected} refused, ${proxy.tokens.size} tokens signed; ` +
+        `proxy: ${iam.proxy.accepted} logins, ${iam.proxy.rejected} refused, ${iam.proxy.tokens.size} tokens signed; ` +
         `pool: ${stats.opened} opened, ${stats.maxLifetimeClosed} closed at max lifetime, authFailures ${stats.authFailures}; ` +
         `oldest backend ${Math.round(oldest)} ms over ${samples.length} samples (most backends at once ${Math.max(...samples.map((s) => s.backends))}); ` +
         `heapUsed median first/last minute ${(heap.first / MB).toFixed(1)}/${(heap.last / MB).toFixed(1)} MB (gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'not exposed'}); ` +
@@ -161,11 +138,11 @@ describe(`accelerated soak: RDS IAM tokens living ${TOKEN_LIFETIME_MS / 1000} s,
     expect(outcomes.failed).toBe(0);
     // Every caller ran its cadence: about 10 queries a second each, minus the query time.
     expect(outcomes.succeeded).toBeGreaterThan((WORKERS * SOAK_MS) / QUERY_EVERY_MS / 2);
-    expect(proxy.rejected).toBe(0);
+    expect(iam.proxy.rejected).toBe(0);
     expect(stats.authFailures).toBe(0);
     // Connections were recycled all along, each login with a token still alive.
     expect(stats.maxLifetimeClosed).toBeGreaterThan(SOAK_MS / MAX_LIFETIME_MS / 2);
-    expect(proxy.accepted).toBe(stats.opened);
+    expect(iam.proxy.accepted).toBe(stats.opened);
     expect(samples.length).toBeGreaterThan(SOAK_MS / 1_000 / 2);
     expect(oldest).toBeLessThanOrEqual(MAX_LIFETIME_MS + 1_000);
     // Medians of a minute each, as the test command does not expose gc: they ride over the GC's
@@ -175,28 +152,9 @@ describe(`accelerated soak: RDS IAM tokens living ${TOKEN_LIFETIME_MS / 1000} s,
   }, SOAK_MS + 60_000);
 
   it(`negative control: a token cached forever (seed 000's bug) and no way to get a new one: PAM failures (28000) once it expires, within ${CONTROL_MS / 1000} s`, async () => {
-    const signer = new RdsIamCredentialProvider({
-      region: 'us-east-1',
-      username: role.username,
-      signingHost: endpoint.host,
-      signingPort: endpoint.port,
-      tokenTtlMs: 60_000,
-    });
-    let signed = 0;
-    let cached: Credentials | undefined;
     // The module has no switch to turn its recovery off: this store defeats it by answering
     // every fetch, 'auth-failure' included, with its first token and no expiry.
-    const cachesForever: CredentialProvider = {
-      name: 'caches-forever',
-      async fetch() {
-        if (!cached) {
-          signed++;
-          const { username, password } = await signer.fetch();
-          cached = { username, password };
-        }
-        return cached;
-      },
-    };
+    const cachesForever = tokenCachedForever(tokenSigner(iam), { reSignWhenRefused: false });
     const db = await DbService.create(soakOptions({ credentialProvider: cachesForever }));
     const load = startQuerying(db);
     await new Promise((resolve) => setTimeout(resolve, CONTROL_MS));
@@ -207,15 +165,15 @@ describe(`accelerated soak: RDS IAM tokens living ${TOKEN_LIFETIME_MS / 1000} s,
     const { outcomes } = load;
     report(
       `negative control: ${outcomes.succeeded} ok, ${outcomes.failed} failed ${JSON.stringify(Object.fromEntries(outcomes.kinds))}; ` +
-        `proxy: ${proxy.accepted} logins, ${proxy.rejected} refused (${[...new Set(proxy.rejections)].join(', ')}), ${signed} token signed; authFailures ${stats.authFailures}`,
+        `proxy: ${iam.proxy.accepted} logins, ${iam.proxy.rejected} refused (${[...new Set(iam.proxy.rejections)].join(', ')}), ${cachesForever.signed} token signed; authFailures ${stats.authFailures}`,
     );
 
-    expect(signed).toBe(1);
+    expect(cachesForever.signed).toBe(1);
     expect(outcomes.succeeded).toBeGreaterThan(0);
     expect(outcomes.failed).toBeGreaterThan(0);
     expect([...outcomes.kinds.keys()]).toEqual([`${DatabaseAuthError.name} 28000`]);
-    expect(proxy.rejected).toBeGreaterThan(0);
-    expect(new Set(proxy.rejections)).toEqual(new Set(['expired']));
+    expect(iam.proxy.rejected).toBeGreaterThan(0);
+    expect(new Set(iam.proxy.rejections)).toEqual(new Set(['expired']));
     expect(stats.authFailures).toBeGreaterThan(0);
   }, CONTROL_MS + 30_000);
 });

@@ -1,62 +1,27 @@
-import { DbService, RdsIamCredentialProvider, type CredentialProvider, type Credentials } from '../../../src/index.js';
-import { RdsIamProxy, startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
+import { DbService } from '../../../src/index.js';
+import type { RdsIamProxy } from '../../../src/testing/index.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad } from '../../support/load.js';
-import { createTestRole, type TestRole } from '../../support/roles.js';
-import { iamProxyFor } from '../../support/iam.js';
+import { iamProxyFor, tokenCachedForever, tokenSigner, useIamEndpoint } from '../../support/iam.js';
 
 const testCredentials = { accessKeyId: 'AKIDEXAMPLETEST00001', secretAccessKey: 'test-secret-access-key-for-the-emulator' };
-let server: TestPostgres;
-let role: TestRole;
-let proxy: RdsIamProxy;
-let endpoint: { host: string; port: number };
+const iam = useIamEndpoint('iam', { credentials: testCredentials, tokenLifetimeMs: 4_000 });
 
-beforeAll(async () => {
-  // The SDK's default provider chain reads these, as it would on a laptop with a profile.
-  process.env.AWS_ACCESS_KEY_ID = testCredentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = testCredentials.secretAccessKey;
-  server = await startTestPostgres();
-  role = await createTestRole(server, 'iam');
-});
-
-beforeEach(async () => {
-  proxy = iamProxyFor(server, role, {
-    credentials: testCredentials,
-    tokenLifetimeMs: 4_000,
-  });
-  endpoint = await proxy.start();
-});
-
-afterEach(() => proxy.stop());
-afterAll(() => server.stop());
-
-/** Options for a pool behind a proxy (the plain one unless told). */
-function iamOptions(overrides: object = {}, at: { host: string; port: number } = endpoint) {
+/** Options for a pool behind a proxy (this test's plain one unless told). */
+function iamOptions(overrides: object = {}, at: { host: string; port: number } = iam.endpoint) {
   return {
     host: at.host,
     port: at.port,
-    database: role.username,
-    user: role.username,
+    database: iam.role.username,
+    user: iam.role.username,
     maxOpenConnections: 8,
     maxIdleConnections: 4,
     connectionMaxLifetime: '1s',
     ...overrides,
   };
-}
-
-/** Signs tokens for the proxy's endpoint; AWS credentials from the default chain unless given. */
-function tokenSigner(credentials?: { accessKeyId: string; secretAccessKey: string }) {
-  return new RdsIamCredentialProvider({
-    region: 'us-east-1',
-    username: role.username,
-    signingHost: endpoint.host,
-    signingPort: endpoint.port,
-    tokenTtlMs: 60_000,
-    credentials,
-  });
 }
 
 describe('RDS IAM auth through the emulator', () => {
@@ -71,52 +36,39 @@ describe('RDS IAM auth through the emulator', () => {
 
     expect(load.errors).toEqual([]);
     expect(load.failed).toBe(0);
-    expect(proxy.rejected).toBe(0);
-    expect(proxy.accepted).toBe(stats.opened);
+    expect(iam.proxy.rejected).toBe(0);
+    expect(iam.proxy.accepted).toBe(stats.opened);
     // Signatures follow time / tokenTtl, not the number of connections opened.
     expect(stats.opened).toBeGreaterThan(100);
-    expect(proxy.tokens.size).toBeLessThanOrEqual(Math.ceil(30 / 1.5) + 2);
-    expect(stats.credentials).toMatchObject({ source: 'rds-iam', username: role.username, consecutiveFailures: 0 });
+    expect(iam.proxy.tokens.size).toBeLessThanOrEqual(Math.ceil(30 / 1.5) + 2);
+    expect(stats.credentials).toMatchObject({ source: 'rds-iam', username: iam.role.username, consecutiveFailures: 0 });
     expect(JSON.stringify(stats)).not.toMatch(/X-Amz-Signature/);
   }, 60_000);
 
   it('refuses a token signed with other credentials with 28000, and the error says what to check', async () => {
-    const stranger = tokenSigner({ accessKeyId: testCredentials.accessKeyId, secretAccessKey: 'not-the-right-secret' });
+    const stranger = tokenSigner(iam, { accessKeyId: testCredentials.accessKeyId, secretAccessKey: 'not-the-right-secret' });
     const db = await DbService.create(iamOptions({ credentialProvider: stranger, connectionTimeout: '2s' }));
     const error = await db.query('SELECT 1').catch((caught: Error) => caught);
     await db.onApplicationShutdown();
     expect(error).toMatchObject({ name: 'DatabaseAuthError', code: '28000' });
     expect((error as Error).message).toMatch(/PAM authentication failed for user .*connectionMaxLifetime below 15m/);
     expect((error as Error).message).not.toMatch(/X-Amz-Signature|not-the-right-secret/);
-    expect(proxy.rejections).toContain('bad signature');
+    expect(iam.proxy.rejections).toContain('bad signature');
   }, 20_000);
 
   it("negative control: a store that caches its token forever (go-db-credential-refresh's bug) is refused once the token expires, and the module recovers by forcing a new one", async () => {
-    const signer = tokenSigner();
-    let signed = 0;
-    let cached: Credentials | undefined;
-    const cachesForever: CredentialProvider = {
-      name: 'caches-forever',
-      async fetch({ rejected }) {
-        // The buggy store: no expiry, re-signs only when told its token was refused.
-        if (!cached || rejected) {
-          signed++;
-          const { username, password } = await signer.fetch();
-          cached = { username, password };
-        }
-        return cached;
-      },
-    };
+    // The buggy store, told when its token was refused: it re-signs only then.
+    const cachesForever = tokenCachedForever(tokenSigner(iam), { reSignWhenRefused: true });
     const db = await DbService.create(iamOptions({ credentialProvider: cachesForever }));
     const load = await runLoad(8, 10_000, () => db.query('SELECT pg_sleep(0.002)'));
     const stats = db.stats();
     await db.onApplicationShutdown();
 
-    expect(proxy.rejected).toBeGreaterThan(0);
-    expect(proxy.rejections.every((reason) => reason === 'expired')).toBe(true);
+    expect(iam.proxy.rejected).toBeGreaterThan(0);
+    expect(iam.proxy.rejections.every((reason) => reason === 'expired')).toBe(true);
     expect(stats.authFailures).toBeGreaterThan(0);
     expect(stats.authRecoveries).toBeGreaterThan(0);
-    expect(signed).toBeGreaterThanOrEqual(2);
+    expect(cachesForever.signed).toBeGreaterThanOrEqual(2);
     expect(load.failed).toBe(0);
   }, 30_000);
 });
@@ -143,7 +95,7 @@ describe('RDS IAM over TLS', () => {
 
   beforeAll(async () => {
     certificate = selfSignedCertificate();
-    tlsProxy = iamProxyFor(server, role, {
+    tlsProxy = iamProxyFor(iam.server, iam.role, {
       credentials: testCredentials,
       tls: certificate,
       requireTls: true,
@@ -157,7 +109,7 @@ describe('RDS IAM over TLS', () => {
     const db = await DbService.create(iamOptions({ ssl: { ca: certificate.cert }, awsIamAuth: { enabled: true, region: 'us-east-1' } }, tlsEndpoint));
     const { rows } = await db.query<{ user: string }>('SELECT current_user AS user');
     await db.onApplicationShutdown();
-    expect(rows[0]!.user).toBe(role.username);
+    expect(rows[0]!.user).toBe(iam.role.username);
     expect(tlsProxy.accepted).toBe(1);
   });
 
