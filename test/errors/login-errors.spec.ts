@@ -19,6 +19,9 @@ describe('login refusals', () => {
     [{ message: 'PAM authentication failed for user "app"' }, 'refused'],
     [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' }, undefined],
     [{ message: 'password authentication failed, as text only' }, 'refused'],
+    // Aurora DSQL's refusal of a token, with or without a SQLSTATE.
+    [{ code: '28000', message: 'IAM authentication failed for user "app"' }, 'refused'],
+    [{ message: 'IAM authentication failed for user "app"' }, 'refused'],
     // PgBouncer's own refusals carry 08P01 (its default code), scram-sha-256 and plain/md5 clients.
     [{ code: '08P01', message: 'SASL authentication failed' }, 'refused'],
     [{ code: '08P01', message: 'password authentication failed' }, 'refused'],
@@ -32,6 +35,8 @@ describe('login refusals', () => {
 describe('the troubleshooting table', () => {
   it.each([
     [{ code: '28000', routine: 'auth_failed', message: 'PAM authentication failed for user "app"' }, hints.pam],
+    [{ code: '28000', routine: 'auth_failed', message: 'IAM authentication failed for user "app"' }, hints.iam],
+    [{ code: '28000', message: 'IAM authentication failed for user "app"' }, hints.iam],
     [{ code: '28P01', routine: 'auth_failed', message: 'password authentication failed for user "app"' }, hints.password],
     [{ code: '28000', routine: 'ClientAuthentication', message: 'no pg_hba.conf entry for host "10.0.0.1"' }, hints.pgHba],
     [{ code: '08P01', message: 'SASL authentication failed' }, hints.password],
