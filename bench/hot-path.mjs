@@ -106,7 +106,10 @@ export async function hotPath({ rounds = 7, queries = 60_000, concurrencies = [1
     for (const concurrency of concurrencies) {
       const samples = { raw: [], ours: [] };
       for (let round = 0; round < rounds; round++) {
-        for (const [name, make] of [['raw', rawPool], ['ours', modulePool]]) {
+        for (const [name, make] of [
+          ['raw', rawPool],
+          ['ours', modulePool],
+        ]) {
           const pool = await make();
           await measure(pool, path, concurrency, queries / 10);
           global.gc?.();
@@ -116,7 +119,16 @@ export async function hotPath({ rounds = 7, queries = 60_000, concurrencies = [1
       }
       const raw = median(samples.raw);
       const ours = median(samples.ours);
-      rows.push({ path: pathName, concurrency, raw, ours, extra: ours - raw, ratio: ours / raw, rawSpread: spread(samples.raw), oursSpread: spread(samples.ours) });
+      rows.push({
+        path: pathName,
+        concurrency,
+        raw,
+        ours,
+        extra: ours - raw,
+        ratio: ours / raw,
+        rawSpread: spread(samples.raw),
+        oursSpread: spread(samples.ours),
+      });
     }
   }
   return rows;
@@ -131,13 +143,19 @@ export function hotPathMarkdown(rows, { rounds, queries }) {
     '',
     '| path | concurrency | raw pg.Pool | module | extra per query | module ÷ raw |',
     '|---|---:|---:|---:|---:|---:|',
-    ...rows.map((row) => `| ${row.path} | ${row.concurrency} | ${ns(row.raw)} (${row.rawSpread}) | ${ns(row.ours)} (${row.oursSpread}) | ${ns(row.extra)} | ${row.ratio.toFixed(2)} |`),
+    ...rows.map(
+      (row) =>
+        `| ${row.path} | ${row.concurrency} | ${ns(row.raw)} (${row.rawSpread}) | ${ns(row.ours)} (${row.oursSpread}) | ${ns(row.extra)} | ${row.ratio.toFixed(2)} |`,
+    ),
     '',
   ].join('\n');
 }
 
 // `node --expose-gc bench/hot-path.mjs` prints the table alone.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const settings = { rounds: Number(process.env.BENCH_ROUNDS ?? 7), queries: Number(process.env.BENCH_HOT_QUERIES ?? 60_000) };
+  const settings = {
+    rounds: Number(process.env.BENCH_ROUNDS ?? 7),
+    queries: Number(process.env.BENCH_HOT_QUERIES ?? 60_000),
+  };
   console.log(hotPathMarkdown(await hotPath(settings), settings));
 }

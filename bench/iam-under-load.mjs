@@ -28,7 +28,14 @@ const REGION = 'us-east-1';
 const AWS_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLEBENCHIAM1', secretAccessKey: 'bench-iam-secret-access-key' };
 
 /** Signs a token for the proxy, as the AWS SDK's RDS signer does for an RDS endpoint. */
-const sign = (address, user) => new Signer({ hostname: address.host, port: address.port, username: user, region: REGION, credentials: AWS_CREDENTIALS }).getAuthToken();
+const sign = (address, user) =>
+  new Signer({
+    hostname: address.host,
+    port: address.port,
+    username: user,
+    region: REGION,
+    credentials: AWS_CREDENTIALS,
+  }).getAuthToken();
 
 /**
  * Counts calls of the AWS SDK's RDS signer, whoever makes them: ours, the DIY pool, Knex and the AWS
@@ -58,7 +65,13 @@ const contenders = {
     staticCredentials: true,
     async make({ address, user }) {
       const token = await sign(address, user);
-      const pool = new pg.Pool({ ...address, user, password: token, max: POOL_SIZE, maxLifetimeSeconds: LIFETIME_MS / 1000 });
+      const pool = new pg.Pool({
+        ...address,
+        user,
+        password: token,
+        max: POOL_SIZE,
+        maxLifetimeSeconds: LIFETIME_MS / 1000,
+      });
       pool.on('error', () => undefined);
       return { query: () => pool.query('SELECT 1'), close: () => pool.end() };
     },
@@ -79,7 +92,13 @@ const contenders = {
   'DIY pg.Pool (async password signing a token, maxLifetimeSeconds)': {
     config: `\`new pg.Pool({ password: () => new Signer({ … }).getAuthToken(), maxLifetimeSeconds: ${LIFETIME_MS / 1000} })\``,
     async make({ address, user }) {
-      const pool = new pg.Pool({ ...address, user, password: () => sign(address, user), max: POOL_SIZE, maxLifetimeSeconds: LIFETIME_MS / 1000 });
+      const pool = new pg.Pool({
+        ...address,
+        user,
+        password: () => sign(address, user),
+        max: POOL_SIZE,
+        maxLifetimeSeconds: LIFETIME_MS / 1000,
+      });
       pool.on('error', () => undefined);
       return { query: () => pool.query('SELECT 1'), close: () => pool.end() };
     },
@@ -92,7 +111,12 @@ const contenders = {
         client: 'pg',
         connection: async () => {
           const signedAt = Date.now();
-          return { ...address, user, password: await sign(address, user), expirationChecker: () => Date.now() > signedAt + TOKEN_TTL_MS };
+          return {
+            ...address,
+            user,
+            password: await sign(address, user),
+            expirationChecker: () => Date.now() > signedAt + TOKEN_TTL_MS,
+          };
         },
         pool: { max: POOL_SIZE, maxConnectionLifetimeMillis: LIFETIME_MS },
       });
@@ -106,10 +130,20 @@ const contenders = {
       const { AwsPoolConfig, PluginManager } = await import('aws-advanced-nodejs-wrapper');
       // It signs for the host and port it connects to (the proxy), with the SDK's default credential chain.
       const pool = new AwsPgPoolClient(
-        { ...address, user, plugins: 'iam', iamRegion: REGION, iamTokenExpiration: WRAPPER_TOKEN_EXPIRATION_S, dialect: 'pg' },
+        {
+          ...address,
+          user,
+          plugins: 'iam',
+          iamRegion: REGION,
+          iamTokenExpiration: WRAPPER_TOKEN_EXPIRATION_S,
+          dialect: 'pg',
+        },
         new AwsPoolConfig({ maxConnections: POOL_SIZE, maxLifetimeSeconds: LIFETIME_MS / 1000 }),
       );
-      return { query: () => pool.query('SELECT 1'), close: async () => (await pool.end(), await PluginManager.releaseResources()) };
+      return {
+        query: () => pool.query('SELECT 1'),
+        close: async () => (await pool.end(), await PluginManager.releaseResources()),
+      };
     },
   },
 };
@@ -176,10 +210,15 @@ export async function iamUnderLoad({ server }) {
   }
   const base = results[0];
   const rows = results.map((r) => {
-    if (r.error) return `| ${r.name} | could not run: ${String(r.error.message ?? r.error).replace(/\|/g, '\\|').slice(0, 200)} |||||||`;
+    if (r.error)
+      return `| ${r.name} | could not run: ${String(r.error.message ?? r.error)
+        .replace(/\|/g, '\\|')
+        .slice(0, 200)} |||||||`;
     return `| ${r.name} | ${Math.round(r.opsPerSecond)} | ${base.error ? 'n/a' : fixed(r.opsPerSecond / base.opsPerSecond)} | ${r.failed} | ${r.refused}${r.refused ? ` (${r.refusals})` : ''} | ${r.tokens} | ${r.logins} (${fixed(r.loginsPerSecond, 1)}/s) | ${describeOutput(r.output)} |`;
   });
-  const notes = results.flatMap((r) => (r.topErrors ?? []).map(([message, count]) => `- ${r.name}: ${count}× \`${message.replace(/`/g, "'")}\``));
+  const notes = results.flatMap((r) =>
+    (r.topErrors ?? []).map(([message, count]) => `- ${r.name}: ${count}× \`${message.replace(/`/g, "'")}\``),
+  );
   const ours = results[1];
   const section = `## IAM under load (RDS IAM proxy)
 
@@ -200,7 +239,21 @@ ${setupAndFailures(results, contenders, notes)}`;
       poolSize: POOL_SIZE,
       lifetimeMs: LIFETIME_MS,
       tokenTtlMs: TOKEN_TTL_MS,
-      contenders: results.map((r) => ({ name: r.name, error: r.error && String(r.error.message ?? r.error), ...(r.error ? {} : { opsPerSecond: r.opsPerSecond, failed: r.failed, refused: r.refused, tokensPerSecond: r.tokensPerSecond, loginsPerSecond: r.loginsPerSecond, tokens: r.tokens, logins: r.logins }) })),
+      contenders: results.map((r) => ({
+        name: r.name,
+        error: r.error && String(r.error.message ?? r.error),
+        ...(r.error
+          ? {}
+          : {
+              opsPerSecond: r.opsPerSecond,
+              failed: r.failed,
+              refused: r.refused,
+              tokensPerSecond: r.tokensPerSecond,
+              loginsPerSecond: r.loginsPerSecond,
+              tokens: r.tokens,
+              logins: r.logins,
+            }),
+      })),
     },
   };
 }

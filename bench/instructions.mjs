@@ -12,7 +12,10 @@ const SMALL = 100_000;
 const LARGE = 300_000;
 const TARGET = 1.05;
 
-/** The measured loop, run in a child under valgrind: `node bench/instructions.mjs loop <raw|module> <concurrency> <queries>`. */
+/**
+ * The measured loop, run in a child under valgrind:
+ * `node bench/instructions.mjs loop <raw|module> <concurrency> <queries>`.
+ */
 async function loop(side, concurrency, queries) {
   const pool = side === 'raw' ? rawPool() : await modulePool();
   let left = queries;
@@ -27,7 +30,16 @@ async function loop(side, concurrency, queries) {
 function instructions(side, concurrency, queries) {
   const run = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, fileURLToPath(import.meta.url), 'loop', side, String(concurrency), String(queries)],
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      process.execPath,
+      fileURLToPath(import.meta.url),
+      'loop',
+      side,
+      String(concurrency),
+      String(queries),
+    ],
     { encoding: 'utf8' },
   );
   const collected = /Collected : (\d+)/.exec(run.stderr ?? '');
@@ -44,12 +56,15 @@ export function instructionsPerQuery() {
   const rows = [];
   const verdicts = [];
   for (const concurrency of CONCURRENCIES) {
-    const perQuery = (side) => (instructions(side, concurrency, LARGE) - instructions(side, concurrency, SMALL)) / (LARGE - SMALL);
+    const perQuery = (side) =>
+      (instructions(side, concurrency, LARGE) - instructions(side, concurrency, SMALL)) / (LARGE - SMALL);
     const raw = perQuery('raw');
     const module = perQuery('module');
     const ratio = module / raw;
     verdicts.push(`${ratio <= TARGET ? 'met' : 'missed'} at concurrency ${concurrency}`);
-    rows.push(`| ${concurrency} | ${(raw / 1000).toFixed(1)}k | ${(module / 1000).toFixed(1)}k | ${ratio.toFixed(2)} |`);
+    rows.push(
+      `| ${concurrency} | ${(raw / 1000).toFixed(1)}k | ${(module / 1000).toFixed(1)}k | ${ratio.toFixed(2)} |`,
+    );
     process.stderr.write('.');
   }
   return `## Instructions per query, pool code alone

@@ -1,13 +1,15 @@
 // Shared by the rotation and IAM runs of `npm run bench`: a load loop that records every query
 // into preallocated histograms (so recording adds nothing to the heap being measured), the
 // capture of what a contender prints, and a settled heap reading.
+import { stripVTControlCharacters } from 'node:util';
 
 /** Latency histogram: 2% wide buckets from 10 µs up, about a minute at the top. */
 const BUCKETS = 800;
 const FLOOR_MS = 0.01;
 const GROWTH = 1.02;
 const LOG_GROWTH = Math.log(GROWTH);
-const bucketOf = (ms) => Math.min(BUCKETS - 1, Math.max(0, Math.floor(Math.log(Math.max(ms, FLOOR_MS) / FLOOR_MS) / LOG_GROWTH)));
+const bucketOf = (ms) =>
+  Math.min(BUCKETS - 1, Math.max(0, Math.floor(Math.log(Math.max(ms, FLOOR_MS) / FLOOR_MS) / LOG_GROWTH)));
 const valueOf = (bucket) => FLOOR_MS * GROWTH ** (bucket + 0.5);
 
 function percentileOf(histogram, share) {
@@ -148,7 +150,7 @@ export function captureOutput() {
   const keep = (chunk, encoding, callback) => {
     for (const line of String(chunk).split('\n')) {
       // Strip colours (winston, Nest, Knex) so the same message counts as the same line.
-      const raw = line.replace(/\u001b\[[0-9;]*m/g, '');
+      const raw = stripVTControlCharacters(line);
       const text = raw.trim();
       if (!text) continue;
       summary.lines++;
@@ -160,7 +162,8 @@ export function captureOutput() {
         .replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z\s*/, '')
         .replace(/\d+/g, 'N')
         .slice(0, 120);
-      if (summary.distinct.size < 50 || summary.distinct.has(kind)) summary.distinct.set(kind, (summary.distinct.get(kind) ?? 0) + 1);
+      if (summary.distinct.size < 50 || summary.distinct.has(kind))
+        summary.distinct.set(kind, (summary.distinct.get(kind) ?? 0) + 1);
     }
     const done = typeof encoding === 'function' ? encoding : callback;
     if (typeof done === 'function') done();

@@ -34,16 +34,28 @@ function contendersFor(credentials) {
     },
     DbService: async () => {
       const db = await DbService.create(credentials);
-      return { query: (text, values) => db.query(text, values), opened: () => db.stats().opened, close: () => db.onApplicationShutdown() };
+      return {
+        query: (text, values) => db.query(text, values),
+        opened: () => db.stats().opened,
+        close: () => db.onApplicationShutdown(),
+      };
     },
     'DbService.pool': async () => {
       const db = await DbService.create(credentials);
-      return { query: (text, values) => db.pool.query(text, values), opened: () => db.stats().opened, close: () => db.onApplicationShutdown() };
+      return {
+        query: (text, values) => db.pool.query(text, values),
+        opened: () => db.stats().opened,
+        close: () => db.onApplicationShutdown(),
+      };
     },
     // The lead from the issue: the default maxIdleConnections (2) closes surplus idle connections after each burst.
     'DbService, maxIdleConnections 10': async () => {
       const db = await DbService.create({ ...credentials, maxIdleConnections: 10 });
-      return { query: (text, values) => db.query(text, values), opened: () => db.stats().opened, close: () => db.onApplicationShutdown() };
+      return {
+        query: (text, values) => db.query(text, values),
+        opened: () => db.stats().opened,
+        close: () => db.onApplicationShutdown(),
+      };
     },
   };
 }
@@ -74,7 +86,13 @@ async function measure(make, workload, concurrency, bursty, durationMs) {
   const opened = client.opened();
   await client.close();
   latencies.sort((a, b) => a - b);
-  return { ops: done / (durationMs / 1000), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpu: (cpu.user + cpu.system) / done, opened };
+  return {
+    ops: done / (durationMs / 1000),
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    cpu: (cpu.user + cpu.system) / done,
+    opened,
+  };
 }
 
 /** Runs the matrix; returns the Markdown section for RESULTS.md. */
@@ -82,7 +100,13 @@ export async function overheadMatrix({ server, rounds, durationMs }) {
   await server.admin(`CREATE TABLE IF NOT EXISTS bench_items (id int PRIMARY KEY, n int NOT NULL)`);
   await server.admin(`INSERT INTO bench_items SELECT g, 0 FROM generate_series(1, ${ROWS}) g ON CONFLICT DO NOTHING`);
   await server.admin('GRANT SELECT, UPDATE ON bench_items TO bench');
-  const contenders = contendersFor({ host: server.host, port: server.port, database: 'postgres', user: 'bench', password: 'bench-password' });
+  const contenders = contendersFor({
+    host: server.host,
+    port: server.port,
+    database: 'postgres',
+    user: 'bench',
+    password: 'bench-password',
+  });
   const lines = [];
   const misses = [];
   for (const [workloadName, workload] of Object.entries(workloads)) {
@@ -90,7 +114,8 @@ export async function overheadMatrix({ server, rounds, durationMs }) {
       for (const concurrency of CONCURRENCIES) {
         const runs = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
         for (let round = 0; round < rounds; round++) {
-          for (const [name, make] of Object.entries(contenders)) runs[name].push(await measure(make, workload, concurrency, bursty, durationMs));
+          for (const [name, make] of Object.entries(contenders))
+            runs[name].push(await measure(make, workload, concurrency, bursty, durationMs));
         }
         const of = (name, key) => median(runs[name].map((run) => run[key]));
         const base = 'pg.Pool';
@@ -98,7 +123,10 @@ export async function overheadMatrix({ server, rounds, durationMs }) {
           .filter((name) => name !== base)
           .map((name) => {
             const ratio = of(name, 'ops') / of(base, 'ops');
-            if (ratio < 0.97 && !name.includes('maxIdle')) misses.push(`${name}, ${workloadName}, ${bursty ? 'bursty' : 'steady'}, concurrency ${concurrency}: ${ratio.toFixed(2)}`);
+            if (ratio < 0.97 && !name.includes('maxIdle'))
+              misses.push(
+                `${name}, ${workloadName}, ${bursty ? 'bursty' : 'steady'}, concurrency ${concurrency}: ${ratio.toFixed(2)}`,
+              );
             return `${ratio.toFixed(2)} / ${(of(name, 'p99') / of(base, 'p99')).toFixed(2)} / ${(of(name, 'cpu') / of(base, 'cpu')).toFixed(2)} / ${Math.round(of(name, 'opened'))}`;
           });
         lines.push(

@@ -11,7 +11,13 @@ const RUN_MS = 32_000;
 /** Each contender gives a pg.Pool-like object whose 'connect' events mark logins. */
 function contendersFor(credentials) {
   const ours = (jitter) => async () => {
-    const db = await DbService.create({ ...credentials, maxOpenConnections: SIZE, maxIdleConnections: SIZE, connectionMaxLifetime: `${LIFETIME_S}s`, ...(jitter && { connectionMaxLifetimeJitter: jitter }) });
+    const db = await DbService.create({
+      ...credentials,
+      maxOpenConnections: SIZE,
+      maxIdleConnections: SIZE,
+      connectionMaxLifetime: `${LIFETIME_S}s`,
+      ...(jitter && { connectionMaxLifetimeJitter: jitter }),
+    });
     return { pool: db.pool, close: () => db.onApplicationShutdown() };
   };
   return {
@@ -76,7 +82,13 @@ async function measure(make) {
  * times (ms from the start) for the reconnects-per-second chart.
  */
 export async function reconnectSpread({ server }) {
-  const contenders = contendersFor({ host: server.host, port: server.port, database: 'postgres', user: 'bench', password: 'bench-password' });
+  const contenders = contendersFor({
+    host: server.host,
+    port: server.port,
+    database: 'postgres',
+    user: 'bench',
+    password: 'bench-password',
+  });
   const rows = [];
   const series = [];
   for (const [name, make] of Object.entries(contenders)) {

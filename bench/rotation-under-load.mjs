@@ -10,7 +10,16 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DbService } from 'nestjs-rotating-pg';
 import { rotateSecret, SecretsManagerEmulator, startTestPostgres } from 'nestjs-rotating-pg/testing';
-import { captureOutput, countLogins, describeOutput, drive, fixed, LoadRecorder, settledHeap, setupAndFailures } from './load-kit.mjs';
+import {
+  captureOutput,
+  countLogins,
+  describeOutput,
+  drive,
+  fixed,
+  LoadRecorder,
+  settledHeap,
+  setupAndFailures,
+} from './load-kit.mjs';
 
 const RUN_MS = Number(process.env.BENCH_ROTATION_MS ?? 60_000);
 const WARMUP_MS = 3_000;
@@ -45,7 +54,12 @@ const contenders = {
   'DbService (ours)': {
     config: `\`secretsManager: { secretId, region, endpoint }\`, \`connectionMaxLifetime: '${LIFETIME_S}s'\`, defaults otherwise`,
     async make({ address, secretId, endpoint }) {
-      const db = await DbService.create({ ...address, secretsManager: { secretId, region: REGION, endpoint }, maxOpenConnections: POOL_SIZE, connectionMaxLifetime: `${LIFETIME_S}s` });
+      const db = await DbService.create({
+        ...address,
+        secretsManager: { secretId, region: REGION, endpoint },
+        maxOpenConnections: POOL_SIZE,
+        connectionMaxLifetime: `${LIFETIME_S}s`,
+      });
       return { query: () => db.query('SELECT 1'), close: () => db.onApplicationShutdown() };
     },
   },
@@ -53,7 +67,13 @@ const contenders = {
     config: `\`new pg.Pool({ user, password: async () => (await GetSecretValue(AWSCURRENT)).password, maxLifetimeSeconds: ${LIFETIME_S}, max: ${POOL_SIZE} })\``,
     async make({ address, secretId, endpoint, username }) {
       const client = new SecretsManagerClient({ region: REGION, endpoint });
-      const pool = new pg.Pool({ ...address, user: username, password: async () => (await readCurrent(client, secretId)).password, max: POOL_SIZE, maxLifetimeSeconds: LIFETIME_S });
+      const pool = new pg.Pool({
+        ...address,
+        user: username,
+        password: async () => (await readCurrent(client, secretId)).password,
+        max: POOL_SIZE,
+        maxLifetimeSeconds: LIFETIME_S,
+      });
       pool.on('error', () => undefined);
       return { query: () => pool.query('SELECT 1'), close: async () => (await pool.end(), client.destroy()) };
     },
@@ -68,7 +88,12 @@ const contenders = {
         connection: async () => {
           const { username, password } = await readCurrent(client, secretId);
           const readAt = Date.now();
-          return { ...address, user: username, password, expirationChecker: () => Date.now() > readAt + KNEX_SECRET_TTL_MS };
+          return {
+            ...address,
+            user: username,
+            password,
+            expirationChecker: () => Date.now() > readAt + KNEX_SECRET_TTL_MS,
+          };
         },
         pool: { max: POOL_SIZE, maxConnectionLifetimeMillis: LIFETIME_S * 1000 },
       });
@@ -83,11 +108,21 @@ const contenders = {
       // Only the plugin under test: the default chain (failover, efm2) is for Aurora clusters.
       // `dialect: 'pg'` skips the RDS/Aurora detection queries on every connect.
       const pool = new AwsPgPoolClient(
-        { ...address, plugins: 'secretsManager', secretId, secretRegion: REGION, secretEndpoint: endpoint, dialect: 'pg' },
+        {
+          ...address,
+          plugins: 'secretsManager',
+          secretId,
+          secretRegion: REGION,
+          secretEndpoint: endpoint,
+          dialect: 'pg',
+        },
         new AwsPoolConfig({ maxConnections: POOL_SIZE, maxLifetimeSeconds: LIFETIME_S }),
       );
       // Its guide: end the pool, then PluginManager.releaseResources() for the shared resources.
-      return { query: () => pool.query('SELECT 1'), close: async () => (await pool.end(), await PluginManager.releaseResources()) };
+      return {
+        query: () => pool.query('SELECT 1'),
+        close: async () => (await pool.end(), await PluginManager.releaseResources()),
+      };
     },
   },
 };
@@ -166,7 +201,13 @@ async function measure(server, name, contender, index) {
     })();
     // A failed rotation surfaces at `await rotations` below, not as an unhandled rejection meanwhile.
     rotations.catch(() => undefined);
-    const elapsed = await drive({ query: client.query, concurrency: CONCURRENCY, durationMs: RUN_MS, recorder, inWindow: () => rotating });
+    const elapsed = await drive({
+      query: client.query,
+      concurrency: CONCURRENCY,
+      durationMs: RUN_MS,
+      recorder,
+      inWindow: () => rotating,
+    });
     running = false;
     await rotations;
     const heapAfterRun = await settledHeap();
@@ -176,7 +217,19 @@ async function measure(server, name, contender, index) {
     const poolLogins = logins.count - loginsBefore - windows.length;
     // Outside the windows: the pool's steady reading policy (rotateSecret's own read is outside too).
     const outside = { reads: poolReads - inside.reads, logins: poolLogins - inside.logins };
-    return { name, recorder, windows, elapsed, poolReads, logins: poolLogins, inside, outside, heapAfterWarmup, heapAfterRun, output: output.release() };
+    return {
+      name,
+      recorder,
+      windows,
+      elapsed,
+      poolReads,
+      logins: poolLogins,
+      inside,
+      outside,
+      heapAfterWarmup,
+      heapAfterRun,
+      output: output.release(),
+    };
   } catch (error) {
     return { name, error, output: output.release() };
   } finally {
@@ -192,10 +245,23 @@ async function measure(server, name, contender, index) {
  * contender, so that a busy machine's drift hits a contender and its baseline alike.
  */
 async function baseline(server) {
-  const pool = new pg.Pool({ host: server.host, port: server.port, database: 'postgres', user: 'rot_static', password: 'static-password', max: POOL_SIZE, maxLifetimeSeconds: LIFETIME_S });
+  const pool = new pg.Pool({
+    host: server.host,
+    port: server.port,
+    database: 'postgres',
+    user: 'rot_static',
+    password: 'static-password',
+    max: POOL_SIZE,
+    maxLifetimeSeconds: LIFETIME_S,
+  });
   await drive({ query: () => pool.query('SELECT 1'), concurrency: CONCURRENCY, durationMs: 1_000 });
   const recorder = new LoadRecorder(BASELINE_MS);
-  const elapsed = await drive({ query: () => pool.query('SELECT 1'), concurrency: CONCURRENCY, durationMs: BASELINE_MS, recorder });
+  const elapsed = await drive({
+    query: () => pool.query('SELECT 1'),
+    concurrency: CONCURRENCY,
+    durationMs: BASELINE_MS,
+    recorder,
+  });
   await pool.end();
   return { opsPerSecond: recorder.ok / (elapsed / 1000), p99: recorder.p99All() };
 }
@@ -220,10 +286,26 @@ export async function rotationUnderLoad({ server }) {
   const oursOps = results[0].error ? Number.NaN : results[0].recorder.ok / (results[0].elapsed / 1000);
   for (const result of results) {
     if (result.error) {
-      rows.push(`| ${result.name} | could not run: ${String(result.error.message ?? result.error).replace(/\|/g, '\\|').slice(0, 200)} |||||||||||`);
+      rows.push(
+        `| ${result.name} | could not run: ${String(result.error.message ?? result.error)
+          .replace(/\|/g, '\\|')
+          .slice(0, 200)} |||||||||||`,
+      );
       continue;
     }
-    const { recorder, windows, elapsed, poolReads, logins, inside, outside, heapAfterWarmup, heapAfterRun, output, base } = result;
+    const {
+      recorder,
+      windows,
+      elapsed,
+      poolReads,
+      logins,
+      inside,
+      outside,
+      heapAfterWarmup,
+      heapAfterRun,
+      output,
+      base,
+    } = result;
     const ops = recorder.ok / (elapsed / 1000);
     const heapChange = (heapAfterRun - heapAfterWarmup) / heapAfterWarmup;
     result.summary = {
@@ -250,7 +332,8 @@ export async function rotationUnderLoad({ server }) {
     rows.push(
       `| ${result.name} | ${Math.round(ops)} | ${fixed(s.ratio)} | ${Math.round(base.opsPerSecond)} | ${s.failedInside} / ${s.failed} | ${fixed(s.p99Inside)} | ${fixed(s.p99Outside)} | ${fixed(s.p99Inside / s.p99Outside)} | ${fixed(s.readsPerRotation, 1)} (${poolReads} in ${windows.length}) | ${fixed(s.readsPerLoginOutside)} (${outside.reads} / ${outside.logins}) | ${logins} (${inside.logins}) | ${heapChange >= 0 ? '+' : ''}${fixed(100 * heapChange, 1)}% | ${describeOutput(output)} |`,
     );
-    for (const [message, count] of recorder.topErrors()) notes.push(`- ${result.name}: ${count}× \`${message.replace(/`/g, "'")}\``);
+    for (const [message, count] of recorder.topErrors())
+      notes.push(`- ${result.name}: ${count}× \`${message.replace(/`/g, "'")}\``);
   }
   const ours = results[0].summary;
   const targets = ours
@@ -279,7 +362,14 @@ ${setupAndFailures(results, contenders, notes)}`;
       lifetimeS: LIFETIME_S,
       poolSize: POOL_SIZE,
       knexTtlMs: KNEX_SECRET_TTL_MS,
-      contenders: results.map((result) => ({ name: result.name, baseline: result.base, summary: result.summary, error: result.error && String(result.error.message ?? result.error), series: result.recorder?.series() ?? [], windows: result.windows ?? [] })),
+      contenders: results.map((result) => ({
+        name: result.name,
+        baseline: result.base,
+        summary: result.summary,
+        error: result.error && String(result.error.message ?? result.error),
+        series: result.recorder?.series() ?? [],
+        windows: result.windows ?? [],
+      })),
     },
   };
 }

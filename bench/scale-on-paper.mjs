@@ -35,14 +35,17 @@ function steadyReadsPerHour(contender) {
 }
 
 /** Failed queries outside the rotation windows too: it did not recover once AWSCURRENT moved. */
-const neverRecovers = (contender) => contender.summary.failed - contender.summary.failedInside > 0 && contender.series.at(-1)?.failed > 0;
+const neverRecovers = (contender) =>
+  contender.summary.failed - contender.summary.failedInside > 0 && contender.series.at(-1)?.failed > 0;
 
 /** Returns the Markdown section. Every input may be missing (a focused run). */
 export function scaleOnPaper({ rotation, iam }) {
-  const parts = [`## Scale on paper
+  const parts = [
+    `## Scale on paper
 
 The per-pool figures above multiplied out to a fleet. One replica: one pool of ${POOL_SIZE} connections, each recycled after 14 minutes (the 14m default, for every contender), so ${fixed(LOGINS_PER_HOUR, 1)} logins an hour. Secrets Manager costs $0.05 per 10,000 calls; AWS advises fewer than ~${IAM_LOGINS_PER_SECOND_ADVICE} new IAM connections per second per database (**bold**: at or over it).
-`];
+`,
+  ];
 
   const ran = rotation?.contenders.filter((c) => c.summary) ?? [];
   if (ran.length) {
@@ -63,7 +66,16 @@ Measured calls per rotation per pool (${rotation.runMs / 1000} s run, ${rotation
 | replicas | ${names.join(' | ')} |
 |---|${names.map(() => '---').join('|')}|
 ${REPLICAS.map((n) => `| ${n.toLocaleString('en-US')} | ${ran.map((c) => count(n * c.summary.readsPerRotation) + (neverRecovers(c) ? ' †' : '')).join(' | ')} |`).join('\n')}
-${ran.some(neverRecovers) ? `\n† ${ran.filter(neverRecovers).map((c) => short(c.name)).join(', ')}: still failing queries at the end of the run; it goes on reading on every refused login until restarted.\n` : ''}`);
+${
+  ran.some(neverRecovers)
+    ? `\n† ${ran
+        .filter(neverRecovers)
+        .map((c) => short(c.name))
+        .join(
+          ', ',
+        )}: still failing queries at the end of the run; it goes on reading on every refused login until restarted.\n`
+    : ''
+}`);
   }
 
   const iamRan = iam?.contenders.filter((c) => !c.error && !c.name.startsWith('pg.Pool, static')) ?? [];
@@ -77,7 +89,16 @@ ${ran.some(neverRecovers) ? `\n† ${ran.filter(neverRecovers).map((c) => short(
     const worstShare = iamRan.map((c) => (c.name.startsWith('DbService') ? 1 / OURS_JITTER_S : 1));
     parts.push(`### New IAM logins per second at the database
 
-Average: the logins per second per pool measured by the IAM run divided by its time scale (${iam.timeScale}), times the replicas. Worst second: replicas that opened their pools together (a deploy, a failover) recycle them together; pg-pool's \`maxLifetimeSeconds\`, Knex's \`maxConnectionLifetimeMillis\` (its jitter option is off by default) and the AWS wrapper's pool (pg-pool underneath) log every connection in again in the same second, ours spreads them over the jitter (a tenth of the lifetime: ${OURS_JITTER_S} s), so ${fixed(100 / OURS_JITTER_S, 1)}% of them in any one second. Tokens signed per hour per replica, measured the same way: ${iamRan.map((c, i) => `${names[i]} ${fixed(tokensPerHour[i], 1)}`).join(', ')}.${iamRan.some((c) => c.failed) ? ` ${iamRan.filter((c) => c.failed).map((c) => short(c.name)).join(', ')}: refused logins and failed queries in the IAM run, so its logins here are the ones that got through.` : ''}
+Average: the logins per second per pool measured by the IAM run divided by its time scale (${iam.timeScale}), times the replicas. Worst second: replicas that opened their pools together (a deploy, a failover) recycle them together; pg-pool's \`maxLifetimeSeconds\`, Knex's \`maxConnectionLifetimeMillis\` (its jitter option is off by default) and the AWS wrapper's pool (pg-pool underneath) log every connection in again in the same second, ours spreads them over the jitter (a tenth of the lifetime: ${OURS_JITTER_S} s), so ${fixed(100 / OURS_JITTER_S, 1)}% of them in any one second. Tokens signed per hour per replica, measured the same way: ${iamRan.map((c, i) => `${names[i]} ${fixed(tokensPerHour[i], 1)}`).join(', ')}.${
+      iamRan.some((c) => c.failed)
+        ? ` ${iamRan
+            .filter((c) => c.failed)
+            .map((c) => short(c.name))
+            .join(
+              ', ',
+            )}: refused logins and failed queries in the IAM run, so its logins here are the ones that got through.`
+        : ''
+    }
 
 | replicas | ${names.map((name) => `${name}: average / worst second`).join(' | ')} |
 |---|${names.map(() => '---').join('|')}|

@@ -35,7 +35,9 @@ function main() {
     console.log(`${path}: all ${Object.keys(lock.packages).length - 1} entries complete`);
     return 0;
   }
-  console.error(`${path}: ${bad.length} entr${bad.length === 1 ? 'y lacks' : 'ies lack'} a version or integrity, so a fresh npm ci fails:`);
+  console.error(
+    `${path}: ${bad.length} entr${bad.length === 1 ? 'y lacks' : 'ies lack'} a version or integrity, so a fresh npm ci fails:`,
+  );
   for (const { key, missing } of bad) console.error(`  ${key} (no ${missing.join(', no ')})`);
   console.error('Run npm run lock, which drops such entries and resolves them again.');
   return 1;

@@ -19,7 +19,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const lockPath = `${root}package-lock.json`;
 
 function resolveLock() {
-  execFileSync('npx', ['--yes', NPM, 'install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  execFileSync('npx', ['--yes', NPM, 'install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }
 
 /** Removes the lock's incomplete entries (npm itself stops at them); how many there were. */
@@ -33,9 +36,11 @@ function dropStubs() {
 
 for (let round = 1; round <= ROUNDS; round++) {
   const dropped = dropStubs();
-  if (dropped > 0) console.log(`lock: dropped ${dropped} incomplete entr${dropped === 1 ? 'y' : 'ies'}; npm resolves them again`);
+  if (dropped > 0)
+    console.log(`lock: dropped ${dropped} incomplete entr${dropped === 1 ? 'y' : 'ies'}; npm resolves them again`);
   else if (round > 1) break;
   resolveLock();
 }
 // The guard names whatever is still incomplete and fails.
-process.exitCode = spawnSync(process.execPath, [`${root}scripts/check-lockfile.mjs`, lockPath], { stdio: 'inherit' }).status ?? 1;
+process.exitCode =
+  spawnSync(process.execPath, [`${root}scripts/check-lockfile.mjs`, lockPath], { stdio: 'inherit' }).status ?? 1;

@@ -11,7 +11,12 @@ export class AppModule {
   static register(database: DatabaseModuleOptions, metrics?: PrometheusExporter): DynamicModule {
     return {
       module: AppModule,
-      imports: [DatabaseModule.forRoot({ ...database, isGlobal: true }), NotesModule, HealthModule, ...(metrics ? [MetricsModule.register(metrics)] : [])],
+      imports: [
+        DatabaseModule.forRoot({ ...database, isGlobal: true }),
+        NotesModule,
+        HealthModule,
+        ...(metrics ? [MetricsModule.register(metrics)] : []),
+      ],
     };
   }
 }

@@ -24,7 +24,9 @@ const SECRET_ID = 'demo/notes-app';
  * Everything a newcomer needs, on this machine: an embedded PostgreSQL, a Secrets Manager
  * emulator holding the app's credentials, and a rotation that changes the password for real.
  */
-export async function startDemoEnvironment(options: { lifetime?: string; refreshInterval?: string } = {}): Promise<DemoEnvironment> {
+export async function startDemoEnvironment(
+  options: { lifetime?: string; refreshInterval?: string } = {},
+): Promise<DemoEnvironment> {
   // The emulator ignores signatures, but the SDK insists on having credentials to sign with.
   process.env.AWS_ACCESS_KEY_ID ??= 'AKIDDEMO000000000000';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'demo-secret-not-used';
@@ -33,7 +35,14 @@ export async function startDemoEnvironment(options: { lifetime?: string; refresh
   const password = `demo-${Math.random().toString(36).slice(2)}`;
   await postgres.admin(`CREATE ROLE notes_app LOGIN PASSWORD '${password}'`);
   await postgres.admin('CREATE DATABASE notes OWNER notes_app');
-  emulator.createSecret(SECRET_ID, { engine: 'postgres', username: 'notes_app', password, host: postgres.host, port: postgres.port, dbname: 'notes' });
+  emulator.createSecret(SECRET_ID, {
+    engine: 'postgres',
+    username: 'notes_app',
+    password,
+    host: postgres.host,
+    port: postgres.port,
+    dbname: 'notes',
+  });
   const admin = new SecretsManagerClient({ region: 'us-east-1', endpoint: emulator.endpoint });
   let timer: NodeJS.Timeout | undefined;
   let rotations = 0;
@@ -58,7 +67,12 @@ export async function startDemoEnvironment(options: { lifetime?: string; refresh
       host: postgres.host,
       port: postgres.port,
       database: 'notes',
-      secretsManager: { secretId: SECRET_ID, region: 'us-east-1', endpoint: emulator.endpoint, refreshInterval: options.refreshInterval ?? '15s' },
+      secretsManager: {
+        secretId: SECRET_ID,
+        region: 'us-east-1',
+        endpoint: emulator.endpoint,
+        refreshInterval: options.refreshInterval ?? '15s',
+      },
       connectionMaxLifetime: options.lifetime ?? '20s',
     },
     rotate,

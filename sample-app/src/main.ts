@@ -13,13 +13,18 @@ const rotateEveryMs = Number(process.env.ROTATE_EVERY_MS ?? 30_000);
 async function main(): Promise<void> {
   const real = databaseOptionsFromEnv();
   const demo = real ? undefined : await startDemoEnvironment();
-  if (demo) logger.log(`demo: embedded PostgreSQL on ${demo.postgres.host}:${demo.postgres.port}, credentials in a local Secrets Manager`);
+  if (demo)
+    logger.log(
+      `demo: embedded PostgreSQL on ${demo.postgres.host}:${demo.postgres.port}, credentials in a local Secrets Manager`,
+    );
 
   // Before the app is built: DatabaseModule takes the global MeterProvider it finds then.
   const telemetry = startTelemetry();
   const app = await NestFactory.create(AppModule.register(real ?? demo!.database, telemetry.exporter));
   await app.listen(port, '127.0.0.1');
-  logger.log(`listening on http://127.0.0.1:${port} (GET /health, GET /metrics, GET /notes, POST /notes {"text": "..."})`);
+  logger.log(
+    `listening on http://127.0.0.1:${port} (GET /health, GET /metrics, GET /notes, POST /notes {"text": "..."})`,
+  );
   if (demo) {
     demo.rotateEvery(rotateEveryMs, (line) => logger.log(line));
     logger.log(

@@ -5,6 +5,10 @@ import { MetricsController } from './metrics.controller.js';
 @Module({})
 export class MetricsModule {
   static register(exporter: PrometheusExporter): DynamicModule {
-    return { module: MetricsModule, controllers: [MetricsController], providers: [{ provide: PrometheusExporter, useValue: exporter }] };
+    return {
+      module: MetricsModule,
+      controllers: [MetricsController],
+      providers: [{ provide: PrometheusExporter, useValue: exporter }],
+    };
   }
 }
