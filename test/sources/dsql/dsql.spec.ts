@@ -72,6 +72,10 @@ describe('Aurora DSQL auth through the emulator', () => {
     expect(proxy.tokens.size).toBeLessThanOrEqual(Math.ceil(20 / 1.5) + 2);
     expect(proxy.tokens.size).toBeGreaterThanOrEqual(5);
     expect(stats.credentials).toMatchObject({ source: 'dsql', username: role.username, consecutiveFailures: 0 });
+    // The log names the source and the token's action and time, never the token.
+    expect(log.of('nestjs-rotating-pg:dsql-load').map((line) => line.message)).toContainEqual(
+      expect.stringMatching(new RegExp(`^new credentials from dsql \\(version DbConnect token signed [0-9T:.Z-]+\\) for user ${role.username}`)),
+    );
     // No plaintext warning: allowPlaintext asked for it, as with awsIamAuth.
     expect(log.of('nestjs-rotating-pg:dsql-load').filter((line) => /plaintext|without TLS/i.test(line.message))).toEqual([]);
     const everything = JSON.stringify(stats) + log.lines.map((line) => line.message).join('\n');
