@@ -5,5 +5,8 @@
  */
 export function isMissingPackage(error: unknown, name: string): boolean {
   const code = (error as { code?: string } | undefined)?.code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${name}`);
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    String((error as Error).message).includes(`'${name}`)
+  );
 }

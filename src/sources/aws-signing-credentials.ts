@@ -4,7 +4,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 /** AWS credentials a token source signs with: fixed keys, or a provider (the SDK's, or one of the user's). */
 export type AwsSigningCredentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
 
-/** The provider to ask before each signature; default: the SDK's chain (env, profile, SSO, IRSA, ECS, instance role…). */
+/** The provider asked before each signature; default: the SDK's chain (env, profile, SSO, IRSA, ECS, instance role) */
 export function awsCredentialsProvider(credentials: AwsSigningCredentials | undefined): AwsCredentialIdentityProvider {
   if (typeof credentials === 'function') return credentials;
   return credentials ? async () => credentials : fromNodeProviderChain();
@@ -21,7 +21,11 @@ const SIGNING_MARGIN_SHARE = 0.25;
  * before they expire, whichever is first. AWS refuses a presigned token once the session that
  * signed it has expired, even inside the token's own X-Amz-Expires.
  */
-export function tokenReusableUntil(signedAt: number, reuseMs: number, identity: Pick<AwsCredentialIdentity, 'expiration'>): Date {
+export function tokenReusableUntil(
+  signedAt: number,
+  reuseMs: number,
+  identity: Pick<AwsCredentialIdentity, 'expiration'>,
+): Date {
   const reusable = signedAt + reuseMs;
   const credentialsEnd = identity.expiration?.getTime();
   if (credentialsEnd === undefined) return new Date(reusable);

@@ -7,7 +7,9 @@ type DsqlSignerModule = typeof import('@aws-sdk/dsql-signer');
 export type DsqlSignerClass = DsqlSignerModule['DsqlSigner'];
 
 /** Imports the signer through `load`; a missing package becomes an error naming its install command. */
-export async function importDsqlSigner(load: () => Promise<Pick<DsqlSignerModule, 'DsqlSigner'>>): Promise<DsqlSignerClass> {
+export async function importDsqlSigner(
+  load: () => Promise<Pick<DsqlSignerModule, 'DsqlSigner'>>,
+): Promise<DsqlSignerClass> {
   try {
     return (await load()).DsqlSigner;
   } catch (error) {

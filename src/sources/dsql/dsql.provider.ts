@@ -53,7 +53,8 @@ export class DsqlCredentialProvider implements CredentialProvider {
       expiresIn: Math.floor(this.#options.expiresInMs / 1000),
     });
     const action = dsqlActionFor(this.#options.username);
-    const token = action === 'DbConnectAdmin' ? await signer.getDbConnectAdminAuthToken() : await signer.getDbConnectAuthToken();
+    const token =
+      action === 'DbConnectAdmin' ? await signer.getDbConnectAdminAuthToken() : await signer.getDbConnectAuthToken();
     return {
       username: this.#options.username,
       password: token,

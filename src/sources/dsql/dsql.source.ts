@@ -25,7 +25,10 @@ export interface DsqlAuthOptions {
   tokenTtl?: Duration;
   /** How long a token is valid as signed (its X-Amz-Expires). Default `'15m'`; a week (`'168h'`) at most. */
   expiresIn?: Duration;
-  /** Cluster endpoint to sign for when it differs from the host connected to (e.g. through a tunnel). Default: the connection host. */
+  /**
+   * Cluster endpoint to sign for when it differs from the host connected to (e.g. through a tunnel).
+   * Default: the connection host.
+   */
   signingHost?: string;
   /** Aurora DSQL requires TLS; set true only for a local emulator. Default `false`. */
   allowPlaintext?: boolean;
@@ -80,7 +83,13 @@ export const dsqlSource = {
     }
     const tokenTtlMs = check.positiveDuration(['dsqlAuth', 'tokenTtl'], DEFAULT_DSQL_TOKEN_TTL);
     if (tokenTtlMs !== undefined && expiresInMs !== undefined && tokenTtlMs >= expiresInMs) {
-      check.fail(['dsqlAuth', 'tokenTtl'], dsqlMessages.tokenTtlNotBelowExpiresIn(dsql.tokenTtl ?? DEFAULT_DSQL_TOKEN_TTL, check.nameOf(['dsqlAuth', 'expiresIn'])));
+      check.fail(
+        ['dsqlAuth', 'tokenTtl'],
+        dsqlMessages.tokenTtlNotBelowExpiresIn(
+          dsql.tokenTtl ?? DEFAULT_DSQL_TOKEN_TTL,
+          check.nameOf(['dsqlAuth', 'expiresIn']),
+        ),
+      );
     }
     // A refused dsn may well have asked for TLS.
     if (!facts.ssl && dsql.allowPlaintext !== true && !facts.dsnRefused) {
@@ -92,7 +101,11 @@ export const dsqlSource = {
     const username = stringOr(dsql.dbUser, facts.user);
     if (username === undefined) {
       // A refused dsn may well have named the user.
-      if (!facts.dsnRefused) check.fail(['dsqlAuth', 'dbUser'], sourceMessages.noUser([check.nameOf(['dsqlAuth', 'dbUser']), check.nameOf(['user'])]));
+      if (!facts.dsnRefused)
+        check.fail(
+          ['dsqlAuth', 'dbUser'],
+          sourceMessages.noUser([check.nameOf(['dsqlAuth', 'dbUser']), check.nameOf(['user'])]),
+        );
       return undefined;
     }
     return {
@@ -106,6 +119,12 @@ export const dsqlSource = {
   },
   createProvider: (resolved) => new DsqlCredentialProvider(resolved),
   describe: (resolved, credentials) =>
-    dsqlMessages.describeDsql(credentials.username, dsqlActionFor(credentials.username), resolved.signingHost, resolved.region, credentials.expiresAt?.toISOString()),
+    dsqlMessages.describeDsql(
+      credentials.username,
+      dsqlActionFor(credentials.username),
+      resolved.signingHost,
+      resolved.region,
+      credentials.expiresAt?.toISOString(),
+    ),
   fix: dsqlMessages.fix,
 } satisfies CredentialSource<DsqlSource, DsqlSourceOptions>;

@@ -7,7 +7,8 @@ export const dsqlMessages = {
   enabledRequired: 'true to sign Aurora DSQL auth tokens for new connections (false ignores the block)',
   tokenTtlNotBelowExpiresIn: (value: unknown, expiresInKey: string) =>
     `${describeValue(value)} is not below ${expiresInKey}: a token must still be valid for the last login that reuses it. Use "10m" with the default 15m`,
-  expiresInTooLong: (value: unknown) => `${describeValue(value)} is longer than a week; Aurora DSQL refuses tokens signed for longer (604800 s)`,
+  expiresInTooLong: (value: unknown) =>
+    `${describeValue(value)} is longer than a week; Aurora DSQL refuses tokens signed for longer (604800 s)`,
   dsqlNeedsTls: (allowKey: string) =>
     `Aurora DSQL accepts connections over TLS only: use sslmode=verify-full in the dsn or set ssl; for a local emulator set ${allowKey}: true`,
   dsqlNeedsVerifiedTls: (allowKey: string) =>
@@ -15,5 +16,6 @@ export const dsqlMessages = {
   describeDsql: (username: string, action: string, host: string, region: string, expiresAt?: string) =>
     `signed an Aurora DSQL ${action} token for ${username}@${host} in ${region}${reusedUntil(expiresAt)}`,
   fix: 'Check the AWS credentials the SDK finds (env, profile, role), the region, and that @aws-sdk/dsql-signer is installed.',
-  signerMissing: (name: string) => `dsqlAuth needs the ${name} package, an optional peer of nestjs-rotating-pg: npm install ${name}`,
+  signerMissing: (name: string) =>
+    `dsqlAuth needs the ${name} package, an optional peer of nestjs-rotating-pg: npm install ${name}`,
 } as const;

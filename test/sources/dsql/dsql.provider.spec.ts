@@ -24,7 +24,9 @@ describe('DsqlCredentialProvider', () => {
     expect(url.host).toBe(endpoint);
     expect(url.searchParams.get('Action')).toBe('DbConnect');
     expect(url.searchParams.has('DBUser')).toBe(false);
-    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIDUNITTEST00000002\/\d{8}\/us-east-1\/dsql\/aws4_request$/);
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(
+      /^AKIDUNITTEST00000002\/\d{8}\/us-east-1\/dsql\/aws4_request$/,
+    );
     expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
     expect(token.username).toBe('app_role');
     expect(token.expiresAt!.getTime() - before).toBeGreaterThanOrEqual(600_000);
@@ -50,14 +52,24 @@ describe('DsqlCredentialProvider', () => {
   });
 
   it('names the install command when @aws-sdk/dsql-signer is missing, and rethrows any other failure as it is', async () => {
-    const notFound = Object.assign(new Error("Cannot find package '@aws-sdk/dsql-signer' imported from /app/dist/sources/dsql/dsql-signer.js"), {
-      code: 'ERR_MODULE_NOT_FOUND',
-    });
-    await expect(importDsqlSigner(() => Promise.reject(notFound))).rejects.toThrow('dsqlAuth needs the @aws-sdk/dsql-signer package, an optional peer of nestjs-rotating-pg: npm install @aws-sdk/dsql-signer');
+    const notFound = Object.assign(
+      new Error("Cannot find package '@aws-sdk/dsql-signer' imported from /app/dist/sources/dsql/dsql-signer.js"),
+      {
+        code: 'ERR_MODULE_NOT_FOUND',
+      },
+    );
+    await expect(importDsqlSigner(() => Promise.reject(notFound))).rejects.toThrow(
+      'dsqlAuth needs the @aws-sdk/dsql-signer package, an optional peer of nestjs-rotating-pg: npm install @aws-sdk/dsql-signer',
+    );
     // One of its own dependencies missing is not "install the signer".
-    const depMissing = Object.assign(new Error("Cannot find package '@smithy/core' imported from /app/node_modules/@aws-sdk/dsql-signer/dist-cjs/index.js"), {
-      code: 'ERR_MODULE_NOT_FOUND',
-    });
+    const depMissing = Object.assign(
+      new Error(
+        "Cannot find package '@smithy/core' imported from /app/node_modules/@aws-sdk/dsql-signer/dist-cjs/index.js",
+      ),
+      {
+        code: 'ERR_MODULE_NOT_FOUND',
+      },
+    );
     await expect(importDsqlSigner(() => Promise.reject(depMissing))).rejects.toBe(depMissing);
   });
 });

@@ -8,7 +8,10 @@ import { iamProxyFor } from '../../support/iam.js';
 import { runLoad } from '../../support/load.js';
 import { createTestRole, type TestRole } from '../../support/roles.js';
 
-const testCredentials = { accessKeyId: 'AKIDEXAMPLEDSQL00001', secretAccessKey: 'test-secret-access-key-for-the-dsql-emulator' };
+const testCredentials = {
+  accessKeyId: 'AKIDEXAMPLEDSQL00001',
+  secretAccessKey: 'test-secret-access-key-for-the-dsql-emulator',
+};
 let server: TestPostgres;
 let role: TestRole;
 let proxy: RdsIamProxy;
@@ -44,8 +47,18 @@ function dsqlOptions(overrides: object = {}) {
 }
 
 /** Signs DSQL tokens for the proxy's host; AWS credentials from the default chain unless given. */
-function tokenSigner(credentials?: ConstructorParameters<typeof DsqlCredentialProvider>[0]['credentials'], tokenTtlMs = 60_000) {
-  return new DsqlCredentialProvider({ region: 'us-east-1', username: role.username, signingHost: endpoint.host, tokenTtlMs, expiresInMs: 900_000, credentials });
+function tokenSigner(
+  credentials?: ConstructorParameters<typeof DsqlCredentialProvider>[0]['credentials'],
+  tokenTtlMs = 60_000,
+) {
+  return new DsqlCredentialProvider({
+    region: 'us-east-1',
+    username: role.username,
+    signingHost: endpoint.host,
+    tokenTtlMs,
+    expiresInMs: 900_000,
+    credentials,
+  });
 }
 
 describe('Aurora DSQL auth through the emulator', () => {
@@ -54,9 +67,15 @@ describe('Aurora DSQL auth through the emulator', () => {
     let stats;
     let load;
     try {
-      const db = await DbService.create(dsqlOptions({ name: 'dsql-load', dsqlAuth: { enabled: true, region: 'us-east-1', tokenTtl: '2s', allowPlaintext: true } }));
+      const db = await DbService.create(
+        dsqlOptions({
+          name: 'dsql-load',
+          dsqlAuth: { enabled: true, region: 'us-east-1', tokenTtl: '2s', allowPlaintext: true },
+        }),
+      );
       load = await runLoad(16, 20_000, () => db.query('SELECT pg_sleep(0.002)'));
-      // Read after shutdown: a login still under way when the load ends is counted by the proxy at once, by the pool when it completes.
+      // Read after shutdown: a login still under way when the load ends is counted by the proxy at once,
+      // by the pool when it completes.
       await db.onApplicationShutdown();
       stats = db.stats();
     } finally {
@@ -74,10 +93,16 @@ describe('Aurora DSQL auth through the emulator', () => {
     expect(stats.credentials).toMatchObject({ source: 'dsql', username: role.username, consecutiveFailures: 0 });
     // The log names the source and the token's action and time, never the token.
     expect(log.of('nestjs-rotating-pg:dsql-load').map((line) => line.message)).toContainEqual(
-      expect.stringMatching(new RegExp(`^new credentials from dsql \\(version DbConnect token signed [0-9T:.Z-]+\\) for user ${role.username}`)),
+      expect.stringMatching(
+        new RegExp(
+          `^new credentials from dsql \\(version DbConnect token signed [0-9T:.Z-]+\\) for user ${role.username}`,
+        ),
+      ),
     );
     // No plaintext warning: allowPlaintext asked for it, as with awsIamAuth.
-    expect(log.of('nestjs-rotating-pg:dsql-load').filter((line) => /plaintext|without TLS/i.test(line.message))).toEqual([]);
+    expect(
+      log.of('nestjs-rotating-pg:dsql-load').filter((line) => /plaintext|without TLS/i.test(line.message)),
+    ).toEqual([]);
     const everything = JSON.stringify(stats) + log.lines.map((line) => line.message).join('\n');
     expect(everything).not.toMatch(/X-Amz-Signature/);
     for (const token of proxy.tokens) expect(everything).not.toContain(token);
@@ -97,13 +122,25 @@ describe('Aurora DSQL auth through the emulator', () => {
   it('the front checks the action: a DbConnect token does not log in as admin, a DbConnectAdmin one only as admin', async () => {
     const login = async (user: string, password: string) => {
       const client = new pg.Client({ ...endpoint, user, database: role.username, password });
-      const error = await client.connect().then(() => undefined, (caught: Error) => caught);
+      const error = await client.connect().then(
+        () => undefined,
+        (caught: Error) => caught,
+      );
       await client.end().catch(() => undefined);
       return error;
     };
     const dbConnect = await tokenSigner().fetch();
-    expect(await login('admin', dbConnect.password)).toMatchObject({ code: '28000', message: 'IAM authentication failed for user "admin"' });
-    const admin = await new DsqlCredentialProvider({ region: 'us-east-1', username: 'admin', signingHost: endpoint.host, tokenTtlMs: 60_000, expiresInMs: 900_000 }).fetch();
+    expect(await login('admin', dbConnect.password)).toMatchObject({
+      code: '28000',
+      message: 'IAM authentication failed for user "admin"',
+    });
+    const admin = await new DsqlCredentialProvider({
+      region: 'us-east-1',
+      username: 'admin',
+      signingHost: endpoint.host,
+      tokenTtlMs: 60_000,
+      expiresInMs: 900_000,
+    }).fetch();
     // Signature and action right; the emulator has no admin behind it.
     expect(await login('admin', admin.password)).toMatchObject({ code: '28000' });
     expect(await login(role.username, admin.password)).toMatchObject({ code: '28000' });
@@ -111,11 +148,20 @@ describe('Aurora DSQL auth through the emulator', () => {
   }, 20_000);
 
   it('doctor: signs a DbConnect token, connects, and names neither the token nor the keys', async () => {
-    const report = await runDoctor(dsqlOptions({ connectionMaxLifetime: '14m', dsqlAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true } }));
+    const report = await runDoctor(
+      dsqlOptions({
+        connectionMaxLifetime: '14m',
+        dsqlAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true },
+      }),
+    );
     const text = renderDoctorReport(report, 'options');
     expect(report.checks.find((row) => row.check === 'credentials')).toMatchObject({
       verdict: 'pass',
-      detail: expect.stringMatching(new RegExp(`^signed an Aurora DSQL DbConnect token for ${role.username}@127\\.0\\.0\\.1 in us-east-1, reused until `)),
+      detail: expect.stringMatching(
+        new RegExp(
+          `^signed an Aurora DSQL DbConnect token for ${role.username}@127\\.0\\.0\\.1 in us-east-1, reused until `,
+        ),
+      ),
     });
     expect(report.checks.find((row) => row.check === 'connect')).toMatchObject({ verdict: 'pass' });
     expect(report.ok).toBe(true);
@@ -134,7 +180,11 @@ describe('signing credentials that expire before the token', () => {
     let current: AwsCredentialIdentity | undefined;
     const provide = async (): Promise<AwsCredentialIdentity> => {
       if (!current || current.expiration!.getTime() - Date.now() < 1_500) {
-        current = { ...testCredentials, sessionToken: `session-${ends.size + 1}`, expiration: new Date(Date.now() + 3_000) };
+        current = {
+          ...testCredentials,
+          sessionToken: `session-${ends.size + 1}`,
+          expiration: new Date(Date.now() + 3_000),
+        };
         ends.set(current.sessionToken!, current.expiration!.getTime());
       }
       return current;
@@ -144,10 +194,21 @@ describe('signing credentials that expire before the token', () => {
 
   it('tokens reused for 10 minutes are renewed before their 3-second session ends: 0 failed queries, no refused login', async () => {
     const sessions = shortSessions();
-    const front = iamProxyFor(server, role, { service: 'dsql', credentials: testCredentials, sessionExpiresAt: (token) => (token ? sessions.ends.get(token) : undefined) });
+    const front = iamProxyFor(server, role, {
+      service: 'dsql',
+      credentials: testCredentials,
+      sessionExpiresAt: (token) => (token ? sessions.ends.get(token) : undefined),
+    });
     const at = await front.start();
     try {
-      const signer = new DsqlCredentialProvider({ region: 'us-east-1', username: role.username, signingHost: at.host, tokenTtlMs: 600_000, expiresInMs: 900_000, credentials: sessions.provide });
+      const signer = new DsqlCredentialProvider({
+        region: 'us-east-1',
+        username: role.username,
+        signingHost: at.host,
+        tokenTtlMs: 600_000,
+        expiresInMs: 900_000,
+        credentials: sessions.provide,
+      });
       const db = await DbService.create({ ...dsqlOptions(), ...at, credentialProvider: signer });
       const load = await runLoad(8, 12_000, () => db.query('SELECT pg_sleep(0.002)'));
       await db.onApplicationShutdown();
@@ -163,14 +224,25 @@ describe('signing credentials that expire before the token', () => {
 
   it('negative control: the same tokens with the expiration hidden are kept past their session and refused', async () => {
     const sessions = shortSessions();
-    const front = iamProxyFor(server, role, { service: 'dsql', credentials: testCredentials, sessionExpiresAt: (token) => (token ? sessions.ends.get(token) : undefined) });
+    const front = iamProxyFor(server, role, {
+      service: 'dsql',
+      credentials: testCredentials,
+      sessionExpiresAt: (token) => (token ? sessions.ends.get(token) : undefined),
+    });
     const at = await front.start();
     try {
       const withoutExpiration = async () => {
         const { expiration: _hidden, ...identity } = await sessions.provide();
         return identity;
       };
-      const signer = new DsqlCredentialProvider({ region: 'us-east-1', username: role.username, signingHost: at.host, tokenTtlMs: 600_000, expiresInMs: 900_000, credentials: withoutExpiration });
+      const signer = new DsqlCredentialProvider({
+        region: 'us-east-1',
+        username: role.username,
+        signingHost: at.host,
+        tokenTtlMs: 600_000,
+        expiresInMs: 900_000,
+        credentials: withoutExpiration,
+      });
       const db = await DbService.create({ ...dsqlOptions(), ...at, credentialProvider: signer });
       await runLoad(8, 8_000, () => db.query('SELECT pg_sleep(0.002)'));
       await db.onApplicationShutdown();
