@@ -9,13 +9,29 @@ describe('nextRefreshDelay', () => {
 
   it('takes the earliest of expiry, interval and hint, each pulled in by jitter', () => {
     expect(nextRefreshDelay({ current, fetchedAt: now, provider: {} }, now, maxJitter)).toBe(513_000);
-    expect(nextRefreshDelay({ current, fetchedAt: now, provider: { refreshIntervalMs: 60_000 } }, now, maxJitter)).toBe(54_000);
-    expect(nextRefreshDelay({ current, fetchedAt: now, provider: { nextRefreshAt: () => new Date(now + 5_000) } }, now, maxJitter)).toBe(5_000);
+    expect(nextRefreshDelay({ current, fetchedAt: now, provider: { refreshIntervalMs: 60_000 } }, now, maxJitter)).toBe(
+      54_000,
+    );
+    expect(
+      nextRefreshDelay(
+        { current, fetchedAt: now, provider: { nextRefreshAt: () => new Date(now + 5_000) } },
+        now,
+        maxJitter,
+      ),
+    ).toBe(5_000);
   });
 
   it('follows the failure backoff while fetches fail, and plans nothing without a reason', () => {
-    expect(nextRefreshDelay({ current, fetchedAt: now, provider: { refreshIntervalMs: 60_000 }, retryIn: 2_000 }, now, maxJitter)).toBe(2_000);
-    expect(nextRefreshDelay({ current: { username: 'app', password: 'pw' }, fetchedAt: now, provider: {} }, now, maxJitter)).toBeUndefined();
+    expect(
+      nextRefreshDelay(
+        { current, fetchedAt: now, provider: { refreshIntervalMs: 60_000 }, retryIn: 2_000 },
+        now,
+        maxJitter,
+      ),
+    ).toBe(2_000);
+    expect(
+      nextRefreshDelay({ current: { username: 'app', password: 'pw' }, fetchedAt: now, provider: {} }, now, maxJitter),
+    ).toBeUndefined();
   });
 });
 

@@ -23,8 +23,19 @@ class HealthController {
 
   @Get(':connection/:details')
   @HealthCheck()
-  check(@Param('connection') connection: string, @Param('details') details: 'full' | 'status', @Query('timeout') timeout?: string) {
-    return this.health.check([() => this.database.isHealthy('database', { connection, details, timeout: timeout === undefined ? undefined : Number(timeout) })]);
+  check(
+    @Param('connection') connection: string,
+    @Param('details') details: 'full' | 'status',
+    @Query('timeout') timeout?: string,
+  ) {
+    return this.health.check([
+      () =>
+        this.database.isHealthy('database', {
+          connection,
+          details,
+          timeout: timeout === undefined ? undefined : Number(timeout),
+        }),
+    ]);
   }
 }
 
@@ -34,12 +45,22 @@ let failing = false;
 let app: INestApplication;
 let unreachablePort: number;
 
-/** A source whose version quotes the password (a custom provider's is not to be trusted) and whose failures name an ARN. */
+/**
+ * A source whose version quotes the password (a custom provider's is not to be trusted) and whose
+ * failures name an ARN.
+ */
 const provider: CredentialProvider = {
   name: 'vault',
   fetch: async () => {
-    if (failing) throw Object.assign(new Error(`AccessDenied: ${ARN} for role arn:aws:iam::123456789012:role/app`), { name: 'AccessDeniedException' });
-    return { username: database.role.username, password: database.role.password, version: `lease-${database.role.password}` };
+    if (failing)
+      throw Object.assign(new Error(`AccessDenied: ${ARN} for role arn:aws:iam::123456789012:role/app`), {
+        name: 'AccessDeniedException',
+      });
+    return {
+      username: database.role.username,
+      password: database.role.password,
+      version: `lease-${database.role.password}`,
+    };
   },
 };
 
@@ -50,8 +71,21 @@ beforeAll(async () => {
       TerminusModule,
       DatabaseModule.forRoot({ name: 'main', dsn: database.role.bareDsn, credentialProvider: provider }),
       // One connection only: a caller holding it leaves the ping waiting for a checkout.
-      DatabaseModule.forRoot({ name: 'single', dsn: database.role.bareDsn, credentialProvider: provider, maxOpenConnections: 1, connectionTimeout: '5s' }),
-      DatabaseModule.forRoot({ name: 'unreachable', host: '127.0.0.1', port: unreachablePort, user: 'nobody_here', password: 'unreachable-pw', connectionTimeout: '1s' }),
+      DatabaseModule.forRoot({
+        name: 'single',
+        dsn: database.role.bareDsn,
+        credentialProvider: provider,
+        maxOpenConnections: 1,
+        connectionTimeout: '5s',
+      }),
+      DatabaseModule.forRoot({
+        name: 'unreachable',
+        host: '127.0.0.1',
+        port: unreachablePort,
+        user: 'nobody_here',
+        password: 'unreachable-pw',
+        connectionTimeout: '1s',
+      }),
     ],
     controllers: [HealthController],
     providers: [DatabaseHealthIndicator],
@@ -62,14 +96,17 @@ beforeAll(async () => {
 
 afterAll(() => app?.close());
 
-const health = (connection: string, details: 'full' | 'status', query = '') => request(app.getHttpServer()).get(`/health/${connection}/${details}${query}`);
+const health = (connection: string, details: 'full' | 'status', query = '') =>
+  request(app.getHttpServer()).get(`/health/${connection}/${details}${query}`);
 const main = () => app.get<DbService>(getDbServiceToken('main'));
 
 /** Runs `check` while the source fails and the last refresh failed, then lets the source answer again. */
 async function duringSourceOutage(check: () => Promise<void>): Promise<void> {
   failing = true;
   try {
-    await main().refreshCredentials().catch(() => undefined);
+    await main()
+      .refreshCredentials()
+      .catch(() => undefined);
     await check();
   } finally {
     failing = false;
@@ -85,7 +122,11 @@ describe("DatabaseHealthIndicator, details: 'full' (the default)", () => {
       status: 'up',
       responseTimeMs: expect.any(Number),
       pool: expect.objectContaining({ openConnections: expect.any(Number), maxOpenConnections: expect.any(Number) }),
-      credentials: expect.objectContaining({ username: database.role.username, consecutiveFailures: 0, ageSeconds: expect.any(Number) }),
+      credentials: expect.objectContaining({
+        username: database.role.username,
+        consecutiveFailures: 0,
+        ageSeconds: expect.any(Number),
+      }),
     });
   });
 
@@ -98,14 +139,20 @@ describe("DatabaseHealthIndicator, details: 'full' (the default)", () => {
   it('degraded (still 200) while the source fails and cached credentials serve, with the last error', async () => {
     await duringSourceOutage(async () => {
       const { body } = await health('main', 'full').expect(200);
-      expect(body.details.database).toMatchObject({ status: 'degraded', credentials: { lastError: expect.stringContaining(ARN) } });
+      expect(body.details.database).toMatchObject({
+        status: 'degraded',
+        credentials: { lastError: expect.stringContaining(ARN) },
+      });
     });
     expect((await health('main', 'full').expect(200)).body.details.database.status).toBe('up');
   });
 
   it('down (503) when the database does not answer, naming host:port', async () => {
     const { body } = await health('unreachable', 'full').expect(503);
-    expect(body.details.database).toMatchObject({ status: 'down', message: expect.stringContaining(`127.0.0.1:${unreachablePort}`) });
+    expect(body.details.database).toMatchObject({
+      status: 'down',
+      message: expect.stringContaining(`127.0.0.1:${unreachablePort}`),
+    });
   }, 15_000);
 
   it('down when SELECT 1 gets no answer within the timeout', async () => {

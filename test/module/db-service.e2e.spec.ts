@@ -59,7 +59,8 @@ describe('DbService', () => {
     await db.query('SELECT 1');
     const opened = db.stats().opened;
     await expect(db.query('SELECT * FROM no_such_table')).rejects.toMatchObject({ code: '42P01' });
-    // pg hands over the error before the server's ReadyForQuery says the session is clean: the connection returns once it has.
+    // pg hands over the error before the server's ReadyForQuery says the session is clean: the
+    // connection returns once it has.
     await eventually('the connection to be idle again', () => db.stats().inUse === 0);
     expect(db.stats()).toMatchObject({ errorClosed: 0, opened });
   });

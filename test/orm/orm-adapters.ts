@@ -66,7 +66,11 @@ const rawPool: OrmAdapter<Pool, PoolClient> = {
   close: async () => undefined,
 };
 
-const drizzleNotes = pgTable('notes', { id: serial('id').primaryKey(), worker: integer('worker').notNull(), body: text('body').notNull() });
+const drizzleNotes = pgTable('notes', {
+  id: serial('id').primaryKey(),
+  worker: integer('worker').notNull(),
+  body: text('body').notNull(),
+});
 type DrizzleDb = NodePgDatabase;
 type DrizzleTx = Parameters<Parameters<DrizzleDb['transaction']>[0]>[0];
 
@@ -77,7 +81,8 @@ const drizzleOrm: OrmAdapter<DrizzleDb, DrizzleTx> = {
   insert: (db, worker, body) => db.insert(drizzleNotes).values({ worker, body }),
   transaction: (db, work) => db.transaction(work),
   find: (db, worker) => db.select().from(drizzleNotes).where(eq(drizzleNotes.worker, worker)).limit(5),
-  backendPid: async (db) => (await db.execute<{ pid: number }>(drizzleSql`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid,
+  backendPid: async (db) =>
+    (await db.execute<{ pid: number }>(drizzleSql`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid,
   currentUser: async (db) => (await db.execute<{ who: string }>(drizzleSql`SELECT current_user AS who`)).rows[0]!.who,
   // Drizzle holds nothing of its own: the pool is the module's.
   close: async () => undefined,
@@ -136,21 +141,25 @@ const MikroNoteSchema = new EntitySchema<MikroNote>({
  */
 function mikroOrmTypes(): pg.CustomTypesConfig {
   const types = new pg.TypeOverrides();
-  for (const [oid, parse] of Object.entries(createPostgreSqlTypeParsers((value: string) => postgresArray.parse(value)))) {
-    types.setTypeParser(Number(oid), parse as (value: string) => unknown);
-  }
+  const parsers = createPostgreSqlTypeParsers((value: string) => postgresArray.parse(value));
+  for (const [oid, parse] of Object.entries(parsers)) types.setTypeParser(Number(oid), parse);
   return types;
 }
 
 type MikroEm = MikroORM['em'];
-const mikroRows = async <T>(em: MikroEm, query: string) => (await em.execute(query)) as T[];
+const mikroRows = <T>(em: MikroEm, query: string): Promise<T[]> => em.execute<T[]>(query);
 
 const mikroOrm: OrmAdapter<MikroORM, MikroEm> = {
   name: 'MikroORM',
   operations: 'persist, find or transaction',
   poolOptions: { types: mikroOrmTypes() },
   // MikroORM 7 takes a Kysely dialect in `driverOptions`, and Kysely's PostgresDialect takes a pg.Pool.
-  open: (pool) => MikroORM.init({ entities: [MikroNoteSchema], dbName: pool.options.database, driverOptions: new PostgresDialect({ pool }) }),
+  open: (pool) =>
+    MikroORM.init({
+      entities: [MikroNoteSchema],
+      dbName: pool.options.database,
+      driverOptions: new PostgresDialect({ pool }),
+    }),
   createNotes: (orm) => orm.schema.create(),
   async insert(db, worker, body) {
     const em = db instanceof MikroORM ? db.em.fork() : db;
@@ -159,7 +168,9 @@ const mikroOrm: OrmAdapter<MikroORM, MikroEm> = {
   },
   transaction: (orm, work) => orm.em.fork().transactional(work),
   find: (orm, worker) => orm.em.fork().find(MikroNoteSchema, { worker }, { limit: 5 }),
-  backendPid: async (db) => (await mikroRows<{ pid: number }>(db instanceof MikroORM ? db.em.fork() : db, 'SELECT pg_backend_pid() AS pid'))[0]!.pid,
+  backendPid: async (db) =>
+    (await mikroRows<{ pid: number }>(db instanceof MikroORM ? db.em.fork() : db, 'SELECT pg_backend_pid() AS pid'))[0]!
+      .pid,
   currentUser: async (orm) => (await mikroRows<{ who: string }>(orm.em.fork(), 'SELECT current_user AS who'))[0]!.who,
   close: (orm) => orm.close(),
   async alsoCheck(orm) {
@@ -169,7 +180,6 @@ const mikroOrm: OrmAdapter<MikroORM, MikroEm> = {
     expect(note!.createdAt).toBeInstanceOf(Date);
   },
 };
-
 
 const prismaOrm: OrmAdapter<PrismaClient, Prisma.TransactionClient> = {
   name: 'Prisma',
@@ -184,7 +194,10 @@ const prismaOrm: OrmAdapter<PrismaClient, Prisma.TransactionClient> = {
   close: (db) => db.$disconnect(),
   async alsoCheck(db) {
     // A batch transaction commits together.
-    await db.$transaction([db.note.create({ data: { worker: 7, body: 'a' } }), db.note.create({ data: { worker: 7, body: 'b' } })]);
+    await db.$transaction([
+      db.note.create({ data: { worker: 7, body: 'a' } }),
+      db.note.create({ data: { worker: 7, body: 'b' } }),
+    ]);
     expect(await db.note.count({ where: { worker: 7 } })).toBe(2);
   },
 };
@@ -205,13 +218,19 @@ const typeOrm: OrmAdapter<DataSource, EntityManager> = {
   name: 'TypeORM',
   operations: 'save, find or transaction',
   // No credentials in its options: the module owns them. `synchronize` creates the table.
-  open: (pool) => new DataSource({ type: 'postgres', driver: typeOrmDriver(pool), entities: [TypeOrmNote], synchronize: true }).initialize(),
+  open: (pool) =>
+    new DataSource({
+      type: 'postgres',
+      driver: typeOrmDriver(pool),
+      entities: [TypeOrmNote],
+      synchronize: true,
+    }).initialize(),
   createNotes: async () => undefined,
   insert: (db, worker, body) => (db instanceof DataSource ? db.manager : db).save(TypeOrmNote, { worker, body }),
   transaction: (db, work) => db.transaction(work),
   find: (db, worker) => db.getRepository(TypeOrmNote).find({ where: { worker }, take: 5 }),
-  backendPid: async (db) => ((await db.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[])[0]!.pid,
-  currentUser: async (db) => ((await db.query('SELECT current_user AS who')) as { who: string }[])[0]!.who,
+  backendPid: async (db) => (await db.query<{ pid: number }[]>('SELECT pg_backend_pid() AS pid'))[0]!.pid,
+  currentUser: async (db) => (await db.query<{ who: string }[]>('SELECT current_user AS who'))[0]!.who,
   close: (db) => db.destroy(),
 };
 

@@ -1,6 +1,12 @@
 import { DbService } from '../../src/index.js';
 import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
-import { bootWithPoolProvider, createRotatingDatabase, expectNoFailedOperations, type RotationKind, runThroughRotations } from '../support/orm-rotation.js';
+import {
+  bootWithPoolProvider,
+  createRotatingDatabase,
+  expectNoFailedOperations,
+  type RotationKind,
+  runThroughRotations,
+} from '../support/orm-rotation.js';
 import { createTestRole } from '../support/roles.js';
 import { CREATE_NOTES, ORM_ADAPTERS, type OrmAdapter } from './orm-adapters.js';
 
@@ -26,7 +32,9 @@ async function createNotes(adapter: AnyAdapter, db: unknown, service: DbService)
   else await service.query(CREATE_NOTES);
 }
 
-const rotations = adapters.flatMap((adapter) => (['password', 'username'] as RotationKind[]).map((kind) => ({ adapter, kind, name: adapter.name })));
+const rotations = adapters.flatMap((adapter) =>
+  (['password', 'username'] as RotationKind[]).map((kind) => ({ adapter, kind, name: adapter.name })),
+);
 
 describe.each(rotations)('$name on DbService.pool through a $kind rotation', ({ adapter, kind }) => {
   it(`fails no ${adapter.operations}, and each transaction stays on one backend`, async () => {
@@ -51,30 +59,33 @@ describe.each(rotations)('$name on DbService.pool through a $kind rotation', ({ 
   }, 30_000);
 });
 
-describe.each(adapters.map((adapter) => ({ adapter, name: adapter.name })))('$name transactions on DbService.pool', ({ adapter }) => {
-  it('run every statement on one backend and roll back when the callback throws', async () => {
-    const role = await createTestRole(server, roleName(adapter));
-    const service = await DbService.create({ dsn: role.dsn, ...adapter.poolOptions });
-    const db = await adapter.open(service.pool);
-    await createNotes(adapter, db, service);
-    const pids: number[] = [];
-    await expect(
-      adapter.transaction(db, async (tx) => {
-        pids.push(await adapter.backendPid(tx));
-        await adapter.insert(tx, 99, 'rolled back');
-        pids.push(await adapter.backendPid(tx));
-        throw new Error('abort');
-      }),
-    ).rejects.toThrow('abort');
-    expect(new Set(pids).size).toBe(1);
-    expect(await adapter.find(db, 99)).toEqual([]);
-    await adapter.alsoCheck?.(db);
-    expect(service.stats().inUse).toBe(0);
-    // The module's shutdown first, then the library's: both end cleanly in this order too.
-    await service.onApplicationShutdown();
-    await adapter.close(db);
-  });
-});
+describe.each(adapters.map((adapter) => ({ adapter, name: adapter.name })))(
+  '$name transactions on DbService.pool',
+  ({ adapter }) => {
+    it('run every statement on one backend and roll back when the callback throws', async () => {
+      const role = await createTestRole(server, roleName(adapter));
+      const service = await DbService.create({ dsn: role.dsn, ...adapter.poolOptions });
+      const db = await adapter.open(service.pool);
+      await createNotes(adapter, db, service);
+      const pids: number[] = [];
+      await expect(
+        adapter.transaction(db, async (tx) => {
+          pids.push(await adapter.backendPid(tx));
+          await adapter.insert(tx, 99, 'rolled back');
+          pids.push(await adapter.backendPid(tx));
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      expect(new Set(pids).size).toBe(1);
+      expect(await adapter.find(db, 99)).toEqual([]);
+      await adapter.alsoCheck?.(db);
+      expect(service.stats().inUse).toBe(0);
+      // The module's shutdown first, then the library's: both end cleanly in this order too.
+      await service.onApplicationShutdown();
+      await adapter.close(db);
+    });
+  },
+);
 
 describe.each(adapters.map((adapter) => ({ adapter, name: adapter.name })))('$name in a Nest app', ({ adapter }) => {
   it('is built from @InjectPgPool’s token and shuts down with the app', async () => {

@@ -34,7 +34,12 @@ describe('TypeORM in a Nest app', () => {
         DatabaseModule.forRoot({ dsn: role.dsn, isGlobal: true }),
         TypeOrmModule.forRootAsync({
           inject: [getPgPoolToken()],
-          useFactory: (pool: Pool) => ({ type: 'postgres', driver: typeOrmDriver(pool), entities: [Note], synchronize: true }),
+          useFactory: (pool: Pool) => ({
+            type: 'postgres',
+            driver: typeOrmDriver(pool),
+            entities: [Note],
+            synchronize: true,
+          }),
         }),
         NotesModule,
       ],

@@ -7,7 +7,8 @@ import { useTestDatabase } from '../support/roles.js';
 
 const database = useTestDatabase();
 
-// 32 callers refused by every credential source (typed error, hint, bounded fetches, CPU): test/credentials/wrong-credentials.fault.spec.ts
+// 32 callers refused by every credential source (typed error, hint, bounded fetches, CPU):
+// test/credentials/wrong-credentials.fault.spec.ts
 describe('a database that refuses every login', () => {
   it('recovers when the provider starts returning the right password', async () => {
     const provider = new SwitchableProvider(database.role.username, 'stale-password-123');
@@ -62,7 +63,8 @@ describe('retries', () => {
     const db = await DbService.create({ dsn: database.role.dsn });
     await db.query('CREATE SEQUENCE IF NOT EXISTS attempts');
     const running = db.query("SELECT nextval('attempts'), pg_sleep(5)");
-    // Killed once the server runs it: before that there is no backend to kill (a fixed sleep lost that race on a busy machine).
+    // Killed once the server runs it: before that there is no backend to kill (a fixed sleep lost
+    // that race on a busy machine).
     let pid: number | undefined;
     await eventually('the query to reach the server', async () => {
       const { rows } = await database.server.admin(

@@ -39,7 +39,10 @@ export interface IamEndpoint {
  * environment (the SDK's default provider chain reads them, as it would on a laptop with a profile),
  * a server and a role for the suite, a proxy for each test. Read the fields inside tests and hooks.
  */
-export function useIamEndpoint(prefix: string, options: { credentials: AwsTestCredentials; tokenLifetimeMs: number }): IamEndpoint {
+export function useIamEndpoint(
+  prefix: string,
+  options: { credentials: AwsTestCredentials; tokenLifetimeMs: number },
+): IamEndpoint {
   const context = {} as IamEndpoint;
   beforeAll(async () => {
     process.env.AWS_ACCESS_KEY_ID = options.credentials.accessKeyId;
@@ -56,7 +59,7 @@ export function useIamEndpoint(prefix: string, options: { credentials: AwsTestCr
   return context;
 }
 
-/** Signs tokens for the proxy's endpoint as the role, valid 60 s; AWS credentials from the default chain unless given. */
+/** Signs tokens for the proxy's endpoint as the role, AWS credentials from the default chain unless given. */
 export function tokenSigner(iam: IamEndpoint, credentials?: AwsTestCredentials): RdsIamCredentialProvider {
   return new RdsIamCredentialProvider({
     region: 'us-east-1',
@@ -73,7 +76,10 @@ export function tokenSigner(iam: IamEndpoint, credentials?: AwsTestCredentials):
  * kept with no expiry. With `reSignWhenRefused` it signs a new one when told the held one was
  * refused (the module's recovery); without, it answers every fetch with the first token.
  */
-export function tokenCachedForever(signer: RdsIamCredentialProvider, { reSignWhenRefused }: { reSignWhenRefused: boolean }): CredentialProvider & { readonly signed: number } {
+export function tokenCachedForever(
+  signer: RdsIamCredentialProvider,
+  { reSignWhenRefused }: { reSignWhenRefused: boolean },
+): CredentialProvider & { readonly signed: number } {
   let cached: Credentials | undefined;
   let signed = 0;
   return {
