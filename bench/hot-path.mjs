@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { resolveDatabaseOptions } from '../dist/config/resolve-database-options.js';
-import { createCredentialProvider } from '../dist/config/sources/index.js';
+import { createCredentialProvider } from '../dist/sources/registry.js';
 import { CredentialCache } from '../dist/credentials/credential-cache.js';
 import { RotatingPool } from '../dist/pool/rotating-pool.js';
 import { PgPoolFacade } from '../dist/pool/pg-pool-facade.js';
