@@ -2,7 +2,12 @@
 // reported as ratios. Writes bench/RESULTS.md.
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
@@ -33,13 +38,25 @@ await server.admin("CREATE ROLE bench LOGIN PASSWORD 'bench-password'");
 const connection = { host: server.host, port: server.port, database: 'postgres' };
 
 const rawPool = () => new pg.Pool({ ...connection, user: 'bench', password: 'bench-password', max: MAX });
-const dbService = () => DbService.create({ ...connection, user: 'bench', password: 'bench-password', maxOpenConnections: MAX, maxIdleConnections: MAX });
+const dbService = () =>
+  DbService.create({
+    ...connection,
+    user: 'bench',
+    password: 'bench-password',
+    maxOpenConnections: MAX,
+    maxIdleConnections: MAX,
+  });
 /**
  * The OpenTelemetry SDK as an app runs it: one MeterProvider for the process, a reader collecting
  * every second (into memory, no network). Shared by every pool of that contender, as in an app.
  */
 const meterProvider = new MeterProvider({
-  readers: [new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 1_000 })],
+  readers: [
+    new PeriodicExportingMetricReader({
+      exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+      exportIntervalMillis: 1_000,
+    }),
+  ],
 });
 /** Kysely's query builder on a pool: the ORM path, measured against the same ORM on a raw pg.Pool. */
 const kyselyOn = (pool) => {
@@ -62,11 +79,26 @@ const contenders = {
     return { query: (text) => db.pool.query(text), close: () => db.onApplicationShutdown() };
   },
   'DbService, OpenTelemetry metrics on': async () => {
-    const db = await DbService.create({ ...connection, user: 'bench', password: 'bench-password', maxOpenConnections: MAX, maxIdleConnections: MAX, meterProvider });
+    const db = await DbService.create({
+      ...connection,
+      user: 'bench',
+      password: 'bench-password',
+      maxOpenConnections: MAX,
+      maxIdleConnections: MAX,
+      meterProvider,
+    });
     return { query: (text) => db.query(text), close: () => db.onApplicationShutdown() };
   },
   'DbService, OpenTelemetry metrics on, durationMetrics false': async () => {
-    const db = await DbService.create({ ...connection, user: 'bench', password: 'bench-password', maxOpenConnections: MAX, maxIdleConnections: MAX, meterProvider, durationMetrics: false });
+    const db = await DbService.create({
+      ...connection,
+      user: 'bench',
+      password: 'bench-password',
+      maxOpenConnections: MAX,
+      maxIdleConnections: MAX,
+      meterProvider,
+      durationMetrics: false,
+    });
     return { query: (text) => db.query(text), close: () => db.onApplicationShutdown() };
   },
   'Kysely on pg.Pool': async () => kyselyOn(rawPool()),
@@ -113,7 +145,10 @@ async function throughput(make) {
   return {
     // This process's CPU (user + system) per query: the client-side cost, steadier than throughput on a shared machine.
     cpuMicrosPerQuery: (cpu.user + cpu.system) / done,
-    opsPerSecond: done / (DURATION_MS / 1000), p50: latencies[Math.floor(latencies.length * 0.5)], p99: latencies[Math.floor(latencies.length * 0.99)] };
+    opsPerSecond: done / (DURATION_MS / 1000),
+    p50: latencies[Math.floor(latencies.length * 0.5)],
+    p99: latencies[Math.floor(latencies.length * 0.99)],
+  };
 }
 
 /** Retained heap per pool with MAX open connections: 20 pools held at once, after full GCs. */
@@ -141,7 +176,8 @@ async function heapPerPool(make) {
 if (process.env.BENCH_ONLY) {
   const only = new RegExp(process.env.BENCH_ONLY);
   const keep = new Set(Object.keys(contenders).filter((name) => only.test(name)));
-  for (const name of [...keep]) for (let base = baselineOf(name); !keep.has(base); base = baselineOf(base)) keep.add(base);
+  for (const name of [...keep])
+    for (let base = baselineOf(name); !keep.has(base); base = baselineOf(base)) keep.add(base);
   for (const name of Object.keys(contenders)) if (!keep.has(name)) delete contenders[name];
 }
 const results = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
@@ -158,7 +194,13 @@ for (const name of Object.keys(memory)) memory[name] = median(memory[name]);
 const matrix = process.env.BENCH_ONLY ? '' : await overheadMatrix({ server, rounds: ROUNDS, durationMs: MATRIX_MS });
 const hotPathSettings = { rounds: Math.max(ROUNDS, 5), queries: 60_000 };
 const hot = process.env.BENCH_ONLY ? '' : hotPathMarkdown(await hotPath(hotPathSettings), hotPathSettings);
-const saturated = process.env.BENCH_ONLY ? '' : await saturatedPool({ server, rounds: Number(process.env.BENCH_SATURATED_ROUNDS ?? 15), durationMs: Number(process.env.BENCH_SATURATED_MS ?? 2_000) });
+const saturated = process.env.BENCH_ONLY
+  ? ''
+  : await saturatedPool({
+      server,
+      rounds: Number(process.env.BENCH_SATURATED_ROUNDS ?? 15),
+      durationMs: Number(process.env.BENCH_SATURATED_MS ?? 2_000),
+    });
 const instructions = process.env.BENCH_ONLY || !valgrindAvailable() ? '' : instructionsPerQuery();
 const spread = process.env.BENCH_ONLY ? undefined : await reconnectSpread({ server });
 const rotation = process.env.BENCH_ONLY ? undefined : await rotationUnderLoad({ server });
@@ -177,7 +219,19 @@ const rows = Object.entries(results).map(([name, runs]) => {
 });
 const report = `# Benchmark results
 
-Command: \`${['BENCH_ROUNDS', 'BENCH_DURATION_MS', 'BENCH_CONCURRENCY', 'BENCH_MATRIX_MS', 'BENCH_SATURATED_ROUNDS', 'BENCH_SATURATED_MS', 'BENCH_ROTATION_MS', 'BENCH_IAM_MS'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]} `).join('')}npm run bench\`, embedded PostgreSQL on the same machine.
+Command: \`${[
+  'BENCH_ROUNDS',
+  'BENCH_DURATION_MS',
+  'BENCH_CONCURRENCY',
+  'BENCH_MATRIX_MS',
+  'BENCH_SATURATED_ROUNDS',
+  'BENCH_SATURATED_MS',
+  'BENCH_ROTATION_MS',
+  'BENCH_IAM_MS',
+]
+  .filter((name) => process.env[name])
+  .map((name) => `${name}=${process.env[name]} `)
+  .join('')}npm run bench\`, embedded PostgreSQL on the same machine.
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.
 
 ## ORMs, metrics and memory

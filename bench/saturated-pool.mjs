@@ -22,7 +22,10 @@ function contendersFor(credentials) {
   };
   const module = (viaPgPool) => async () => {
     const db = await DbService.create({ ...credentials, maxOpenConnections: POOL_SIZE, maxIdleConnections: POOL_SIZE });
-    return { query: viaPgPool ? (text) => db.pool.query(text) : (text) => db.query(text), close: () => db.onApplicationShutdown() };
+    return {
+      query: viaPgPool ? (text) => db.pool.query(text) : (text) => db.query(text),
+      close: () => db.onApplicationShutdown(),
+    };
   };
   return { 'pg.Pool': raw, 'pg.Pool (A/A)': raw, DbService: module(false), 'DbService.pool': module(true) };
 }
@@ -36,8 +39,10 @@ let server;
  * against itself).
  */
 async function quiesce() {
-  for (const deadline = performance.now() + 10_000; performance.now() < deadline; ) {
-    const { rows: [{ count }] } = await server.admin("SELECT count(*)::int AS count FROM pg_stat_activity WHERE usename = 'bench'");
+  for (const deadline = performance.now() + 10_000; performance.now() < deadline;) {
+    const {
+      rows: [{ count }],
+    } = await server.admin("SELECT count(*)::int AS count FROM pg_stat_activity WHERE usename = 'bench'");
     if (count === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -68,7 +73,13 @@ async function measure(make, callers, durationMs) {
 /** Runs every cell, contenders interleaved round by round (the order turning each round); returns the Markdown section. */
 export async function saturatedPool({ server: testServer, rounds = 15, durationMs = 2_000 }) {
   server = testServer;
-  const contenders = contendersFor({ host: testServer.host, port: testServer.port, database: 'postgres', user: 'bench', password: 'bench-password' });
+  const contenders = contendersFor({
+    host: testServer.host,
+    port: testServer.port,
+    database: 'postgres',
+    user: 'bench',
+    password: 'bench-password',
+  });
   const names = Object.keys(contenders);
   const rows = [];
   const verdicts = [];
@@ -92,7 +103,9 @@ export async function saturatedPool({ server: testServer, rounds = 15, durationM
       const throughput = ratio(name, 'ops');
       const cpu = ratio(name, 'cpuPerQuery');
       const met = throughput >= TARGET_THROUGHPUT && cpu <= TARGET_CPU;
-      verdicts.push(`${name} at ${perConnection} per connection: ${met ? 'met' : 'missed'}${noisy ? ' (A/A outside ±2%: not conclusive)' : ''}`);
+      verdicts.push(
+        `${name} at ${perConnection} per connection: ${met ? 'met' : 'missed'}${noisy ? ' (A/A outside ±2%: not conclusive)' : ''}`,
+      );
       return `${throughput.toFixed(3)} / ${cpu.toFixed(3)}`;
     });
     rows.push(
@@ -116,7 +129,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const server = await startTestPostgres({ alwaysEmbedded: true });
   await server.admin("CREATE ROLE bench LOGIN PASSWORD 'bench-password'");
   try {
-    console.log(await saturatedPool({ server, rounds: Number(process.env.BENCH_SATURATED_ROUNDS ?? 15), durationMs: Number(process.env.BENCH_SATURATED_MS ?? 2_000) }));
+    console.log(
+      await saturatedPool({
+        server,
+        rounds: Number(process.env.BENCH_SATURATED_ROUNDS ?? 15),
+        durationMs: Number(process.env.BENCH_SATURATED_MS ?? 2_000),
+      }),
+    );
   } finally {
     await server.stop();
   }

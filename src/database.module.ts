@@ -42,10 +42,16 @@ function withDbService(definition: DynamicModule, name = DEFAULT_CONNECTION_NAME
         throw new DatabaseConfigError(problem, [problem]);
       }
       // A factory that returned no options is told so by validation, not by a TypeError here.
-      return DbService.create(typeof options === 'object' && options !== null ? { ...options, name } : (options as never));
+      return DbService.create(
+        typeof options === 'object' && options !== null ? { ...options, name } : (options as never),
+      );
     },
     inject: [DATABASE_MODULE_OPTIONS],
   };
   const pgPool: Provider = { provide: poolToken, useFactory: (db: DbService) => db.pool, inject: [token] };
-  return { ...definition, providers: [...(definition.providers ?? []), dbService, pgPool], exports: [token, poolToken] };
+  return {
+    ...definition,
+    providers: [...(definition.providers ?? []), dbService, pgPool],
+    exports: [token, poolToken],
+  };
 }

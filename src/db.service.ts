@@ -50,16 +50,24 @@ export class DbService implements OnApplicationShutdown {
 
   /** Validates options, fetches the first credentials, and returns a ready service. No connection opens yet. */
   static async create(options: DatabaseModuleOptions): Promise<DbService> {
-    const { credentialSource, meterProvider, durationMetrics, plaintextUnasked, ...poolOptions } = resolveDatabaseOptions(options);
+    const { credentialSource, meterProvider, durationMetrics, plaintextUnasked, ...poolOptions } =
+      resolveDatabaseOptions(options);
     const logger = new Logger(`nestjs-rotating-pg:${poolOptions.name}`);
     // IAM and DSQL refuse plaintext unless their allowPlaintext asked for it.
-    if (plaintextUnasked && !credentialSourceRefusesPlaintext(credentialSource)) logger.warn(messages.plaintextConnection(poolOptions.connection.host, 'ssl'));
+    if (plaintextUnasked && !credentialSourceRefusesPlaintext(credentialSource))
+      logger.warn(messages.plaintextConnection(poolOptions.connection.host, 'ssl'));
     const credentials = new CredentialCache(createCredentialProvider(credentialSource));
     logCredentialEvents(credentials, logger);
     const meter = await resolveMeter(meterProvider);
     // Observed lazily, at collection time, so the pool can be built after its instruments.
     const stats = (): DatabaseStats => pool.stats();
-    const metrics = meter && registerPoolMetrics(meter, { poolName: poolOptions.name, maxIdleConnections: poolOptions.maxIdleConnections, stats }, { durations: durationMetrics });
+    const metrics =
+      meter &&
+      registerPoolMetrics(
+        meter,
+        { poolName: poolOptions.name, maxIdleConnections: poolOptions.maxIdleConnections, stats },
+        { durations: durationMetrics },
+      );
     const pool = new RotatingPool(poolOptions, credentials, logger, { timings: metrics?.timings });
     try {
       await pool.initialize();

@@ -1,10 +1,36 @@
 export { type Duration, formatDuration, parseDuration } from './common/duration.js';
 export type { DatabaseModuleOptions } from './config/index.js';
-export { databaseOptionsFromEnv, listDatabaseConnections, loadDatabaseConfigFile, parseDatabaseConfig, readDatabaseConfig, resolveDatabaseOptions } from './config/index.js';
-export type { CredentialFetchContext, CredentialFetchReason, CredentialProvider, Credentials, CredentialStatus } from './credentials/index.js';
+export {
+  databaseOptionsFromEnv,
+  listDatabaseConnections,
+  loadDatabaseConfigFile,
+  parseDatabaseConfig,
+  readDatabaseConfig,
+  resolveDatabaseOptions,
+} from './config/index.js';
+export type {
+  CredentialFetchContext,
+  CredentialFetchReason,
+  CredentialProvider,
+  Credentials,
+  CredentialStatus,
+} from './credentials/index.js';
 export type { AwsIamAuthOptions, DsqlAuthOptions, SecretsManagerOptions } from './sources/index.js';
-export { DsqlCredentialProvider, RdsIamCredentialProvider, SecretsManagerCredentialProvider, StaticCredentialProvider } from './sources/index.js';
-export { CredentialSourceError, DatabaseAuthError, DatabaseConfigError, DatabaseConnectionError, DatabaseConnectionTimeoutError, DatabasePoolClosedError, RotatingPgError } from './errors/index.js';
+export {
+  DsqlCredentialProvider,
+  RdsIamCredentialProvider,
+  SecretsManagerCredentialProvider,
+  StaticCredentialProvider,
+} from './sources/index.js';
+export {
+  CredentialSourceError,
+  DatabaseAuthError,
+  DatabaseConfigError,
+  DatabaseConnectionError,
+  DatabaseConnectionTimeoutError,
+  DatabasePoolClosedError,
+  RotatingPgError,
+} from './errors/index.js';
 export type { CloseReason, DatabaseStats } from './pool/index.js';
 export { DatabaseModule } from './database.module.js';
 export type { DatabaseModuleExtras, DatabaseOptionsFactory } from './database.module-definition.js';

@@ -57,7 +57,10 @@ const MIN_COMFORTABLE_TIMEOUT_MS = 5_000;
  * recommended settings, obtain credentials, connect, and look for backends older than the
  * lifetime in pg_stat_activity. Prints nothing; `renderDoctorReport` does.
  */
-export async function runDoctor(options: DatabaseModuleOptions, keyName: KeyNamer = optionKeyNames): Promise<DoctorReport> {
+export async function runDoctor(
+  options: DatabaseModuleOptions,
+  keyName: KeyNamer = optionKeyNames,
+): Promise<DoctorReport> {
   const connection = options.name ?? defaults.DEFAULT_CONNECTION_NAME;
   const report: DoctorReport = { connection, ok: false, settings: [], checks: [], backends: [] };
   report.settings = judgeSettings(options, keyName);
@@ -66,11 +69,21 @@ export async function runDoctor(options: DatabaseModuleOptions, keyName: KeyName
     resolved = resolveDatabaseOptions(options, keyName);
   } catch (error) {
     const problems = error instanceof DatabaseConfigError ? error.problems : [String((error as Error).message)];
-    report.checks.push({ check: 'configuration', verdict: 'fail', detail: problems.join('\n'), fix: cliMessages.fixConfiguration });
-    for (const check of ['credentials', 'connect', 'backends'] as const) report.checks.push({ check, verdict: 'skip', detail: cliMessages.configurationInvalid });
+    report.checks.push({
+      check: 'configuration',
+      verdict: 'fail',
+      detail: problems.join('\n'),
+      fix: cliMessages.fixConfiguration,
+    });
+    for (const check of ['credentials', 'connect', 'backends'] as const)
+      report.checks.push({ check, verdict: 'skip', detail: cliMessages.configurationInvalid });
     return report;
   }
-  report.checks.push({ check: 'configuration', verdict: 'pass', detail: cliMessages.configurationValid(resolved.credentialSource.kind) });
+  report.checks.push({
+    check: 'configuration',
+    verdict: 'pass',
+    detail: cliMessages.configurationValid(resolved.credentialSource.kind),
+  });
 
   const credentials = await obtainCredentials(resolved, report);
   const client = credentials && (await connect(resolved, credentials, report));
@@ -100,7 +113,11 @@ function judgeSettings(options: DatabaseModuleOptions, keyName: KeyNamer): Setti
       value: show(options.connectionMaxLifetime, defaults.DEFAULT_CONNECTION_MAX_LIFETIME),
       recommended: defaults.DEFAULT_CONNECTION_MAX_LIFETIME,
       verdict:
-        lifetime === undefined || lifetime <= 0 || lifetime >= IAM_TOKEN_VALIDITY_MS ? 'fail' : lifetime > recommendedLifetime ? 'warn' : 'pass',
+        lifetime === undefined || lifetime <= 0 || lifetime >= IAM_TOKEN_VALIDITY_MS
+          ? 'fail'
+          : lifetime > recommendedLifetime
+            ? 'warn'
+            : 'pass',
       reason: cliMessages.lifetimeReason,
     },
     {
@@ -120,13 +137,20 @@ function judgeSettings(options: DatabaseModuleOptions, keyName: KeyNamer): Setti
   ];
 }
 
-async function obtainCredentials(resolved: ResolvedDatabaseOptions, report: DoctorReport): Promise<Credentials | undefined> {
+async function obtainCredentials(
+  resolved: ResolvedDatabaseOptions,
+  report: DoctorReport,
+): Promise<Credentials | undefined> {
   const source = resolved.credentialSource;
   try {
     const provider = createCredentialProvider(source);
     const credentials = await provider.fetch({ reason: 'initial' });
     await provider.close?.();
-    report.checks.push({ check: 'credentials', verdict: 'pass', detail: describeCredentials(resolved.credentialSource, credentials) });
+    report.checks.push({
+      check: 'credentials',
+      verdict: 'pass',
+      detail: describeCredentials(resolved.credentialSource, credentials),
+    });
     return credentials;
   } catch (error) {
     report.checks.push({
@@ -139,7 +163,11 @@ async function obtainCredentials(resolved: ResolvedDatabaseOptions, report: Doct
   }
 }
 
-async function connect(resolved: ResolvedDatabaseOptions, credentials: Credentials, report: DoctorReport): Promise<pg.Client | undefined> {
+async function connect(
+  resolved: ResolvedDatabaseOptions,
+  credentials: Credentials,
+  report: DoctorReport,
+): Promise<pg.Client | undefined> {
   const client = new pg.Client({
     ...resolved.connection,
     user: credentials.username,
@@ -153,7 +181,13 @@ async function connect(resolved: ResolvedDatabaseOptions, credentials: Credentia
     report.checks.push({
       check: 'connect',
       verdict: 'pass',
-      detail: cliMessages.loggedIn(credentials.username, resolved.connection.host, resolved.connection.port, rows[0]?.version, Date.now() - started),
+      detail: cliMessages.loggedIn(
+        credentials.username,
+        resolved.connection.host,
+        resolved.connection.port,
+        rows[0]?.version,
+        Date.now() - started,
+      ),
     });
     return client;
   } catch (error) {
@@ -164,8 +198,20 @@ async function connect(resolved: ResolvedDatabaseOptions, credentials: Credentia
   }
 }
 
-async function inspectBackends(client: pg.Client, resolved: ResolvedDatabaseOptions, report: DoctorReport, keyName: KeyNamer): Promise<void> {
-  const { rows } = await client.query<{ pid: number; application_name: string; client_addr: string | null; backend_start: Date; state: string | null; age: number }>(
+async function inspectBackends(
+  client: pg.Client,
+  resolved: ResolvedDatabaseOptions,
+  report: DoctorReport,
+  keyName: KeyNamer,
+): Promise<void> {
+  const { rows } = await client.query<{
+    pid: number;
+    application_name: string;
+    client_addr: string | null;
+    backend_start: Date;
+    state: string | null;
+    age: number;
+  }>(
     `SELECT pid, application_name, client_addr::text, backend_start, state,
             extract(epoch FROM now() - backend_start)::float8 AS age
        FROM pg_stat_activity
@@ -190,7 +236,11 @@ async function inspectBackends(client: pg.Client, resolved: ResolvedDatabaseOpti
       : {
           check: 'backends',
           verdict: 'fail',
-          detail: cliMessages.backendsTooOld(old.length, lifetime, old.map((b) => cliMessages.oldBackend(b.pid, b.applicationName, b.ageSeconds))),
+          detail: cliMessages.backendsTooOld(
+            old.length,
+            lifetime,
+            old.map((b) => cliMessages.oldBackend(b.pid, b.applicationName, b.ageSeconds)),
+          ),
           fix: cliMessages.recycleBackends(keyName(['connectionMaxLifetime'])),
         },
   );
@@ -204,4 +254,3 @@ function durationOf(value: unknown, fallback: string): number | undefined {
 function show(value: unknown, fallback: string): string {
   return value === undefined ? `${fallback} (default)` : String(value);
 }
-

@@ -16,7 +16,12 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string' }, connection: { type: 'string', default: DEFAULT_CONNECTION_NAME }, json: { type: 'boolean', default: false }, help: { type: 'boolean' } },
+    options: {
+      config: { type: 'string' },
+      connection: { type: 'string', default: DEFAULT_CONNECTION_NAME },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help || positionals[0] !== 'doctor') {
     console.log(USAGE);

@@ -19,9 +19,12 @@ DB_SECRET_ID. Exit code 0 only when no check fails.`,
   timeoutReason: 'Allows time for token generation and network latency',
   loggedIn: (username: string, host: string, port: number, version: string | undefined, ms: number) =>
     `logged in as ${username} to ${host}:${port} (PostgreSQL ${version}) in ${ms} ms`,
-  backendsYoung: (count: number, lifetime: string) => `${count} other backend(s) of this user, none older than ${lifetime}`,
-  backendsTooOld: (count: number, lifetime: string, backends: readonly string[]) => `${count} backend(s) older than ${lifetime}: ${backends.join(', ')}`,
-  oldBackend: (pid: number, applicationName: string, ageSeconds: number) => `pid ${pid} (${applicationName || 'no name'}, ${ageSeconds}s)`,
+  backendsYoung: (count: number, lifetime: string) =>
+    `${count} other backend(s) of this user, none older than ${lifetime}`,
+  backendsTooOld: (count: number, lifetime: string, backends: readonly string[]) =>
+    `${count} backend(s) older than ${lifetime}: ${backends.join(', ')}`,
+  oldBackend: (pid: number, applicationName: string, ageSeconds: number) =>
+    `pid ${pid} (${applicationName || 'no name'}, ${ageSeconds}s)`,
   recycleBackends: (lifetimeKey: string) =>
     `Whatever holds these connections does not recycle them: set ${lifetimeKey} below 15m (14m) there.`,
 } as const;

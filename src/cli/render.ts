@@ -4,7 +4,11 @@ const LABEL: Record<Verdict, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL
 
 /** The report as terminal tables: the recommended settings, then the checks. */
 export function renderDoctorReport(report: DoctorReport, source: string): string {
-  const lines = [`nestjs-rotating-pg doctor: connection "${report.connection}" (${source})`, '', 'Recommended settings'];
+  const lines = [
+    `nestjs-rotating-pg doctor: connection "${report.connection}" (${source})`,
+    '',
+    'Recommended settings',
+  ];
   lines.push(
     ...table(
       ['SETTING', 'VALUE', 'RECOMMENDED', 'VERDICT', 'WHY'],
@@ -25,7 +29,14 @@ export function renderDoctorReport(report: DoctorReport, source: string): string
     lines.push(
       ...table(
         ['PID', 'APPLICATION', 'CLIENT', 'STARTED', 'AGE', 'STATE'],
-        report.backends.map((b) => [String(b.pid), b.applicationName, b.clientAddr ?? '', b.backendStart, `${b.ageSeconds}s${b.tooOld ? ' (too old)' : ''}`, b.state ?? '']),
+        report.backends.map((b) => [
+          String(b.pid),
+          b.applicationName,
+          b.clientAddr ?? '',
+          b.backendStart,
+          `${b.ageSeconds}s${b.tooOld ? ' (too old)' : ''}`,
+          b.state ?? '',
+        ]),
       ),
     );
   }
@@ -34,7 +45,9 @@ export function renderDoctorReport(report: DoctorReport, source: string): string
 }
 
 function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
   const format = (row: string[]) => `  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')}`.trimEnd();
   return [format(header), ...rows.map(format)];
 }

@@ -2,7 +2,8 @@ import { messages } from '../errors/messages.js';
 import { parseDuration } from './duration.js';
 
 /** Option keys of `Options` whose value is a block of options of its own (`awsIamAuth`, `secretsManager`…). */
-type Block<Options> = { [K in keyof Options]-?: NonNullable<Options[K]> extends object ? K : never }[keyof Options] & string;
+type Block<Options> = { [K in keyof Options]-?: NonNullable<Options[K]> extends object ? K : never }[keyof Options] &
+  string;
 
 /**
  * A path to an option, spelled as the options type `Options` spells it: a typo in a rule's path is

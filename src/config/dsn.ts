@@ -24,8 +24,21 @@ const URL_KEYS: Readonly<Record<string, string>> = { dbname: 'database' };
  * reach the pool behind the module's back and libpq keywords pg does not implement would be dropped.
  */
 const HONOURED_KEYS = new Set([
-  'host', 'port', 'user', 'password', 'dbname', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpqcompat',
-  'application_name', 'fallback_application_name', 'options', 'client_encoding', 'connect_timeout',
+  'host',
+  'port',
+  'user',
+  'password',
+  'dbname',
+  'sslmode',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'uselibpqcompat',
+  'application_name',
+  'fallback_application_name',
+  'options',
+  'client_encoding',
+  'connect_timeout',
 ]);
 /** pg and pg-pool settings that the module sets from its own options: the option to use instead, or none. */
 const MODULE_OWNED_KEYS: Readonly<Record<string, string | undefined>> = {
@@ -46,7 +59,8 @@ const MODULE_OWNED_KEYS: Readonly<Record<string, string | undefined>> = {
 };
 /** libpq keywords that pg does not implement: refused with a reason rather than dropped without a word. */
 const UNSUPPORTED_LIBPQ_KEYS: Readonly<Record<string, string>> = {
-  target_session_attrs: 'pg connects to the one host given and does not check whether it accepts writes; name the writer (or reader) endpoint of the cluster as the host',
+  target_session_attrs:
+    'pg connects to the one host given and does not check whether it accepts writes; name the writer (or reader) endpoint of the cluster as the host',
 };
 
 /**
@@ -74,9 +88,12 @@ function parseUrl(url: string, keyName: KeyNamer): ClientConfig {
   } catch (error) {
     // sslrootcert, sslcert and sslkey name files that pg-connection-string reads while parsing.
     const { code, path } = error as NodeJS.ErrnoException;
-    throw new DsnError([code !== undefined && path !== undefined ? configMessages.dsnFileUnreadable(path, code) : configMessages.badDsn()]);
+    throw new DsnError([
+      code !== undefined && path !== undefined ? configMessages.dsnFileUnreadable(path, code) : configMessages.badDsn(),
+    ]);
   }
-  if (config.sslmode !== undefined && !SSL_MODES.includes(config.sslmode)) throw new DsnError([configMessages.badSslMode(config.sslmode, SSL_MODES)]);
+  if (config.sslmode !== undefined && !SSL_MODES.includes(config.sslmode))
+    throw new DsnError([configMessages.badSslMode(config.sslmode, SSL_MODES)]);
   return config;
 }
 
@@ -92,8 +109,13 @@ function keyValueToUrl(dsn: string): string {
   }
   if (dsn.slice(consumed).trim() !== '') throw new DsnError([configMessages.badDsn()]);
   const { host = '', port, dbname, user, password, ...rest } = pairs;
-  const auth = user === undefined ? '' : `${encodeURIComponent(user)}${password === undefined ? '' : `:${encodeURIComponent(password)}`}@`;
-  const query = new URLSearchParams(Object.entries(rest).map(([key, value]): [string, string] => [URL_KEYS[key] ?? key, value])).toString();
+  const auth =
+    user === undefined
+      ? ''
+      : `${encodeURIComponent(user)}${password === undefined ? '' : `:${encodeURIComponent(password)}`}@`;
+  const query = new URLSearchParams(
+    Object.entries(rest).map(([key, value]): [string, string] => [URL_KEYS[key] ?? key, value]),
+  ).toString();
   return `postgresql://${auth}${encodeURIComponent(host)}${port ? `:${port}` : ''}/${encodeURIComponent(dbname ?? '')}${query ? `?${query}` : ''}`;
 }
 
@@ -113,6 +135,10 @@ function queryProblems(url: string, keyName: KeyNamer): string[] {
       return [configMessages.dsnSetsModuleOption(key, option === undefined ? undefined : keyName([option]))];
     }
     const unsupported = UNSUPPORTED_LIBPQ_KEYS[key];
-    return [unsupported === undefined ? configMessages.dsnUnknownKey(key) : configMessages.dsnUnsupportedKey(key, unsupported)];
+    return [
+      unsupported === undefined
+        ? configMessages.dsnUnknownKey(key)
+        : configMessages.dsnUnsupportedKey(key, unsupported),
+    ];
   });
 }

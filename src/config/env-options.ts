@@ -39,6 +39,9 @@ export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Da
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
-  if (!value) throw new DatabaseConfigError(configMessages.envRequired(name, String(env.DB_AUTH)), [configMessages.envRequired(name, String(env.DB_AUTH))]);
+  if (!value)
+    throw new DatabaseConfigError(configMessages.envRequired(name, String(env.DB_AUTH)), [
+      configMessages.envRequired(name, String(env.DB_AUTH)),
+    ]);
   return value;
 }

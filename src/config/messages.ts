@@ -11,7 +11,8 @@ export const configMessages = {
     problems.map((problem) => `  - ${problem}`).join('\n'),
   yamlWarning: (source: string, code: string, where: string) =>
     `${source}: YAML warning ${code}${where}; check the YAML there (the line is not shown: it may hold a password)`,
-  connectionNotMap: () => 'is empty or not a map; give it the options of this connection (dsn, max_open_connections, connection_max_lifetime, …)',
+  connectionNotMap: () =>
+    'is empty or not a map; give it the options of this connection (dsn, max_open_connections, connection_max_lifetime, …)',
   durationNeedsUnit: (value: number) =>
     `${value} has no unit; in a file write a Go duration such as "${value}m" or "${value}s" (a bare number would be read as milliseconds)`,
   lifetimeTooLong: (value: unknown) =>
@@ -30,12 +31,14 @@ export const configMessages = {
     `is not an option (a typo would silently fall back to a default). Known keys here: ${known.join(', ')}`,
   badDsn: () =>
     'cannot be parsed as a PostgreSQL URL or libpq key=value list; expected postgresql://user@host:5432/database?sslmode=verify-full or host=… port=… dbname=… (value not shown, it may hold a password)',
-  emptyDsn: () => 'is empty; expected postgresql://user@host:5432/database?sslmode=verify-full, or leave it out and use host, port, database and user',
+  emptyDsn: () =>
+    'is empty; expected postgresql://user@host:5432/database?sslmode=verify-full, or leave it out and use host, port, database and user',
   dsnFileUnreadable: (path: string, code: string) =>
     `names the file ${path} (in sslrootcert, sslcert or sslkey), which cannot be read (${code}); fix the path, e.g. sslrootcert=/path/global-bundle.pem for the RDS CA bundle`,
   badSslMode: (mode: string, known: readonly string[]) =>
     `has sslmode=${mode}, which is not one of ${known.join(', ')}; for RDS write sslmode=verify-full with sslrootcert`,
-  notPostgresDsn: (scheme: string) => `uses the scheme "${scheme}", not PostgreSQL; write postgresql://user@host:5432/database`,
+  notPostgresDsn: (scheme: string) =>
+    `uses the scheme "${scheme}", not PostgreSQL; write postgresql://user@host:5432/database`,
   dsnSetsModuleOption: (key: string, option: string | undefined) =>
     option === undefined
       ? `sets ${key}, a pg-pool setting the module does not offer (it manages its connections itself); remove it from the dsn`
@@ -45,7 +48,8 @@ export const configMessages = {
   dsnUnsupportedKey: (key: string, why: string) => `has ${key}, which pg does not implement: ${why}; remove it`,
   connectTimeoutInvalid: (optionKey: string) =>
     `has a connect_timeout that is not a whole number of seconds of at least 1 (the module never waits without limit); fix it, or remove it and use the option ${optionKey}`,
-  connectTimeoutConflict: (optionKey: string) => `sets connect_timeout and the option ${optionKey} is set too; keep one of them`,
+  connectTimeoutConflict: (optionKey: string) =>
+    `sets connect_timeout and the option ${optionKey} is set too; keep one of them`,
   dsnConflicts: (keys: readonly string[]) =>
     `cannot be combined with ${keys.join(', ')}; put everything in the dsn or use the separate keys`,
   unknownDbAuth: (auth: string) => `DB_AUTH: "${auth}" is not one of password, iam, secrets-manager`,
@@ -55,7 +59,8 @@ export const configMessages = {
   yamlDriverNotSupported: (connection: string, driver: unknown) =>
     `connections.${connection}.driver: ${JSON.stringify(driver)} is not supported; this module speaks PostgreSQL only ("postgres")`,
   yamlInvalid: (source: string, where: string) => `${source}: not valid YAML${where}; fix the syntax there`,
-  yamlNoConnections: (source: string) => `connections: ${source} must have a top-level "connections:" map of named connections`,
+  yamlNoConnections: (source: string) =>
+    `connections: ${source} must have a top-level "connections:" map of named connections`,
   invalidConfigFile: (source: string, connection: string | undefined, problems: readonly string[]) =>
     `Invalid nestjs-rotating-pg config in ${source}${connection === undefined ? '' : ` for connection "${connection}"`}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
 } as const;

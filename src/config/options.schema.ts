@@ -61,7 +61,9 @@ export const lenientOptionsSchema = lenient(databaseOptionsSchema);
 function lenient(schema: z.ZodType): z.ZodType {
   const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
   if (inner instanceof z.ZodObject) {
-    const shape = Object.fromEntries(Object.entries(inner.shape).map(([key, value]) => [key, lenient(value as z.ZodType)]));
+    const shape = Object.fromEntries(
+      Object.entries(inner.shape).map(([key, value]) => [key, lenient(value as z.ZodType)]),
+    );
     return z.object(shape).optional().catch(undefined);
   }
   return schema.optional().catch(undefined);
@@ -79,5 +81,6 @@ export const knownKeys: Readonly<Record<string, readonly string[]>> = Object.fro
 // One spelling per option: the schema and the documented interface must name the same keys.
 type SchemaKeys = keyof z.input<typeof databaseOptionsSchema>;
 type DocumentedKeys = keyof DatabaseModuleOptions;
-const sameKeys: [SchemaKeys] extends [DocumentedKeys] ? ([DocumentedKeys] extends [SchemaKeys] ? true : never) : never = true;
+const sameKeys: [SchemaKeys] extends [DocumentedKeys] ? ([DocumentedKeys] extends [SchemaKeys] ? true : never) : never =
+  true;
 void sameKeys;

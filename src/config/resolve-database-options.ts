@@ -9,7 +9,18 @@ import * as defaults from './defaults.js';
 import { MAX_DURATION_MS } from '../common/duration.js';
 import { DsnError, parseDsn } from './dsn.js';
 import { databaseOptionsSchema, knownKeys, lenientOptionsSchema } from './options.schema.js';
-import { isRecord, kindOf, numberOr, OptionChecker, type KeyNamer, optionKeyNames, type Problem, type Raw, stringOr, valueAtPath } from '../common/option-checker.js';
+import {
+  isRecord,
+  kindOf,
+  numberOr,
+  OptionChecker,
+  type KeyNamer,
+  optionKeyNames,
+  type Problem,
+  type Raw,
+  stringOr,
+  valueAtPath,
+} from '../common/option-checker.js';
 import type { ConnectionSettings, ResolvedDatabaseOptions } from './resolved-options.js';
 import type { ConnectionFacts } from '../sources/credential-source.js';
 import { IAM_TOKEN_VALIDITY_MS } from '../sources/rds-iam/rds-iam.defaults.js';
@@ -31,7 +42,9 @@ export function resolveDatabaseOptions(
   if (!isRecord(input)) {
     // Every rule below would only repeat that there are no options.
     const problem = configMessages.optionsNotObject(kindOf(input));
-    throw new DatabaseConfigError(configMessages.invalidOptions(defaults.DEFAULT_CONNECTION_NAME, [problem]), [problem]);
+    throw new DatabaseConfigError(configMessages.invalidOptions(defaults.DEFAULT_CONNECTION_NAME, [problem]), [
+      problem,
+    ]);
   }
   const problems: Problem[] = [];
   const strict = databaseOptionsSchema.safeParse(input);
@@ -43,7 +56,11 @@ export function resolveDatabaseOptions(
   const check = new OptionChecker<DatabaseModuleOptions>(raw, problems, keyName);
   const maxOpen = check.integer(['maxOpenConnections'], defaults.DEFAULT_MAX_OPEN_CONNECTIONS, 1);
   // The default yields to a smaller cap: maxOpenConnections: 1 alone is a valid setting.
-  const maxIdle = check.integer(['maxIdleConnections'], Math.min(defaults.DEFAULT_MAX_IDLE_CONNECTIONS, maxOpen ?? Number.POSITIVE_INFINITY), 0);
+  const maxIdle = check.integer(
+    ['maxIdleConnections'],
+    Math.min(defaults.DEFAULT_MAX_IDLE_CONNECTIONS, maxOpen ?? Number.POSITIVE_INFINITY),
+    0,
+  );
   if (maxOpen !== undefined && maxIdle !== undefined && maxIdle > maxOpen) {
     check.fail(['maxIdleConnections'], configMessages.idleAboveOpen(keyName(['maxOpenConnections'])));
   }
@@ -64,7 +81,8 @@ export function resolveDatabaseOptions(
     else idleTime = lifetime;
   }
   const connection = resolveConnection(raw, check);
-  const timeout = connection.connectTimeoutMs ?? check.positiveDuration(['connectionTimeout'], defaults.DEFAULT_CONNECTION_TIMEOUT);
+  const timeout =
+    connection.connectTimeoutMs ?? check.positiveDuration(['connectionTimeout'], defaults.DEFAULT_CONNECTION_TIMEOUT);
   const credentialSource = resolveCredentialSource(raw, connectionFacts(raw, connection), check);
 
   if (problems.length > 0) {
@@ -109,18 +127,27 @@ function resolveConnection(raw: Raw, check: DatabaseOptionChecker): ResolvedConn
       fromDsn = parseDsn(raw.dsn, check.keyName);
     } catch (error) {
       dsnRefused = true;
-      for (const problem of error instanceof DsnError ? error.problems : [configMessages.badDsn()]) check.fail(['dsn'], problem);
+      for (const problem of error instanceof DsnError ? error.problems : [configMessages.badDsn()])
+        check.fail(['dsn'], problem);
     }
     const conflicts = ['host', 'port', 'database', 'user', 'password'].filter((key) => raw[key] !== undefined);
-    if (conflicts.length > 0) check.fail(['dsn'], configMessages.dsnConflicts(conflicts.map((key) => check.keyName([key]))));
+    if (conflicts.length > 0)
+      check.fail(['dsn'], configMessages.dsnConflicts(conflicts.map((key) => check.keyName([key]))));
   }
   if (raw.port !== undefined) check.port(['port']);
   // pg merges a connectionString over explicit options (DESIGN.md's pitfall), so the DSN is
   // parsed here once and never handed to pg: the password function cannot be replaced.
-  const { user: dsnUser, password: dsnPassword, connectionString: _ignored, connect_timeout: connectTimeout, ...dsnSettings } = fromDsn as ClientConfig & { connect_timeout?: string };
+  const {
+    user: dsnUser,
+    password: dsnPassword,
+    connectionString: _ignored,
+    connect_timeout: connectTimeout,
+    ...dsnSettings
+  } = fromDsn as ClientConfig & { connect_timeout?: string };
   const dsnPort = Number(dsnSettings.port ?? 5432);
   // An unparseable port was refused with the URL; 0 parses.
-  if (!Number.isInteger(dsnPort) || dsnPort < PORT_RANGE.min || dsnPort > PORT_RANGE.max) check.fail(['dsn'], messages.badPort(String(dsnSettings.port)));
+  if (!Number.isInteger(dsnPort) || dsnPort < PORT_RANGE.min || dsnPort > PORT_RANGE.max)
+    check.fail(['dsn'], messages.badPort(String(dsnSettings.port)));
   const settings: ConnectionSettings = {
     ...dsnSettings,
     host: stringOr(raw.host, dsnSettings.host ?? 'localhost'),
@@ -176,7 +203,14 @@ function isLocalHost(host: string): boolean {
 /** What the credential sources may know of the connection. */
 function connectionFacts(raw: Raw, connection: ResolvedConnection): ConnectionFacts {
   const { host, port, ssl } = connection.settings;
-  return { host, port, ssl, user: stringOr(raw.user, connection.dsnUser), dsnPassword: connection.dsnPassword, dsnRefused: connection.dsnRefused };
+  return {
+    host,
+    port,
+    ssl,
+    user: stringOr(raw.user, connection.dsnUser),
+    dsnPassword: connection.dsnPassword,
+    dsnRefused: connection.dsnRefused,
+  };
 }
 
 /** pg's per-connection settings, from our option names and durations. Unset ones stay unset (the server's or pg's default). */
@@ -198,7 +232,11 @@ function fromZodIssue(issue: z.core.$ZodIssue, input: Raw, keyName: KeyNamer): P
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
     // Spelled as the user writes keys: max_idle_connections in a YAML file.
-    const known = (knownKeys[path.join('.')] ?? []).map((key) => keyName([...path, key]).split('.').at(-1)!);
+    const known = (knownKeys[path.join('.')] ?? []).map((key) =>
+      keyName([...path, key])
+        .split('.')
+        .at(-1)!,
+    );
     return issue.keys.map((key) => ({ path: [...path, key], message: configMessages.unknownKey(known) }));
   }
   if (issue.code === 'invalid_type') {
@@ -206,7 +244,9 @@ function fromZodIssue(issue: z.core.$ZodIssue, input: Raw, keyName: KeyNamer): P
     // A required key's schema carries its own "is required: …" message, for when it is missing.
     if (given === undefined) return [{ path, message: issue.message }];
     const expected = issue.expected === 'record' ? 'object' : issue.expected;
-    return [{ path, message: messages.wrongType(`${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`, kindOf(given)) }];
+    return [
+      { path, message: messages.wrongType(`${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`, kindOf(given)) },
+    ];
   }
   return [{ path, message: issue.message }];
 }

@@ -25,7 +25,11 @@ export function loadDatabaseConfigFile(path: string, connection = DEFAULT_CONNEC
 }
 
 /** Like `loadDatabaseConfigFile`, from YAML text. */
-export function parseDatabaseConfig(yamlText: string, connection = DEFAULT_CONNECTION_NAME, source = 'YAML config'): DatabaseModuleOptions {
+export function parseDatabaseConfig(
+  yamlText: string,
+  connection = DEFAULT_CONNECTION_NAME,
+  source = 'YAML config',
+): DatabaseModuleOptions {
   const options = readDatabaseConfig(yamlText, connection, source);
   // Validate now, so problems are reported with the file's own key names, and the file named.
   try {
@@ -37,7 +41,11 @@ export function parseDatabaseConfig(yamlText: string, connection = DEFAULT_CONNE
 }
 
 /** The options of one connection as the file states them, not yet validated (the doctor judges them itself). */
-export function readDatabaseConfig(yamlText: string, connection = DEFAULT_CONNECTION_NAME, source = 'YAML config'): DatabaseModuleOptions {
+export function readDatabaseConfig(
+  yamlText: string,
+  connection = DEFAULT_CONNECTION_NAME,
+  source = 'YAML config',
+): DatabaseModuleOptions {
   const connections = readConnections(yamlText, source, connection);
   const block = connections[connection];
   if (!isRecord(block)) {
@@ -53,7 +61,10 @@ export function readDatabaseConfig(yamlText: string, connection = DEFAULT_CONNEC
     throw configError(connection, source, [configMessages.yamlDriverNotSupported(connection, driver)]);
   }
   const options = fromYamlKeys(rest);
-  const unitless = unitlessDurations(options).map((path) => `${yamlKeyNames(connection)(path)}: ${configMessages.durationNeedsUnit(valueAt(options, path) as number)}`);
+  const unitless = unitlessDurations(options).map(
+    (path) =>
+      `${yamlKeyNames(connection)(path)}: ${configMessages.durationNeedsUnit(valueAt(options, path) as number)}`,
+  );
   if (unitless.length > 0) throw configError(connection, source, unitless);
   return { name: connection, ...options } as DatabaseModuleOptions;
 }
@@ -63,13 +74,18 @@ export function readDatabaseConfig(yamlText: string, connection = DEFAULT_CONNEC
  * `connection_max_lifetime: 14` is surely 14 minutes meant (Go would read nanoseconds), so a file
  * must say its unit.
  */
-function unitlessDurations(options: Record<string, unknown>, shape: Record<string, unknown> = databaseOptionsSchema.shape, prefix: string[] = []): string[][] {
+function unitlessDurations(
+  options: Record<string, unknown>,
+  shape: Record<string, unknown> = databaseOptionsSchema.shape,
+  prefix: string[] = [],
+): string[][] {
   return Object.entries(shape).flatMap(([key, field]) => {
     const schema = field instanceof z.ZodOptional ? field.unwrap() : field;
     const value = options[key];
     // NaN and .inf are no durations at all, whatever the unit: the schema says so.
     if (schema === durationSchema) return Number.isFinite(value) ? [[...prefix, key]] : [];
-    if (schema instanceof z.ZodObject && isRecord(value)) return unitlessDurations(value, schema.shape, [...prefix, key]);
+    if (schema instanceof z.ZodObject && isRecord(value))
+      return unitlessDurations(value, schema.shape, [...prefix, key]);
     return [];
   });
 }
@@ -94,7 +110,8 @@ function readConnections(yamlText: string, source: string, connection?: string):
   const parsed = parseDocument(yamlText, { logLevel: 'silent' });
   const [error] = parsed.errors;
   if (error) throw configError(connection, source, [configMessages.yamlInvalid(source, where(error))]);
-  for (const warning of parsed.warnings) process.emitWarning(configMessages.yamlWarning(source, warning.code, where(warning)), 'YAMLWarning');
+  for (const warning of parsed.warnings)
+    process.emitWarning(configMessages.yamlWarning(source, warning.code, where(warning)), 'YAMLWarning');
   const document: unknown = parsed.toJS();
   if (!isRecord(document) || !isRecord(document.connections)) {
     throw configError(connection, source, [configMessages.yamlNoConnections(source)]);

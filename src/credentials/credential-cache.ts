@@ -217,7 +217,8 @@ export class CredentialCache {
     const previous = this.#current;
     this.#current = next;
     this.fetchedAt = this.clock.now();
-    const changed = previous !== undefined && (previous.username !== next.username || previous.password !== next.password);
+    const changed =
+      previous !== undefined && (previous.username !== next.username || previous.password !== next.password);
     if (!previous || changed) this.revisionCounter++;
     if (changed) this.counters.credentialRotations++;
     for (const subscriber of this.subscribers) {
@@ -232,7 +233,10 @@ export class CredentialCache {
     this.counters.credentialFetches[reason].failed++;
     this.failures.step();
     // A source's message may quote a secret; only a redacted copy is kept or shown.
-    const detail = redactSecrets(error instanceof Error ? error.message : String(error), [this.#current?.password, rejected?.password]);
+    const detail = redactSecrets(error instanceof Error ? error.message : String(error), [
+      this.#current?.password,
+      rejected?.password,
+    ]);
     this.lastError = { message: detail, at: this.clock.now() };
     const current = this.#current;
     const failed = {
@@ -248,7 +252,9 @@ export class CredentialCache {
     const cause = new Error(detail);
     cause.name = error instanceof Error ? error.name : 'Error';
     this.lastFailure = new CredentialSourceError(
-      this.#current ? messages.credentialFetchFailed(this.source, detail) : messages.noCredentialsYet(this.source, detail),
+      this.#current
+        ? messages.credentialFetchFailed(this.source, detail)
+        : messages.noCredentialsYet(this.source, detail),
       this.source,
       { cause, ...safeErrorCode(error) },
     );
@@ -267,7 +273,11 @@ export class CredentialCache {
 }
 
 function checkShape(credentials: Credentials): Credentials {
-  if (typeof credentials?.username !== 'string' || credentials.username === '' || typeof credentials.password !== 'string') {
+  if (
+    typeof credentials?.username !== 'string' ||
+    credentials.username === '' ||
+    typeof credentials.password !== 'string'
+  ) {
     throw new TypeError(messages.providerAnswerMalformed());
   }
   return credentials;

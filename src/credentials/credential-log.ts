@@ -20,15 +20,19 @@ export function logCredentialEvents(cache: CredentialCache, logger: RotationLogg
       if (failuresBefore > 0) logger.log(messages.credentialsRecovered(cache.source, failuresBefore));
       if (previous && !changed) return;
       // A custom provider's version is not ours to trust: it must not quote the password.
-      const version = credentials.version && redactSecrets(credentials.version, [credentials.password, previous?.password]);
+      const version =
+        credentials.version && redactSecrets(credentials.version, [credentials.password, previous?.password]);
       const usernameChange = !previous ? 'first' : previous.username === credentials.username ? 'same' : 'changed';
-      logger.log(messages.credentialsPickedUp(cache.source, version, credentials.username, usernameChange, previous?.username));
+      logger.log(
+        messages.credentialsPickedUp(cache.source, version, credentials.username, usernameChange, previous?.username),
+      );
     },
     fetchFailed: ({ reason, detail, servingCached, consecutiveFailures, retryInMs }) => {
       if (reason === 'initial') return;
       // Backoff delays carry jitter down to the microsecond; a tenth of a second is precise enough to read.
       const retryIn = formatDuration(Math.ceil(retryInMs / 100) * 100);
-      if (servingCached) logger.warn(messages.servingCachedCredentials(cache.source, detail, consecutiveFailures, retryIn));
+      if (servingCached)
+        logger.warn(messages.servingCachedCredentials(cache.source, detail, consecutiveFailures, retryIn));
       else logger.error(messages.noUsableCredentials(cache.source, detail, retryIn));
     },
   });

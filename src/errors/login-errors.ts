@@ -52,14 +52,23 @@ const UNTRUSTED_CERTIFICATE = new Set([
 ]);
 
 /** Node's errors for a server that is down, restarting or out of reach. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 
 /** The troubleshooting table: the fix for a login or connect error, by its code first, its text otherwise. */
 export function hintFor(error: unknown): string {
   const { code, message = '' } = (error ?? {}) as PgLikeError;
   if (error instanceof DatabaseConnectionTimeoutError || code === 'ETIMEDOUT') return hints.timeout;
   if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) return hints.tls;
-  if ((code !== undefined && UNREACHABLE.has(code)) || /Connection terminated unexpectedly/i.test(message)) return hints.unreachable;
+  if ((code !== undefined && UNREACHABLE.has(code)) || /Connection terminated unexpectedly/i.test(message))
+    return hints.unreachable;
   const refusal = classifyLoginError(error);
   if (refusal === 'not-permitted') return hints.pgHba;
   if (refusal === 'refused') {
@@ -70,7 +79,12 @@ export function hintFor(error: unknown): string {
   // A server's own refusal (pg's DatabaseError has a severity): its message says why.
   if ((error as { severity?: unknown } | undefined)?.severity !== undefined) return hints.serverRefused;
   // Errors without a code (wrapped by a proxy, or a driver's own): the table's wording.
-  if (/self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate/i.test(message)) return hints.tls;
+  if (
+    /self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate/i.test(
+      message,
+    )
+  )
+    return hints.tls;
   if (/deadline exceeded|timeout|timed? ?out/i.test(message)) return hints.timeout;
   return hints.generic;
 }

@@ -25,11 +25,21 @@ const SAFE_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 export function safeErrorCode(error: unknown): { code?: string; httpStatus?: number } {
   const found: { code?: string; httpStatus?: number } = {};
   for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth++) {
-    const candidate = current as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; status?: unknown; statusCode?: unknown; httpStatus?: unknown; cause?: unknown };
+    const candidate = current as {
+      name?: unknown;
+      code?: unknown;
+      $metadata?: { httpStatusCode?: unknown };
+      status?: unknown;
+      statusCode?: unknown;
+      httpStatus?: unknown;
+      cause?: unknown;
+    };
     const code = candidate.$metadata !== undefined ? candidate.name : candidate.code;
     if (found.code === undefined && typeof code === 'string' && SAFE_CODE.test(code)) found.code = code;
-    const status = candidate.$metadata?.httpStatusCode ?? candidate.httpStatus ?? candidate.statusCode ?? candidate.status;
-    if (found.httpStatus === undefined && typeof status === 'number' && Number.isInteger(status)) found.httpStatus = status;
+    const status =
+      candidate.$metadata?.httpStatusCode ?? candidate.httpStatus ?? candidate.statusCode ?? candidate.status;
+    if (found.httpStatus === undefined && typeof status === 'number' && Number.isInteger(status))
+      found.httpStatus = status;
     current = candidate.cause;
   }
   return found;

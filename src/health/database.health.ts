@@ -46,7 +46,9 @@ export class DatabaseHealthIndicator {
     try {
       db = this.moduleRef.get<DbService>(getDbServiceToken(options.connection), { strict: false });
     } catch {
-      return indicator.down({ message: healthMessages.noSuchConnection(options.connection ?? DEFAULT_CONNECTION_NAME) });
+      return indicator.down({
+        message: healthMessages.noSuchConnection(options.connection ?? DEFAULT_CONNECTION_NAME),
+      });
     }
     const timeout = options.timeout ?? DEFAULT_PING_TIMEOUT_MS;
     const full = options.details !== 'status';
@@ -55,7 +57,11 @@ export class DatabaseHealthIndicator {
       await withTimeout(db.query('SELECT 1'), timeout);
     } catch (error) {
       // Free text from the driver or a source: through the same redaction as the log lines.
-      return indicator.down(full ? { message: redactForDisplay(db, pingFailure(error, timeout)), ...summary(db) } : { message: healthMessages.healthDownNoDetails() });
+      return indicator.down(
+        full
+          ? { message: redactForDisplay(db, pingFailure(error, timeout)), ...summary(db) }
+          : { message: healthMessages.healthDownNoDetails() },
+      );
     }
     const details = full ? { responseTimeMs: Date.now() - started, ...summary(db) } : {};
     if (db.stats().credentials.consecutiveFailures === 0) return indicator.up(details);
@@ -74,7 +80,9 @@ function summary(db: DbService) {
       ...credentials,
       lastError: credentials.lastError && redactForDisplay(db, credentials.lastError),
       ageSeconds: credentials.fetchedAt ? Math.round((now - Date.parse(credentials.fetchedAt)) / 1000) : undefined,
-      expiresInSeconds: credentials.expiresAt ? Math.round((Date.parse(credentials.expiresAt) - now) / 1000) : undefined,
+      expiresInSeconds: credentials.expiresAt
+        ? Math.round((Date.parse(credentials.expiresAt) - now) / 1000)
+        : undefined,
     },
   };
 }

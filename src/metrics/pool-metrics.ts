@@ -39,7 +39,10 @@ const CLOSE_REASON_VALUE: Record<CloseReason, string> = {
 export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource, { durations = true } = {}): PoolMetrics {
   const pool: Attributes = { [attributes.poolName]: source.poolName };
   const histogram = (name: string, description: string) =>
-    new BufferedHistogram(meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }), pool);
+    new BufferedHistogram(
+      meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }),
+      pool,
+    );
   // durationMetrics: false creates no histogram at all, rather than three that stay empty.
   const histograms = durations
     ? {
@@ -50,25 +53,90 @@ export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource, { d
     : undefined;
   const flushDurations = () => Object.values(histograms ?? {}).forEach((recorded) => recorded.flush());
 
-  const count = meter.createObservableUpDownCounter(names.count, { description: 'Connections open, by state (idle or used).', unit: '{connection}' });
-  const idleMax = meter.createObservableUpDownCounter(names.idleMax, { description: 'The most idle connections kept open (maxIdleConnections).', unit: '{connection}' });
-  const idleMin = meter.createObservableUpDownCounter(names.idleMin, { description: 'The fewest idle connections kept open (always 0: idle ones close on their own rules).', unit: '{connection}' });
-  const max = meter.createObservableUpDownCounter(names.max, { description: 'The most open connections allowed (maxOpenConnections).', unit: '{connection}' });
-  const pending = meter.createObservableUpDownCounter(names.pendingRequests, { description: 'Checkouts waiting for a connection.', unit: '{request}' });
-  const timeouts = meter.createObservableCounter(names.timeouts, { description: 'Checkouts that got no connection within connectionTimeout.', unit: '{timeout}' });
+  const count = meter.createObservableUpDownCounter(names.count, {
+    description: 'Connections open, by state (idle or used).',
+    unit: '{connection}',
+  });
+  const idleMax = meter.createObservableUpDownCounter(names.idleMax, {
+    description: 'The most idle connections kept open (maxIdleConnections).',
+    unit: '{connection}',
+  });
+  const idleMin = meter.createObservableUpDownCounter(names.idleMin, {
+    description: 'The fewest idle connections kept open (always 0: idle ones close on their own rules).',
+    unit: '{connection}',
+  });
+  const max = meter.createObservableUpDownCounter(names.max, {
+    description: 'The most open connections allowed (maxOpenConnections).',
+    unit: '{connection}',
+  });
+  const pending = meter.createObservableUpDownCounter(names.pendingRequests, {
+    description: 'Checkouts waiting for a connection.',
+    unit: '{request}',
+  });
+  const timeouts = meter.createObservableCounter(names.timeouts, {
+    description: 'Checkouts that got no connection within connectionTimeout.',
+    unit: '{timeout}',
+  });
 
-  const opened = meter.createObservableCounter(names.opened, { description: 'Physical connections opened (each one a login).', unit: '{connection}' });
-  const closed = meter.createObservableCounter(names.closed, { description: 'Physical connections closed, by reason.', unit: '{connection}' });
-  const loginsRefused = meter.createObservableCounter(names.loginsRefused, { description: 'Logins the database refused (SQLSTATE 28000 / 28P01).', unit: '{login}' });
-  const loginsRecovered = meter.createObservableCounter(names.loginsRecovered, { description: 'Checkouts that got a connection after at least one refused login.', unit: '{checkout}' });
-  const fetches = meter.createObservableCounter(names.credentialFetches, { description: 'Credential fetches from the source, by reason and outcome.', unit: '{fetch}' });
-  const rotations = meter.createObservableCounter(names.credentialRotations, { description: 'Fetches that brought different credentials.', unit: '{rotation}' });
-  const age = meter.createObservableGauge(names.credentialAge, { description: 'Time since the credentials in use were fetched.', unit: 's' });
-  const expiry = meter.createObservableGauge(names.credentialTimeToExpiry, { description: 'Time until the credentials in use stop working for new logins (IAM tokens).', unit: 's' });
-  const failures = meter.createObservableGauge(names.credentialConsecutiveFailures, { description: 'Failed fetches in a row; above 0, cached credentials are serving.', unit: '{failure}' });
-  const generations = meter.createObservableGauge(names.generations, { description: 'Pools alive for this connection: one per username, two while an old one drains.', unit: '{pool}' });
+  const opened = meter.createObservableCounter(names.opened, {
+    description: 'Physical connections opened (each one a login).',
+    unit: '{connection}',
+  });
+  const closed = meter.createObservableCounter(names.closed, {
+    description: 'Physical connections closed, by reason.',
+    unit: '{connection}',
+  });
+  const loginsRefused = meter.createObservableCounter(names.loginsRefused, {
+    description: 'Logins the database refused (SQLSTATE 28000 / 28P01).',
+    unit: '{login}',
+  });
+  const loginsRecovered = meter.createObservableCounter(names.loginsRecovered, {
+    description: 'Checkouts that got a connection after at least one refused login.',
+    unit: '{checkout}',
+  });
+  const fetches = meter.createObservableCounter(names.credentialFetches, {
+    description: 'Credential fetches from the source, by reason and outcome.',
+    unit: '{fetch}',
+  });
+  const rotations = meter.createObservableCounter(names.credentialRotations, {
+    description: 'Fetches that brought different credentials.',
+    unit: '{rotation}',
+  });
+  const age = meter.createObservableGauge(names.credentialAge, {
+    description: 'Time since the credentials in use were fetched.',
+    unit: 's',
+  });
+  const expiry = meter.createObservableGauge(names.credentialTimeToExpiry, {
+    description: 'Time until the credentials in use stop working for new logins (IAM tokens).',
+    unit: 's',
+  });
+  const failures = meter.createObservableGauge(names.credentialConsecutiveFailures, {
+    description: 'Failed fetches in a row; above 0, cached credentials are serving.',
+    unit: '{failure}',
+  });
+  const generations = meter.createObservableGauge(names.generations, {
+    description: 'Pools alive for this connection: one per username, two while an old one drains.',
+    unit: '{pool}',
+  });
 
-  const observables: Observable[] = [count, idleMax, idleMin, max, pending, timeouts, opened, closed, loginsRefused, loginsRecovered, fetches, rotations, age, expiry, failures, generations];
+  const observables: Observable[] = [
+    count,
+    idleMax,
+    idleMin,
+    max,
+    pending,
+    timeouts,
+    opened,
+    closed,
+    loginsRefused,
+    loginsRecovered,
+    fetches,
+    rotations,
+    age,
+    expiry,
+    failures,
+    generations,
+  ];
   const observe: BatchObservableCallback = (result) => {
     // The SDK runs observers before it reads the histograms: held durations land in this collection.
     flushDurations();
@@ -82,13 +150,24 @@ export function registerPoolMetrics(meter: Meter, source: PoolMetricsSource, { d
     result.observe(timeouts, stats.connectionTimeouts, pool);
     result.observe(opened, stats.opened, pool);
     for (const reason of Object.keys(CLOSE_FIELD) as CloseReason[]) {
-      result.observe(closed, stats[CLOSE_FIELD[reason]], { ...pool, [attributes.closeReason]: CLOSE_REASON_VALUE[reason] });
+      result.observe(closed, stats[CLOSE_FIELD[reason]], {
+        ...pool,
+        [attributes.closeReason]: CLOSE_REASON_VALUE[reason],
+      });
     }
     result.observe(loginsRefused, stats.authFailures, pool);
     result.observe(loginsRecovered, stats.authRecoveries, pool);
     for (const [reason, outcome] of Object.entries(stats.credentialFetches)) {
-      result.observe(fetches, outcome.succeeded, { ...pool, [attributes.fetchReason]: reason, [attributes.fetchOutcome]: 'success' });
-      result.observe(fetches, outcome.failed, { ...pool, [attributes.fetchReason]: reason, [attributes.fetchOutcome]: 'failure' });
+      result.observe(fetches, outcome.succeeded, {
+        ...pool,
+        [attributes.fetchReason]: reason,
+        [attributes.fetchOutcome]: 'success',
+      });
+      result.observe(fetches, outcome.failed, {
+        ...pool,
+        [attributes.fetchReason]: reason,
+        [attributes.fetchOutcome]: 'failure',
+      });
     }
     result.observe(rotations, stats.credentialRotations, pool);
     const { fetchedAt, expiresAt, consecutiveFailures } = stats.credentials;

@@ -1,5 +1,11 @@
 import { formatDuration } from '../common/duration.js';
-import { DatabaseAuthError, DatabaseConnectionError, DatabaseConnectionTimeoutError, DatabasePoolClosedError, RotatingPgError } from '../errors/errors.js';
+import {
+  DatabaseAuthError,
+  DatabaseConnectionError,
+  DatabaseConnectionTimeoutError,
+  DatabasePoolClosedError,
+  RotatingPgError,
+} from '../errors/errors.js';
 import { hintFor } from '../errors/login-errors.js';
 import { hints, messages } from '../errors/messages.js';
 import type { PoolCounters } from './pool-stats.js';
@@ -39,13 +45,21 @@ export class CheckoutErrors {
     if (error instanceof RotatingPgError) return error;
     const { code, message } = (error ?? {}) as { code?: string; message?: string };
     const hint = hintFor(error);
-    return new DatabaseConnectionError(messages.connectFailed(this.context.address, username, message ?? String(error), hint), code, hint, { cause: error });
+    return new DatabaseConnectionError(
+      messages.connectFailed(this.context.address, username, message ?? String(error), hint),
+      code,
+      hint,
+      { cause: error },
+    );
   }
 
   /** No connection came free and no login finished within connectionTimeout. */
   timedOut(): DatabaseConnectionTimeoutError {
     this.context.counters.connectionTimeouts++;
-    return new DatabaseConnectionTimeoutError(messages.connectionTimeout(formatDuration(this.context.connectionTimeoutMs), hints.timeout), hints.timeout);
+    return new DatabaseConnectionTimeoutError(
+      messages.connectionTimeout(formatDuration(this.context.connectionTimeoutMs), hints.timeout),
+      hints.timeout,
+    );
   }
 
   /** The checkout gives up on refused logins: the caller gets the error, the log one line per credentials revision. */
@@ -54,7 +68,12 @@ export class CheckoutErrors {
     const hint = hintFor(error);
     const { code, message } = error as { code?: string; message?: string };
     const credentialsTried = revision - firstRevision + 1;
-    const authError = new DatabaseAuthError(messages.authFailed(username, message ?? 'login refused', refusals, credentialsTried, hint), code, hint, { cause: error });
+    const authError = new DatabaseAuthError(
+      messages.authFailed(username, message ?? 'login refused', refusals, credentialsTried, hint),
+      code,
+      hint,
+      { cause: error },
+    );
     if (this.gaveUpAtRevision !== revision) {
       this.gaveUpAtRevision = revision;
       this.context.logError(authError.message);

@@ -38,7 +38,11 @@ export class Checkout {
 
   /** Gives up on the credentials the database refused: the caller hears about the refusal, with every one it waited through. */
   giveUpOn(refusal: Refusal, errors: CheckoutErrors): void {
-    const logins = { refusals: Math.max(1, this.refusals), firstRevision: this.firstRevision, revision: refusal.revision };
+    const logins = {
+      refusals: Math.max(1, this.refusals),
+      firstRevision: this.firstRevision,
+      revision: refusal.revision,
+    };
     this.reject(errors.gaveUpOnLogin(refusal.error, refusal.username, logins));
   }
 }

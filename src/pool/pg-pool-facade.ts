@@ -39,7 +39,9 @@ export class PgPoolFacade extends pg.Pool {
 
   /** `connect()` → Promise<PoolClient>, or `connect((err, client, release) => …)`. */
   override connect(...args: unknown[]): any {
-    const callback = args[0] as ((error: Error | undefined, client?: pg.PoolClient, release?: (error?: Error | boolean) => void) => void) | undefined;
+    const callback = args[0] as
+      | ((error: Error | undefined, client?: pg.PoolClient, release?: (error?: Error | boolean) => void) => void)
+      | undefined;
     const acquiring = this.#rotating.acquire();
     if (typeof callback !== 'function') return acquiring;
     acquiring.then(

@@ -45,7 +45,8 @@ export interface DatabaseStats extends CredentialCounters {
   credentials: CredentialStatus;
 }
 
-type CloseCounter = 'maxLifetimeClosed' | 'maxIdleTimeClosed' | 'maxIdleClosed' | 'errorClosed' | 'rotationClosed' | 'shutdownClosed';
+type CloseCounter =
+  'maxLifetimeClosed' | 'maxIdleTimeClosed' | 'maxIdleClosed' | 'errorClosed' | 'rotationClosed' | 'shutdownClosed';
 
 /** The stats field that counts each close reason. */
 export const CLOSE_FIELD: Record<CloseReason, CloseCounter> = {

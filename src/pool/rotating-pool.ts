@@ -95,9 +95,14 @@ export class RotatingPool {
       counters: this.counters,
       logError: (message) => logger.error(message),
     });
-    this.idleLimits = new IdleLimits(this.clock, options, this.idle, (connection, reason) => this.close(connection, reason));
+    this.idleLimits = new IdleLimits(this.clock, options, this.idle, (connection, reason) =>
+      this.close(connection, reason),
+    );
     this.waiting = new WaitQueue(this.clock, (checkout) => this.timedOut(checkout));
-    this.gate = new LoginGate(credentials, this.clock, { retry: () => this.pump(), failDue: (nextLoginAt) => this.failRefused(nextLoginAt) });
+    this.gate = new LoginGate(credentials, this.clock, {
+      retry: () => this.pump(),
+      failDue: (nextLoginAt) => this.failRefused(nextLoginAt),
+    });
     credentials.subscribe({ changed: (_previous, next) => this.credentialsChanged(next) });
   }
 
@@ -120,9 +125,26 @@ export class RotatingPool {
       const askedAt = this.timings ? performance.now() : 0;
       const deadline = now + this.options.connectionTimeoutMs;
       const refusal = this.gate.refusalBlocking(deadline);
-      if (refusal) return reject(this.errors.gaveUpOnLogin(refusal.error, refusal.username, { refusals: refusal.count, firstRevision: refusal.revision, revision: refusal.revision }));
+      if (refusal)
+        return reject(
+          this.errors.gaveUpOnLogin(refusal.error, refusal.username, {
+            refusals: refusal.count,
+            firstRevision: refusal.revision,
+            revision: refusal.revision,
+          }),
+        );
       const poolBusy = this.connections.size >= this.options.maxOpenConnections;
-      this.waiting.push(new Checkout(resolve, reject, deadline, poolBusy ? now : undefined, askedAt, this.credentials.revision, this.gate.refusal ? 1 : 0));
+      this.waiting.push(
+        new Checkout(
+          resolve,
+          reject,
+          deadline,
+          poolBusy ? now : undefined,
+          askedAt,
+          this.credentials.revision,
+          this.gate.refusal ? 1 : 0,
+        ),
+      );
       this.pump();
     });
   }
@@ -228,7 +250,11 @@ export class RotatingPool {
       if (!connection) break;
       this.serve(this.waiting.shift()!, connection);
     }
-    while (this.waiting.length > this.opening && this.connections.size < this.options.maxOpenConnections && this.gate.allowsLogin()) {
+    while (
+      this.waiting.length > this.opening &&
+      this.connections.size < this.options.maxOpenConnections &&
+      this.gate.allowsLogin()
+    ) {
       this.open();
     }
   }
@@ -319,7 +345,11 @@ export class RotatingPool {
       const username = connection.username || this.username!;
       const failure =
         refusal === 'not-permitted'
-          ? this.errors.gaveUpOnLogin(error, username, { refusals: 1, firstRevision: connection.revision, revision: connection.revision })
+          ? this.errors.gaveUpOnLogin(error, username, {
+              refusals: 1,
+              firstRevision: connection.revision,
+              revision: connection.revision,
+            })
           : this.errors.connectFailed(error, username);
       checkout.fail(failure);
     }
@@ -444,7 +474,8 @@ export class RotatingPool {
       this.username = next.username;
       this.draining.delete(next.username);
       this.draining.set(previous, next.username);
-      for (const connection of this.idle.filter((candidate) => candidate.username !== next.username)) this.close(connection, 'rotation');
+      for (const connection of this.idle.filter((candidate) => candidate.username !== next.username))
+        this.close(connection, 'rotation');
       if (!this.usernamesInUse().has(previous)) this.afterClose(previous);
     }
     this.gate.credentialsChanged();

@@ -1,5 +1,12 @@
 export type { ConnectionFacts } from './credential-source.js';
-export { createCredentialProvider, credentialSourceFix, credentialSourceRefusesPlaintext, type CredentialSourceOptions, describeCredentials, type ResolvedCredentialSource } from './registry.js';
+export {
+  createCredentialProvider,
+  credentialSourceFix,
+  credentialSourceRefusesPlaintext,
+  type CredentialSourceOptions,
+  describeCredentials,
+  type ResolvedCredentialSource,
+} from './registry.js';
 export type { AwsIamAuthOptions } from './rds-iam/rds-iam.source.js';
 export { RdsIamCredentialProvider } from './rds-iam/rds-iam.provider.js';
 export type { DsqlAuthOptions } from './dsql/dsql.source.js';

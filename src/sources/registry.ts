@@ -14,17 +14,32 @@ import { type StaticSourceOptions, staticPasswordSource } from './static/static.
  * rules, provider, doctor text and messages (the contract is credential-source.ts), and its entry
  * in each list. Nothing else changes: not the pool, not the module, not another source.
  */
-export const credentialSources = [staticPasswordSource, rdsIamSource, dsqlSource, secretsManagerSource, customProviderSource] as const;
+export const credentialSources = [
+  staticPasswordSource,
+  rdsIamSource,
+  dsqlSource,
+  secretsManagerSource,
+  customProviderSource,
+] as const;
 /** The options the sources add to `DatabaseModuleOptions`, with their JSDoc. */
-export type CredentialSourceOptions = StaticSourceOptions & RdsIamSourceOptions & DsqlSourceOptions & SecretsManagerSourceOptions & CustomSourceOptions;
+export type CredentialSourceOptions = StaticSourceOptions &
+  RdsIamSourceOptions &
+  DsqlSourceOptions &
+  SecretsManagerSourceOptions &
+  CustomSourceOptions;
 
 type Source = (typeof credentialSources)[number];
 export type ResolvedCredentialSource = NonNullable<ReturnType<Source['resolve']>>;
 
-type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) extends (intersection: infer I) => void ? I : never;
+type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) extends (intersection: infer I) => void
+  ? I
+  : never;
 
 /** The option keys the sources own, with their schema, for the options schema. */
-export const credentialSourceShape = Object.assign({}, ...credentialSources.map((source) => source.shape)) as UnionToIntersection<Source['shape']>;
+export const credentialSourceShape = Object.assign(
+  {},
+  ...credentialSources.map((source) => source.shape),
+) as UnionToIntersection<Source['shape']>;
 
 /** Exactly one source must be chosen in `raw` (the well-typed options); its options are then validated and resolved. */
 export function resolveCredentialSource(
@@ -39,7 +54,11 @@ export function resolveCredentialSource(
   if (chosen.length === 0) {
     // A source given but reported as wrong already (or a refused dsn, which may hold a password): "no source" would mislead.
     const reported = credentialSources.some((source) => check.reported(source.optionKey));
-    if (!reported && !facts.dsnRefused) check.fail([], sourceMessages.noCredentialSource(credentialSources.map((source) => check.nameOf(source.optionKey))));
+    if (!reported && !facts.dsnRefused)
+      check.fail(
+        [],
+        sourceMessages.noCredentialSource(credentialSources.map((source) => check.nameOf(source.optionKey))),
+      );
     return undefined;
   }
   if (chosen.length > 1) {
@@ -49,8 +68,13 @@ export function resolveCredentialSource(
   return chosen[0]!.source.resolve(raw, facts, check);
 }
 
-function sourceOf(resolved: ResolvedCredentialSource): CredentialSource<ResolvedCredentialSource, CredentialSourceOptions> {
-  return credentialSources.find((source) => source.kind === resolved.kind) as unknown as CredentialSource<ResolvedCredentialSource, CredentialSourceOptions>;
+function sourceOf(
+  resolved: ResolvedCredentialSource,
+): CredentialSource<ResolvedCredentialSource, CredentialSourceOptions> {
+  return credentialSources.find((source) => source.kind === resolved.kind) as unknown as CredentialSource<
+    ResolvedCredentialSource,
+    CredentialSourceOptions
+  >;
 }
 
 export function createCredentialProvider(resolved: ResolvedCredentialSource): CredentialProvider {

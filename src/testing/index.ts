@@ -1,4 +1,9 @@
-export { startTestPostgres, type StartTestPostgresOptions, type TestPostgres, TestPostgresError } from './embedded-postgres.js';
+export {
+  startTestPostgres,
+  type StartTestPostgresOptions,
+  type TestPostgres,
+  TestPostgresError,
+} from './embedded-postgres.js';
 export { freePort } from './free-port.js';
 export { MissingTestingPeerError } from './optional-peer.js';
 export { RdsIamProxy, type RdsIamProxyOptions } from './rds-iam-proxy.js';

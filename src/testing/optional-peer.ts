@@ -16,7 +16,8 @@ export async function importOptionalPeer<T>(name: string, feature: string, load:
   try {
     return await load();
   } catch (error) {
-    if (isMissingPackage(error, name)) throw new MissingTestingPeerError(messages.testingPeerMissing(name, feature), { cause: error });
+    if (isMissingPackage(error, name))
+      throw new MissingTestingPeerError(messages.testingPeerMissing(name, feature), { cause: error });
     throw error;
   }
 }

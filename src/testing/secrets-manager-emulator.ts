@@ -133,7 +133,10 @@ export class SecretsManagerEmulator {
       ? secret.versions.get(String(input.VersionId))
       : this.versionAt(secret, String(input.VersionStage ?? 'AWSCURRENT'));
     if (!version) {
-      throw new ApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label or version");
+      throw new ApiError(
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret value for staging label or version",
+      );
     }
     return {
       ARN: secret.arn,
@@ -166,7 +169,12 @@ export class SecretsManagerEmulator {
   private putSecretValue(input: Record<string, unknown>) {
     const secret = this.find(input.SecretId);
     const stages = Array.isArray(input.VersionStages) ? input.VersionStages.map(String) : ['AWSCURRENT'];
-    const version = this.addVersion(secret, String(input.SecretString ?? ''), stages, input.ClientRequestToken as string | undefined);
+    const version = this.addVersion(
+      secret,
+      String(input.SecretString ?? ''),
+      stages,
+      input.ClientRequestToken as string | undefined,
+    );
     return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, VersionStages: [...version.stages] };
   }
 
@@ -182,7 +190,12 @@ export class SecretsManagerEmulator {
     return { ARN: secret.arn, Name: secret.name };
   }
 
-  private addVersion(secret: StoredSecret, secretString: string, stages: string[], versionId: string = randomUUID()): SecretVersion {
+  private addVersion(
+    secret: StoredSecret,
+    secretString: string,
+    stages: string[],
+    versionId: string = randomUUID(),
+  ): SecretVersion {
     const version: SecretVersion = { versionId, secretString, stages: new Set(), createdAt: new Date() };
     secret.versions.set(versionId, version);
     for (const stage of stages) this.moveStage(secret, stage, version);

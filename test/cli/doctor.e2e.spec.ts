@@ -39,14 +39,22 @@ function doctor(...args: string[]) {
 }
 
 function verdicts(output: string): Record<string, string> {
-  const report = JSON.parse(output) as { settings: { setting: string; verdict: string }[]; checks: { check: string; verdict: string }[] };
-  return Object.fromEntries([...report.settings.map((row) => [row.setting, row.verdict]), ...report.checks.map((row) => [row.check, row.verdict])]);
+  const report = JSON.parse(output) as {
+    settings: { setting: string; verdict: string }[];
+    checks: { check: string; verdict: string }[];
+  };
+  return Object.fromEntries([
+    ...report.settings.map((row) => [row.setting, row.verdict]),
+    ...report.checks.map((row) => [row.check, row.verdict]),
+  ]);
 }
 
 describe('nestjs-rotating-pg doctor', () => {
   it('passes a good configuration and prints the seed table', () => {
     const { code, output } = doctor('--config', configFile('good'));
-    expect(output).toMatch(/connections\.default\.connection_max_lifetime\s+14m\s+14m\s+PASS\s+Forces connection recycling/);
+    expect(output).toMatch(
+      /connections\.default\.connection_max_lifetime\s+14m\s+14m\s+PASS\s+Forces connection recycling/,
+    );
     expect(output).toMatch(/connect\s+PASS\s+logged in as app_/);
     expect(output).toContain('All checks passed.');
     expect(output).not.toContain(database.role.password);
@@ -56,7 +64,11 @@ describe('nestjs-rotating-pg doctor', () => {
   it('flags a 15m lifetime and exits non-zero', () => {
     const { code, output } = doctor('--config', configFile('fifteen', { lifetime: '15m' }), '--json');
     expect(code).toBe(1);
-    expect(verdicts(output)).toMatchObject({ 'connections.default.connection_max_lifetime': 'fail', configuration: 'fail', connect: 'skip' });
+    expect(verdicts(output)).toMatchObject({
+      'connections.default.connection_max_lifetime': 'fail',
+      configuration: 'fail',
+      connect: 'skip',
+    });
     expect(output).toMatch(/connections\.default\.connection_max_lifetime: \\"15m\\" is not below 15m/);
   });
 
@@ -74,14 +86,18 @@ describe('nestjs-rotating-pg doctor', () => {
     await holder.connect();
     try {
       await sleep(1_500);
-      const options = readDatabaseConfig(`connections:\n  default:\n    dsn: "${database.role.dsn}"\n    connection_max_lifetime: "1s"\n`);
+      const options = readDatabaseConfig(
+        `connections:\n  default:\n    dsn: "${database.role.dsn}"\n    connection_max_lifetime: "1s"\n`,
+      );
       const report = await runDoctor(options, yamlKeyNames('default'));
       expect(report.ok).toBe(false);
       expect(report.checks.find((row) => row.check === 'backends')).toMatchObject({
         verdict: 'fail',
         detail: expect.stringMatching(/1 backend\(s\) older than 1s: pid \d+ \(forgot-to-recycle/),
       });
-      expect(report.backends).toEqual([expect.objectContaining({ applicationName: 'forgot-to-recycle', tooOld: true })]);
+      expect(report.backends).toEqual([
+        expect.objectContaining({ applicationName: 'forgot-to-recycle', tooOld: true }),
+      ]);
     } finally {
       await holder.end();
     }
@@ -93,6 +109,11 @@ describe('nestjs-rotating-pg doctor', () => {
       env: { ...process.env, DATABASE_URL: database.role.dsn, DB_AUTH: 'password' },
     });
     expect(result.status).toBe(0);
-    expect(verdicts(result.stdout)).toMatchObject({ configuration: 'pass', credentials: 'pass', connect: 'pass', backends: 'pass' });
+    expect(verdicts(result.stdout)).toMatchObject({
+      configuration: 'pass',
+      credentials: 'pass',
+      connect: 'pass',
+      backends: 'pass',
+    });
   });
 });

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { type DynamicModule, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { DatabaseConfigError, DatabaseModule, type DatabaseModuleOptions, DbService, loadDatabaseConfigFile } from '../../src/index.js';
+import {
+  DatabaseConfigError,
+  DatabaseModule,
+  type DatabaseModuleOptions,
+  DbService,
+  loadDatabaseConfigFile,
+} from '../../src/index.js';
 import { SecretsManagerEmulator, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { createTestRole, setPassword, type TestRole } from '../support/roles.js';
 import { useTempFolder } from '../support/temp-folder.js';
@@ -39,19 +45,24 @@ class AppModule {
   }
 }
 
-type Startup = { forRoot: DatabaseModuleOptions } | { forRootAsync: () => unknown } | { yaml: string; connection?: string };
+type Startup =
+  { forRoot: DatabaseModuleOptions } | { forRootAsync: () => unknown } | { yaml: string; connection?: string };
 
 /** Starts a real Nest application the way users do: forRoot through Nest's testing module, the rest through NestFactory. */
 async function startApp(startup: Startup): Promise<INestApplicationContext> {
-  if ('forRoot' in startup) return Test.createTestingModule({ imports: [DatabaseModule.forRoot(startup.forRoot)] }).compile();
+  if ('forRoot' in startup)
+    return Test.createTestingModule({ imports: [DatabaseModule.forRoot(startup.forRoot)] }).compile();
   const factory =
     'yaml' in startup
       ? () => loadDatabaseConfigFile(writeYaml(startup.yaml), startup.connection)
       : (startup.forRootAsync as () => DatabaseModuleOptions);
-  return NestFactory.createApplicationContext(AppModule.with(DatabaseModule.forRootAsync({ useFactory: async () => factory() })), {
-    logger: false,
-    abortOnError: false,
-  });
+  return NestFactory.createApplicationContext(
+    AppModule.with(DatabaseModule.forRootAsync({ useFactory: async () => factory() })),
+    {
+      logger: false,
+      abortOnError: false,
+    },
+  );
 }
 
 const yamlDir = useTempFolder('bad-config-');
@@ -89,7 +100,10 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
   const secretsManager = { secretId: 'prod/app', region: 'us-east-1', endpoint: secretsManagerEndpoint };
   const lifetime = (value: unknown): Startup => ({ forRoot: { dsn, connectionMaxLifetime: value as string } });
   const yaml = (body: string) => `connections:\n  default:\n    dsn: "${dsn}"\n${body}`;
-  const refusedLifetime = { key: 'connectionMaxLifetime', says: /is not below 15m; RDS IAM tokens expire after 15 minutes.*Set it to "14m"/ };
+  const refusedLifetime = {
+    key: 'connectionMaxLifetime',
+    says: /is not below 15m; RDS IAM tokens expire after 15 minutes.*Set it to "14m"/,
+  };
   const notPositive = { key: 'connectionMaxLifetime', says: /must be greater than 0/ };
   const notDuration = { key: 'connectionMaxLifetime', says: /is not a duration; write a Go duration such as "14m"/ };
   return [
@@ -113,7 +127,12 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       key: 'connectionMaxIdleTime',
       says: /must not exceed connectionMaxLifetime.*Lower it or raise connectionMaxLifetime/,
     },
-    { name: "connectionTimeout '10 seconds'", startup: { forRoot: { dsn, connectionTimeout: '10 seconds' } }, key: 'connectionTimeout', says: /is not a duration/ },
+    {
+      name: "connectionTimeout '10 seconds'",
+      startup: { forRoot: { dsn, connectionTimeout: '10 seconds' } },
+      key: 'connectionTimeout',
+      says: /is not a duration/,
+    },
     {
       name: "IAM tokenTtl '15m'",
       startup: { forRoot: { dsn: bareTlsDsn, awsIamAuth: { ...iam, tokenTtl: '15m' } } },
@@ -126,8 +145,18 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       key: 'maxIdleConnections',
       says: /must not exceed maxOpenConnections; lower it or raise maxOpenConnections/,
     },
-    { name: 'maxOpenConnections 0', startup: { forRoot: { dsn, maxOpenConnections: 0 } }, key: 'maxOpenConnections', says: /must be a whole number of at least 1/ },
-    { name: 'maxOpenConnections NaN', startup: { forRoot: { dsn, maxOpenConnections: Number.NaN } }, key: 'maxOpenConnections', says: /must be a number, not NaN/ },
+    {
+      name: 'maxOpenConnections 0',
+      startup: { forRoot: { dsn, maxOpenConnections: 0 } },
+      key: 'maxOpenConnections',
+      says: /must be a whole number of at least 1/,
+    },
+    {
+      name: 'maxOpenConnections NaN',
+      startup: { forRoot: { dsn, maxOpenConnections: Number.NaN } },
+      key: 'maxOpenConnections',
+      says: /must be a number, not NaN/,
+    },
     {
       name: 'a password in the dsn and secretsManager',
       startup: { forRoot: { dsn, secretsManager } },
@@ -136,7 +165,15 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
     },
     {
       name: 'password and credentialProvider',
-      startup: { forRoot: { host: '127.0.0.1', port, user: 'app', password: SECRET, credentialProvider: { fetch: async () => ({ username: 'app', password: SECRET }) } } },
+      startup: {
+        forRoot: {
+          host: '127.0.0.1',
+          port,
+          user: 'app',
+          password: SECRET,
+          credentialProvider: { fetch: async () => ({ username: 'app', password: SECRET }) },
+        },
+      },
       key: 'password and credentialProvider',
       says: /are both set; choose exactly one credential source/,
     },
@@ -214,13 +251,20 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
     },
     {
       name: 'YAML dsql_auth without enabled',
-      startup: { yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    dsql_auth:\n      region: us-east-1\n` },
+      startup: {
+        yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    dsql_auth:\n      region: us-east-1\n`,
+      },
       key: 'connections.default.dsql_auth.enabled',
       says: /is required: true to sign Aurora DSQL auth tokens/,
     },
     {
       name: 'secretsManager without secretId',
-      startup: { forRoot: { dsn: bareTlsDsn, secretsManager: { region: 'us-east-1', endpoint: secretsManagerEndpoint } as never } },
+      startup: {
+        forRoot: {
+          dsn: bareTlsDsn,
+          secretsManager: { region: 'us-east-1', endpoint: secretsManagerEndpoint } as never,
+        },
+      },
       key: 'secretsManager.secretId',
       says: /is required: the secret name or ARN/,
     },
@@ -236,8 +280,18 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       key: 'awsIamAuth.db_user',
       says: /is not an option.*Known keys here: enabled, region, dbUser/,
     },
-    { name: "maxOpenConnections '10'", startup: { forRoot: { dsn, maxOpenConnections: '10' as never } }, key: 'maxOpenConnections', says: /must be a number, not a string/ },
-    { name: "ssl 'require'", startup: { forRoot: { dsn, ssl: 'require' as never } }, key: 'ssl', says: /must be true, false, or an object of TLS options.*sslmode=… belongs in the dsn/ },
+    {
+      name: "maxOpenConnections '10'",
+      startup: { forRoot: { dsn, maxOpenConnections: '10' as never } },
+      key: 'maxOpenConnections',
+      says: /must be a number, not a string/,
+    },
+    {
+      name: "ssl 'require'",
+      startup: { forRoot: { dsn, ssl: 'require' as never } },
+      key: 'ssl',
+      says: /must be true, false, or an object of TLS options.*sslmode=… belongs in the dsn/,
+    },
     {
       name: "port '5432'",
       startup: { forRoot: { host: '127.0.0.1', port: String(port) as never, user: 'app', password: SECRET } },
@@ -265,17 +319,50 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
     },
     {
       name: 'several problems at once',
-      startup: { forRootAsync: () => ({ dsn, connectionMaxLifetime: Number.NaN, maxOpenConnections: 'ten', extra: true }) },
+      startup: {
+        forRootAsync: () => ({ dsn, connectionMaxLifetime: Number.NaN, maxOpenConnections: 'ten', extra: true }),
+      },
       key: 'connectionMaxLifetime',
       says: /maxOpenConnections: must be a number, not a string[^]*connectionMaxLifetime: NaN is not a duration[^]*extra: is not an option/,
       problems: 3,
     },
-    { name: 'a malformed dsn (no colon)', startup: { forRoot: { dsn: `postgresql//app:${SECRET}@127.0.0.1:${port}/app` } }, key: 'dsn', says: /cannot be parsed.*expected postgresql:\/\/user@host/ },
-    { name: 'a dsn with a bad port', startup: { forRoot: { dsn: `postgresql://app:${SECRET}@127.0.0.1:notaport/app` } }, key: 'dsn', says: /cannot be parsed.*value not shown/ },
-    { name: 'an unterminated key=value dsn', startup: { forRoot: { dsn: `host=127.0.0.1 port=${port} user=app password='${SECRET}` } }, key: 'dsn', says: /cannot be parsed/ },
-    { name: 'a mysql:// dsn', startup: { forRoot: { dsn: dsn.replace('postgresql:', 'mysql:') } }, key: 'dsn', says: /uses the scheme "mysql", not PostgreSQL; write postgresql:\/\// },
-    { name: 'an empty dsn', startup: { forRoot: { dsn: '', password: SECRET } }, key: 'dsn', says: /is empty; expected postgresql:\/\//, problems: 2 },
-    { name: 'an sslmode typo', startup: { forRoot: { dsn: `${dsn}?sslmode=verfy-full` } }, key: 'dsn', says: /has sslmode=verfy-full, which is not one of disable, .*verify-full/ },
+    {
+      name: 'a malformed dsn (no colon)',
+      startup: { forRoot: { dsn: `postgresql//app:${SECRET}@127.0.0.1:${port}/app` } },
+      key: 'dsn',
+      says: /cannot be parsed.*expected postgresql:\/\/user@host/,
+    },
+    {
+      name: 'a dsn with a bad port',
+      startup: { forRoot: { dsn: `postgresql://app:${SECRET}@127.0.0.1:notaport/app` } },
+      key: 'dsn',
+      says: /cannot be parsed.*value not shown/,
+    },
+    {
+      name: 'an unterminated key=value dsn',
+      startup: { forRoot: { dsn: `host=127.0.0.1 port=${port} user=app password='${SECRET}` } },
+      key: 'dsn',
+      says: /cannot be parsed/,
+    },
+    {
+      name: 'a mysql:// dsn',
+      startup: { forRoot: { dsn: dsn.replace('postgresql:', 'mysql:') } },
+      key: 'dsn',
+      says: /uses the scheme "mysql", not PostgreSQL; write postgresql:\/\//,
+    },
+    {
+      name: 'an empty dsn',
+      startup: { forRoot: { dsn: '', password: SECRET } },
+      key: 'dsn',
+      says: /is empty; expected postgresql:\/\//,
+      problems: 2,
+    },
+    {
+      name: 'an sslmode typo',
+      startup: { forRoot: { dsn: `${dsn}?sslmode=verfy-full` } },
+      key: 'dsn',
+      says: /has sslmode=verfy-full, which is not one of disable, .*verify-full/,
+    },
     {
       name: 'an sslmode typo with IAM auth',
       startup: { forRoot: { dsn: `postgresql://app@127.0.0.1:${port}/app?sslmode=verify_full`, awsIamAuth: iam } },
@@ -288,7 +375,12 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       key: 'dsn',
       says: /names the file \/nonexistent\/global-bundle\.pem .* cannot be read \(ENOENT\); fix the path/,
     },
-    { name: 'dsn next to host', startup: { forRoot: { dsn, host: '127.0.0.1' } }, key: 'dsn', says: /cannot be combined with host; put everything in the dsn or use the separate keys/ },
+    {
+      name: 'dsn next to host',
+      startup: { forRoot: { dsn, host: '127.0.0.1' } },
+      key: 'dsn',
+      says: /cannot be combined with host; put everything in the dsn or use the separate keys/,
+    },
     {
       name: 'YAML that does not parse',
       startup: { yaml: `connections:\n  default:\n    dsn: "${dsn}\n  x: [` },
@@ -301,8 +393,18 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       key: 'connections.reports',
       says: /not found in .*config-\d+\.yaml; it has default/,
     },
-    { name: 'YAML without a connections map', startup: { yaml: `databases:\n  default:\n    dsn: "${dsn}"\n` }, key: 'connections', says: /must have a top-level "connections:" map/ },
-    { name: 'a YAML connection left empty', startup: { yaml: 'connections:\n  default:\n' }, key: 'connections.default', says: /is empty or not a map; give it the options of this connection/ },
+    {
+      name: 'YAML without a connections map',
+      startup: { yaml: `databases:\n  default:\n    dsn: "${dsn}"\n` },
+      key: 'connections',
+      says: /must have a top-level "connections:" map/,
+    },
+    {
+      name: 'a YAML connection left empty',
+      startup: { yaml: 'connections:\n  default:\n' },
+      key: 'connections.default',
+      says: /is empty or not a map; give it the options of this connection/,
+    },
     {
       name: 'a bare YAML number as lifetime',
       startup: { yaml: yaml('    connection_max_lifetime: 14\n') },
@@ -311,19 +413,36 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
     },
     {
       name: 'a bare YAML number as IAM token_ttl',
-      startup: { yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    aws_iam_auth:\n      enabled: true\n      region: us-east-1\n      token_ttl: 10\n` },
+      startup: {
+        yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    aws_iam_auth:\n      enabled: true\n      region: us-east-1\n      token_ttl: 10\n`,
+      },
       key: 'connections.default.aws_iam_auth.token_ttl',
       says: /10 has no unit/,
     },
-    { name: 'YAML lifetime "15m"', startup: { yaml: yaml('    connection_max_lifetime: "15m"\n') }, key: 'connections.default.connection_max_lifetime', says: refusedLifetime.says },
-    { name: 'YAML lifetime .inf', startup: { yaml: yaml('    connection_max_lifetime: .inf\n') }, key: 'connections.default.connection_max_lifetime', says: /Infinity is not a duration/ },
+    {
+      name: 'YAML lifetime "15m"',
+      startup: { yaml: yaml('    connection_max_lifetime: "15m"\n') },
+      key: 'connections.default.connection_max_lifetime',
+      says: refusedLifetime.says,
+    },
+    {
+      name: 'YAML lifetime .inf',
+      startup: { yaml: yaml('    connection_max_lifetime: .inf\n') },
+      key: 'connections.default.connection_max_lifetime',
+      says: /Infinity is not a duration/,
+    },
     {
       name: 'YAML idle time above the lifetime',
       startup: { yaml: yaml('    connection_max_lifetime: 5m\n    connection_max_idle_time: 6m\n') },
       key: 'connections.default.connection_max_idle_time',
       says: /must not exceed connections\.default\.connection_max_lifetime/,
     },
-    { name: 'an unknown YAML key', startup: { yaml: yaml('    max_idle_conns: 2\n') }, key: 'connections.default.max_idle_conns', says: /is not an option.*Known keys here: .*max_idle_connections, connection_max_lifetime/ },
+    {
+      name: 'an unknown YAML key',
+      startup: { yaml: yaml('    max_idle_conns: 2\n') },
+      key: 'connections.default.max_idle_conns',
+      says: /is not an option.*Known keys here: .*max_idle_connections, connection_max_lifetime/,
+    },
     {
       name: 'YAML aws_iam_auth without region',
       startup: { yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    aws_iam_auth:\n      enabled: true\n` },
@@ -332,14 +451,24 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
     },
     {
       name: 'YAML with a dsn password and secrets_manager',
-      startup: { yaml: yaml(`    secrets_manager:\n      secret_id: prod/app\n      endpoint: ${secretsManagerEndpoint}\n`) },
+      startup: {
+        yaml: yaml(`    secrets_manager:\n      secret_id: prod/app\n      endpoint: ${secretsManagerEndpoint}\n`),
+      },
       key: 'connections.default.dsn and connections.default.secrets_manager',
       says: /are both set; choose exactly one credential source/,
     },
-    { name: 'YAML driver mysql', startup: { yaml: yaml('    driver: mysql\n') }, key: 'connections.default.driver', says: /"mysql" is not supported; this module speaks PostgreSQL only/ },
+    {
+      name: 'YAML driver mysql',
+      startup: { yaml: yaml('    driver: mysql\n') },
+      key: 'connections.default.driver',
+      says: /"mysql" is not supported; this module speaks PostgreSQL only/,
+    },
     // Issue 20: durations past what a timer holds, ports out of range, settings smuggled through the dsn, unverified TLS for tokens.
     ...[
-      ['secretsManager.refreshInterval', { dsn: bareTlsDsn, secretsManager: { ...secretsManager, refreshInterval: '720h' } }],
+      [
+        'secretsManager.refreshInterval',
+        { dsn: bareTlsDsn, secretsManager: { ...secretsManager, refreshInterval: '720h' } },
+      ],
       ['connectionTimeout', { dsn, connectionTimeout: '600h' }],
       ['statementTimeout', { dsn, statementTimeout: 2 ** 31 }],
     ].map(([key, options]) => ({
@@ -350,7 +479,9 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
     })),
     {
       name: 'YAML refresh_interval: 720h',
-      startup: { yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    secrets_manager:\n      secret_id: prod/app\n      endpoint: ${secretsManagerEndpoint}\n      refresh_interval: 720h\n` },
+      startup: {
+        yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    secrets_manager:\n      secret_id: prod/app\n      endpoint: ${secretsManagerEndpoint}\n      refresh_interval: 720h\n`,
+      },
       key: 'connections.default.secrets_manager.refresh_interval',
       says: /"720h" is longer than 2147483647 ms/,
     },
@@ -361,15 +492,26 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       says: /is not a TCP port; use a whole number from 1 to 65535/,
     })),
     ...[
-      ['maxUses=1', /sets maxUses, which the module takes from its own options only; remove it from the dsn and use the option connectionMaxLifetime/],
+      [
+        'maxUses=1',
+        /sets maxUses, which the module takes from its own options only; remove it from the dsn and use the option connectionMaxLifetime/,
+      ],
       ['maxLifetimeSeconds=60', /sets maxLifetimeSeconds, .*use the option connectionMaxLifetime/],
       ['min=2', /sets min, a pg-pool setting the module does not offer/],
       ['allowExitOnIdle=true', /sets allowExitOnIdle, a pg-pool setting the module does not offer/],
       ['idleTimeoutMillis=100', /sets idleTimeoutMillis, .*use the option connectionMaxIdleTime/],
       ['max=50', /sets max, .*use the option maxOpenConnections/],
       ['target_session_attrs=read-write', /has target_session_attrs, which pg does not implement/],
-      ['connect_timeout=0', /has a connect_timeout that is not a whole number of seconds of at least 1 \(the module never waits without limit\)/],
-    ].map(([query, says]) => ({ name: `a dsn with ?${query as string}`, startup: { forRoot: { dsn: `${dsn}?${query as string}` } }, key: 'dsn', says: says as RegExp })),
+      [
+        'connect_timeout=0',
+        /has a connect_timeout that is not a whole number of seconds of at least 1 \(the module never waits without limit\)/,
+      ],
+    ].map(([query, says]) => ({
+      name: `a dsn with ?${query as string}`,
+      startup: { forRoot: { dsn: `${dsn}?${query as string}` } },
+      key: 'dsn',
+      says: says as RegExp,
+    })),
     {
       name: 'a YAML dsn with ?maxUses=1',
       startup: { yaml: `connections:\n  default:\n    dsn: "${dsn}?maxUses=1"\n` },
@@ -400,7 +542,12 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       key: 'awsIamAuth',
       says: /TLS without verifying the server .* would hand a 15-minute IAM token to anyone in the middle.*awsIamAuth\.allowUnverifiedTls: true/,
     })),
-    { name: 'a YAML dsn of another scheme', startup: { yaml: `connections:\n  default:\n    dsn: "mysql://app:${SECRET}@127.0.0.1:${port}/app"\n` }, key: 'connections.default.dsn', says: /uses the scheme "mysql"/ },
+    {
+      name: 'a YAML dsn of another scheme',
+      startup: { yaml: `connections:\n  default:\n    dsn: "mysql://app:${SECRET}@127.0.0.1:${port}/app"\n` },
+      key: 'connections.default.dsn',
+      says: /uses the scheme "mysql"/,
+    },
   ];
 }
 
@@ -481,21 +628,37 @@ describe('valid edge cases start and query a real PostgreSQL', () => {
 
   afterAll(() => server?.stop());
 
-  const encodedDsn = () => `postgresql://${role.username}:${encodeURIComponent(EDGE_PASSWORD)}@${host}/${role.username}`;
+  const encodedDsn = () =>
+    `postgresql://${role.username}:${encodeURIComponent(EDGE_PASSWORD)}@${host}/${role.username}`;
   const valid: Array<[string, () => Startup]> = [
     ["connectionMaxLifetime '14m59s'", () => ({ forRoot: { dsn: encodedDsn(), connectionMaxLifetime: '14m59s' } })],
     ['connectionMaxLifetime 840000 (ms)', () => ({ forRoot: { dsn: encodedDsn(), connectionMaxLifetime: 840_000 } })],
-    ["connectionMaxIdleTime equal to the lifetime ('5m' and 300000)", () => ({ forRoot: { dsn: encodedDsn(), connectionMaxLifetime: '5m', connectionMaxIdleTime: 300_000 } })],
+    [
+      "connectionMaxIdleTime equal to the lifetime ('5m' and 300000)",
+      () => ({ forRoot: { dsn: encodedDsn(), connectionMaxLifetime: '5m', connectionMaxIdleTime: 300_000 } }),
+    ],
     ['a percent-encoded DSN password, through forRootAsync', () => ({ forRootAsync: () => ({ dsn: encodedDsn() }) })],
     [
       "libpq's key=value DSN with a quoted password",
-      () => ({ forRoot: { dsn: `host=${server.host} port=${server.port} dbname=${role.username} user=${role.username} password='${EDGE_PASSWORD}' sslmode=disable` } }),
+      () => ({
+        forRoot: {
+          dsn: `host=${server.host} port=${server.port} dbname=${role.username} user=${role.username} password='${EDGE_PASSWORD}' sslmode=disable`,
+        },
+      }),
     ],
-    ['maxOpenConnections: 1 alone (the idle default shrinks to fit)', () => ({ forRoot: { dsn: encodedDsn(), maxOpenConnections: 1 } })],
-    ["libpq's connect_timeout in the dsn (honoured as connectionTimeout)", () => ({ forRoot: { dsn: `${encodedDsn()}?connect_timeout=5&sslmode=disable` } })],
     [
-      "YAML with connection_max_lifetime: 14m59s and an encoded password",
-      () => ({ yaml: `connections:\n  default:\n    driver: postgres\n    dsn: "${encodedDsn()}"\n    connection_max_lifetime: 14m59s\n    connection_max_idle_time: "14m59s"\n` }),
+      'maxOpenConnections: 1 alone (the idle default shrinks to fit)',
+      () => ({ forRoot: { dsn: encodedDsn(), maxOpenConnections: 1 } }),
+    ],
+    [
+      "libpq's connect_timeout in the dsn (honoured as connectionTimeout)",
+      () => ({ forRoot: { dsn: `${encodedDsn()}?connect_timeout=5&sslmode=disable` } }),
+    ],
+    [
+      'YAML with connection_max_lifetime: 14m59s and an encoded password',
+      () => ({
+        yaml: `connections:\n  default:\n    driver: postgres\n    dsn: "${encodedDsn()}"\n    connection_max_lifetime: 14m59s\n    connection_max_idle_time: "14m59s"\n`,
+      }),
     ],
   ];
 

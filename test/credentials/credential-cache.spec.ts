@@ -1,6 +1,10 @@
 import { inspect } from 'node:util';
 import { CredentialCache } from '../../src/credentials/credential-cache.js';
-import type { CredentialFetchContext, CredentialProvider, Credentials } from '../../src/credentials/credential-provider.interface.js';
+import type {
+  CredentialFetchContext,
+  CredentialProvider,
+  Credentials,
+} from '../../src/credentials/credential-provider.interface.js';
 import { CredentialSourceError } from '../../src/errors/errors.js';
 import { ManualClock } from '../support/manual-clock.js';
 
@@ -32,14 +36,21 @@ class StubProvider implements CredentialProvider {
   }
 }
 
-function stubProvider(initial: Credentials, extra: Pick<CredentialProvider, 'refreshIntervalMs' | 'nextRefreshAt'> = {}): StubProvider {
+function stubProvider(
+  initial: Credentials,
+  extra: Pick<CredentialProvider, 'refreshIntervalMs' | 'nextRefreshAt'> = {},
+): StubProvider {
   return new StubProvider(initial, extra);
 }
 
 const maxJitter = () => 1;
 const noJitter = () => 0;
 
-function cacheOf(provider: CredentialProvider, clock = new ManualClock(), options: ConstructorParameters<typeof CredentialCache>[1] = {}) {
+function cacheOf(
+  provider: CredentialProvider,
+  clock = new ManualClock(),
+  options: ConstructorParameters<typeof CredentialCache>[1] = {},
+) {
   return { clock, cache: new CredentialCache(provider, { clock, random: maxJitter, ...options }) };
 }
 
@@ -79,7 +90,9 @@ describe('CredentialCache: single flight', () => {
 describe('CredentialCache: forced fetches after refused logins', () => {
   it('are throttled with growing backoff while the source returns the refused credentials, and reset by a working login', async () => {
     const provider = stubProvider({ username: 'app', password: 'refused-password' });
-    const { cache, clock } = cacheOf(provider, new ManualClock(), { forcedRefreshBackoff: { baseMs: 100, maxMs: 400 } });
+    const { cache, clock } = cacheOf(provider, new ManualClock(), {
+      forcedRefreshBackoff: { baseMs: 100, maxMs: 400 },
+    });
     await cache.initialize();
     const revision = cache.revision;
     // Full jitter: steps of 100, 200, 400 ms.
@@ -177,7 +190,11 @@ describe('CredentialCache: a failing source', () => {
 describe('CredentialCache: scheduled refresh', () => {
   it('renews credentials before they expire', async () => {
     const clock = new ManualClock();
-    const provider = stubProvider({ username: 'app', password: 'token-one', expiresAt: new Date(clock.now() + 10_000) });
+    const provider = stubProvider({
+      username: 'app',
+      password: 'token-one',
+      expiresAt: new Date(clock.now() + 10_000),
+    });
     const { cache } = cacheOf(provider, clock);
     await cache.initialize();
     provider.next = { username: 'app', password: 'token-two', expiresAt: new Date(clock.now() + 600_000) };
@@ -192,7 +209,11 @@ describe('CredentialCache: scheduled refresh', () => {
 
   it('asks for new credentials at checkout when expiring ones were not renewed yet', async () => {
     const clock = new ManualClock();
-    const provider = stubProvider({ username: 'app', password: 'token-one', expiresAt: new Date(clock.now() + 10_000) });
+    const provider = stubProvider({
+      username: 'app',
+      password: 'token-one',
+      expiresAt: new Date(clock.now() + 10_000),
+    });
     const { cache } = cacheOf(provider, clock);
     await cache.initialize();
     await cache.close();
@@ -204,7 +225,11 @@ describe('CredentialCache: scheduled refresh', () => {
 
   it.each([
     ['its refresh interval', { refreshIntervalMs: 1_000 }, 900],
-    ['the source’s hint, before a longer interval', { refreshIntervalMs: 60_000, nextRefreshAt: () => new Date(Date.parse('2026-01-01T00:00:00.500Z')) }, 500],
+    [
+      'the source’s hint, before a longer interval',
+      { refreshIntervalMs: 60_000, nextRefreshAt: () => new Date(Date.parse('2026-01-01T00:00:00.500Z')) },
+      500,
+    ],
   ])('re-reads on %s, and stops on close', async (_what, extra, firstAfter) => {
     const provider = stubProvider({ username: 'app', password: 'pw-1234' }, extra);
     const { cache, clock } = cacheOf(provider);
@@ -244,8 +269,15 @@ describe('CredentialCache: changes', () => {
     await cache.refresh('manual');
     expect(cache.revision).toBe(first + 1);
     expect(changes).toEqual(['app->app_clone']);
-    expect(cache.counters).toMatchObject({ credentialRefreshes: 3, credentialRefreshFailures: 0, credentialRotations: 1 });
-    expect(cache.counters.credentialFetches).toMatchObject({ initial: { succeeded: 1, failed: 0 }, manual: { succeeded: 2, failed: 0 } });
+    expect(cache.counters).toMatchObject({
+      credentialRefreshes: 3,
+      credentialRefreshFailures: 0,
+      credentialRotations: 1,
+    });
+    expect(cache.counters.credentialFetches).toMatchObject({
+      initial: { succeeded: 1, failed: 0 },
+      manual: { succeeded: 2, failed: 0 },
+    });
     expect(cache.status()).toMatchObject({ username: 'app_clone', version: 'v3', consecutiveFailures: 0 });
   });
 
@@ -262,14 +294,23 @@ describe('CredentialCache: changes', () => {
 describe('CredentialCache: events', () => {
   it('tells subscribers of each fetch, each failure (serving cached or not, and when it retries) and the recovery', async () => {
     const clock = new ManualClock();
-    const provider = stubProvider({ username: 'app', password: 'pw-one', version: 'v1', expiresAt: new Date(clock.now() + 10_000) });
+    const provider = stubProvider({
+      username: 'app',
+      password: 'pw-one',
+      version: 'v1',
+      expiresAt: new Date(clock.now() + 10_000),
+    });
     const { cache } = cacheOf(provider, clock, { failedRefreshBackoff: { baseMs: 1_000, maxMs: 8_000 } });
     const fetched: string[] = [];
-    const failed: Array<{ reason: string; servingCached: boolean; consecutiveFailures: number; retryInMs: number }> = [];
+    const failed: Array<{ reason: string; servingCached: boolean; consecutiveFailures: number; retryInMs: number }> =
+      [];
     cache.subscribe({
       fetched: ({ reason, credentials, previous, failuresBefore }) =>
-        fetched.push(`${reason} ${credentials.version} after ${previous?.version ?? 'nothing'}, ${failuresBefore} failures before`),
-      fetchFailed: ({ reason, servingCached, consecutiveFailures, retryInMs }) => failed.push({ reason, servingCached, consecutiveFailures, retryInMs }),
+        fetched.push(
+          `${reason} ${credentials.version} after ${previous?.version ?? 'nothing'}, ${failuresBefore} failures before`,
+        ),
+      fetchFailed: ({ reason, servingCached, consecutiveFailures, retryInMs }) =>
+        failed.push({ reason, servingCached, consecutiveFailures, retryInMs }),
     });
     await cache.initialize();
     provider.next = new Error('source down');
@@ -282,8 +323,14 @@ describe('CredentialCache: events', () => {
     expect(failed.at(-1)).toMatchObject({ reason: 'scheduled', servingCached: false });
     provider.next = { username: 'app', password: 'pw-two', version: 'v2' };
     await cache.refresh('manual');
-    expect(fetched).toEqual(['initial v1 after nothing, 0 failures before', `manual v2 after v1, ${failed.length} failures before`]);
-    expect(cache.counters.credentialFetches).toMatchObject({ manual: { succeeded: 1, failed: 1 }, scheduled: { succeeded: 0, failed: failed.length - 1 } });
+    expect(fetched).toEqual([
+      'initial v1 after nothing, 0 failures before',
+      `manual v2 after v1, ${failed.length} failures before`,
+    ]);
+    expect(cache.counters.credentialFetches).toMatchObject({
+      manual: { succeeded: 1, failed: 1 },
+      scheduled: { succeeded: 0, failed: failed.length - 1 },
+    });
   });
 });
 
@@ -340,7 +387,11 @@ describe('CredentialCache: issue 20', () => {
 
   it('never plans a timer longer than Node can hold (a far expiry would fire at once, in a loop)', async () => {
     // The real clock: the defect is Node's, which fires a timer past 2^31-1 ms after 1 ms.
-    const provider = stubProvider({ username: 'app', password: 'x', expiresAt: new Date(Date.now() + 60 * 86_400_000) });
+    const provider = stubProvider({
+      username: 'app',
+      password: 'x',
+      expiresAt: new Date(Date.now() + 60 * 86_400_000),
+    });
     const cache = new CredentialCache(provider);
     await cache.initialize();
     const deadline = Date.now() + 300;

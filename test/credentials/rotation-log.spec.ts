@@ -31,7 +31,12 @@ describe('the rotation story in the application log (through Nest Logger)', () =
     const user = await createTestRole(server, 'logged');
     const twin = await createTestRole(server, 'logged_twin');
     const provider = new SwitchableProvider(user.username, user.password);
-    const db = await DbService.create({ name: 'logged', dsn: user.bareDsn, credentialProvider: provider, maxOpenConnections: 4 });
+    const db = await DbService.create({
+      name: 'logged',
+      dsn: user.bareDsn,
+      credentialProvider: provider,
+      maxOpenConnections: 4,
+    });
     await db.query('SELECT 1');
     const password = newPassword();
     await setPassword(server, user.username, password);
@@ -65,7 +70,12 @@ describe('the rotation story in the application log (through Nest Logger)', () =
       const db = await DbService.create({
         name: 'outage',
         dsn: role.bareDsn,
-        secretsManager: { secretId: 'prod/logged', region: 'us-east-1', endpoint: emulator.endpoint, refreshInterval: '1s' },
+        secretsManager: {
+          secretId: 'prod/logged',
+          region: 'us-east-1',
+          endpoint: emulator.endpoint,
+          refreshInterval: '1s',
+        },
       });
       emulator.fault = 'unavailable';
       const load = runLoad(2, 3_000, () => db.query('SELECT 1'));
@@ -81,7 +91,9 @@ describe('the rotation story in the application log (through Nest Logger)', () =
         server: { host: server.host, port: server.port, database: role.username },
         strategy: 'single-user',
       });
-      const rotated = JSON.parse((await admin.send(new GetSecretValueCommand({ SecretId: 'prod/logged' }))).SecretString!) as { password: string };
+      const rotated = JSON.parse(
+        (await admin.send(new GetSecretValueCommand({ SecretId: 'prod/logged' }))).SecretString!,
+      ) as { password: string };
       await db.refreshCredentials();
       await db.onApplicationShutdown();
 
@@ -94,9 +106,15 @@ describe('the rotation story in the application log (through Nest Logger)', () =
         );
       }
       expect(show(lines.filter((line) => line.level === 'log'))).toEqual([
-        expect.stringMatching(new RegExp(`^log: new credentials from secrets-manager \\(version .+\\) for user ${role.username}$`)),
-        expect.stringMatching(/^log: secrets-manager answered again after \d+ failed fetch(es)?; credentials are current$/),
-        expect.stringMatching(/^log: new credentials from secrets-manager \(version .+\) for user .+; new connections log in with them/),
+        expect.stringMatching(
+          new RegExp(`^log: new credentials from secrets-manager \\(version .+\\) for user ${role.username}$`),
+        ),
+        expect.stringMatching(
+          /^log: secrets-manager answered again after \d+ failed fetch(es)?; credentials are current$/,
+        ),
+        expect.stringMatching(
+          /^log: new credentials from secrets-manager \(version .+\) for user .+; new connections log in with them/,
+        ),
       ]);
       expect(lines.filter((line) => line.level === 'error')).toEqual([]);
       expectNoSecretIn(log.lines, [role.password, rotated.password, JSON.stringify(secret)]);
@@ -109,7 +127,11 @@ describe('the rotation story in the application log (through Nest Logger)', () =
   it('giving up on refused logins is one error line per credentials, not one per checkout', async () => {
     const role = await createTestRole(server, 'refused');
     const wrong = newPassword();
-    const db = await DbService.create({ name: 'refused', dsn: role.bareDsn.replace(`${role.username}@`, `${role.username}:${wrong}@`), connectionTimeout: '2s' });
+    const db = await DbService.create({
+      name: 'refused',
+      dsn: role.bareDsn.replace(`${role.username}@`, `${role.username}:${wrong}@`),
+      connectionTimeout: '2s',
+    });
     await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseAuthError);
     await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseAuthError);
     await db.onApplicationShutdown();

@@ -35,7 +35,10 @@ const secrets = new Map<string, string>([['AWS secret access key', awsSecretAcce
 const surfaces: { where: string; text: string }[] = [];
 
 function seen(where: string, value: unknown): void {
-  surfaces.push({ where, text: typeof value === 'string' ? value : inspect(value, { showHidden: true, depth: 10, getters: true }) });
+  surfaces.push({
+    where,
+    text: typeof value === 'string' ? value : inspect(value, { showHidden: true, depth: 10, getters: true }),
+  });
 }
 
 /** An error as a user would see it anywhere: message, stack, inspect (causes, hidden fields), JSON. */
@@ -51,8 +54,11 @@ function seenError(where: string, error: unknown): void {
 /** Runs the CLI without blocking this process, which serves the Secrets Manager emulator it reads. */
 function doctor(cli: string, ...args: string[]): Promise<string> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, 'doctor', '--config', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env } }, (_, stdout, stderr) =>
-      resolve(`${stdout}${stderr}`),
+    execFile(
+      process.execPath,
+      [cli, 'doctor', '--config', ...args],
+      { encoding: 'utf8', timeout: 30_000, env: { ...process.env } },
+      (_, stdout, stderr) => resolve(`${stdout}${stderr}`),
     );
   });
 }
@@ -102,7 +108,10 @@ describe('no secret leaks', () => {
     const load = await runLoad(4, 5_000, () => http().get('/notes?limit=1').expect(200));
     await rotations;
     expect(load.failed).toBe(0);
-    await eventually('the rotated password in use', async () => (await http().get('/health')).body.details?.database?.pool?.credentialRotations >= 2);
+    await eventually(
+      'the rotated password in use',
+      async () => (await http().get('/health')).body.details?.database?.pool?.credentialRotations >= 2,
+    );
 
     // A Secrets Manager outage: the refresh fails, the cached password serves, /health degrades.
     demo.secretsManager.fault = 'internal-error';
@@ -113,7 +122,12 @@ describe('no secret leaks', () => {
     seen('/health while degraded', JSON.stringify(degraded.body));
     demo.secretsManager.fault = undefined;
     // Issue 20: what went wrong is told by a code and a status, and the cause is a redacted copy.
-    expect(failedRefresh).toMatchObject({ name: 'CredentialSourceError', code: 'InternalServiceError', httpStatus: 500, cause: expect.any(Error) });
+    expect(failedRefresh).toMatchObject({
+      name: 'CredentialSourceError',
+      code: 'InternalServiceError',
+      httpStatus: 500,
+      cause: expect.any(Error),
+    });
     expect(((failedRefresh as Error).cause as Error).message).toContain('emulated outage');
 
     const client = await db.pool.connect();
@@ -159,7 +173,14 @@ describe('no secret leaks', () => {
         database: role.username,
         user: role.username,
         connectionTimeout: '3s',
-        credentialProvider: new RdsIamCredentialProvider({ region: 'us-east-1', username: role.username, credentials: { accessKeyId: 'AKIDWRONG00000000001', secretAccessKey: wrongKey }, signingHost: endpoint.host, signingPort: endpoint.port, tokenTtlMs: 60_000 }),
+        credentialProvider: new RdsIamCredentialProvider({
+          region: 'us-east-1',
+          username: role.username,
+          credentials: { accessKeyId: 'AKIDWRONG00000000001', secretAccessKey: wrongKey },
+          signingHost: endpoint.host,
+          signingPort: endpoint.port,
+          tokenTtlMs: 60_000,
+        }),
       });
       seenError('refused IAM login', await refused.query('SELECT 1').catch((error: unknown) => error));
       seen('refused IAM DbService', refused);
@@ -176,11 +197,20 @@ describe('no secret leaks', () => {
   it('through Aurora DSQL token signing, an expired token, a token signed with the wrong key and the doctor', async () => {
     const role = await createTestRole(demo.postgres, 'leak_dsql');
     secrets.set('DSQL role database password', role.password);
-    const proxy = iamProxyFor(demo.postgres, role, { service: 'dsql', credentials: { accessKeyId: 'AKIDLEAKSWEEP0000001', secretAccessKey: awsSecretAccessKey }, tokenLifetimeMs: 2_000 });
+    const proxy = iamProxyFor(demo.postgres, role, {
+      service: 'dsql',
+      credentials: { accessKeyId: 'AKIDLEAKSWEEP0000001', secretAccessKey: awsSecretAccessKey },
+      tokenLifetimeMs: 2_000,
+    });
     const endpoint = await proxy.start();
     const options = { ...endpoint, database: role.username, user: role.username };
     try {
-      const dsql = await DbService.create({ name: 'leak-dsql', ...options, connectionMaxLifetime: '1s', dsqlAuth: { enabled: true, region: 'us-east-1', tokenTtl: '1500ms', allowPlaintext: true } });
+      const dsql = await DbService.create({
+        name: 'leak-dsql',
+        ...options,
+        connectionMaxLifetime: '1s',
+        dsqlAuth: { enabled: true, region: 'us-east-1', tokenTtl: '1500ms', allowPlaintext: true },
+      });
       const load = await runLoad(4, 4_000, () => dsql.query('SELECT 1'));
       expect(load.failed).toBe(0);
       seen('DSQL DbService', dsql);
@@ -189,14 +219,31 @@ describe('no secret leaks', () => {
 
       const wrongKey = distinctive('LeakWrongDsqlKey');
       secrets.set('a wrong AWS secret access key for DSQL', wrongKey);
-      const signer = new DsqlCredentialProvider({ region: 'us-east-1', username: role.username, credentials: { accessKeyId: 'AKIDWRONG00000000002', secretAccessKey: wrongKey }, signingHost: endpoint.host, tokenTtlMs: 60_000, expiresInMs: 900_000 });
-      const refused = await DbService.create({ name: 'leak-dsql-refused', ...options, connectionTimeout: '3s', credentialProvider: signer });
+      const signer = new DsqlCredentialProvider({
+        region: 'us-east-1',
+        username: role.username,
+        credentials: { accessKeyId: 'AKIDWRONG00000000002', secretAccessKey: wrongKey },
+        signingHost: endpoint.host,
+        tokenTtlMs: 60_000,
+        expiresInMs: 900_000,
+      });
+      const refused = await DbService.create({
+        name: 'leak-dsql-refused',
+        ...options,
+        connectionTimeout: '3s',
+        credentialProvider: signer,
+      });
       seenError('refused DSQL login', await refused.query('SELECT 1').catch((error: unknown) => error));
       seen('refused DSQL DbService', refused);
       await refused.onApplicationShutdown();
 
-      const report = await runDoctor({ ...options, dsqlAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true } });
-      expect(report.checks.find((row) => row.check === 'credentials')?.detail).toMatch(/^signed an Aurora DSQL DbConnect token/);
+      const report = await runDoctor({
+        ...options,
+        dsqlAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true },
+      });
+      expect(report.checks.find((row) => row.check === 'credentials')?.detail).toMatch(
+        /^signed an Aurora DSQL DbConnect token/,
+      );
       seen('DSQL doctor text', renderDoctorReport(report, 'options'));
       seen('DSQL doctor JSON', JSON.stringify(report));
       expect(proxy.rejections.length).toBeGreaterThan(0);
@@ -213,13 +260,21 @@ describe('no secret leaks', () => {
     secrets.set('error-scenario role password', role.password);
     const wrong = distinctive('LeakWrongPw');
     secrets.set('a wrong password', wrong);
-    const refused = await DbService.create({ name: 'leak-refused', dsn: role.dsn.replace(role.password, wrong), connectionTimeout: '3s' });
+    const refused = await DbService.create({
+      name: 'leak-refused',
+      dsn: role.dsn.replace(role.password, wrong),
+      connectionTimeout: '3s',
+    });
     seenError('password refused', await refused.query('SELECT 1').catch((error: unknown) => error));
     seen('refused DbService', refused);
     await refused.onApplicationShutdown();
 
     const closedPort = await freePort();
-    const unreachable = await DbService.create({ name: 'leak-unreachable', dsn: `postgresql://app:${wrong}@127.0.0.1:${closedPort}/app`, connectionTimeout: '2s' });
+    const unreachable = await DbService.create({
+      name: 'leak-unreachable',
+      dsn: `postgresql://app:${wrong}@127.0.0.1:${closedPort}/app`,
+      connectionTimeout: '2s',
+    });
     seenError('server unreachable', await unreachable.query('SELECT 1').catch((error: unknown) => error));
     await unreachable.onApplicationShutdown();
 
@@ -234,7 +289,10 @@ describe('no secret leaks', () => {
       { dsn: `host=127.0.0.1 user=app password=${wrong} dbname=app connect_timeout=abc`, maxIdleConnections: -1 },
     ];
     for (const [index, options] of badOptions.entries()) {
-      seenError(`bad options #${index + 1}`, await DbService.create({ name: 'leak-bad', ...options }).catch((error: unknown) => error));
+      seenError(
+        `bad options #${index + 1}`,
+        await DbService.create({ name: 'leak-bad', ...options }).catch((error: unknown) => error),
+      );
     }
     expect(leaks()).toEqual([]);
   }, 60_000);
@@ -271,7 +329,10 @@ describe('no secret leaks', () => {
     const custom = await DbService.create({
       name: 'leak-version',
       dsn: role.bareDsn,
-      credentialProvider: { name: 'custom', fetch: async () => ({ username: role.username, password: role.password, version: `lease/${role.password}` }) },
+      credentialProvider: {
+        name: 'custom',
+        fetch: async () => ({ username: role.username, password: role.password, version: `lease/${role.password}` }),
+      },
     });
     await custom.query('SELECT 1');
     seen('stats() with a version quoting the password', JSON.stringify(custom.stats()));
@@ -284,16 +345,27 @@ describe('no secret leaks', () => {
     const wrong = distinctive('LeakYamlTagPw');
     secrets.set('a password on a YAML line with an unknown tag', wrong);
     const file = join(doctorConfigs, 'tagged.yaml');
-    writeFileSync(file, `connections:\n  default:\n    dsn: !env postgresql://app:${wrong}@127.0.0.1:${await freePort()}/app\n    connection_timeout: 2s\n`);
+    writeFileSync(
+      file,
+      `connections:\n  default:\n    dsn: !env postgresql://app:${wrong}@127.0.0.1:${await freePort()}/app\n    connection_timeout: 2s\n`,
+    );
     const loader = new URL('../../dist/index.js', import.meta.url).href;
     const script = `const { loadDatabaseConfigFile } = await import(${JSON.stringify(loader)}); loadDatabaseConfigFile(${JSON.stringify(file)});`;
     const loaded = await new Promise<string>((resolve) => {
-      execFile(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 }, (_, stdout, stderr) => resolve(`${stdout}${stderr}`));
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { encoding: 'utf8', timeout: 30_000 },
+        (_, stdout, stderr) => resolve(`${stdout}${stderr}`),
+      );
     });
-    expect(loaded).toMatch(/YAMLWarning: .*tagged\.yaml: YAML warning TAG_RESOLVE_FAILED at line 3, column \d+; check the YAML there/);
+    expect(loaded).toMatch(
+      /YAMLWarning: .*tagged\.yaml: YAML warning TAG_RESOLVE_FAILED at line 3, column \d+; check the YAML there/,
+    );
     seen('stderr of a program loading a YAML file with a warning', loaded);
     const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-    for (const format of [[], ['--json']]) seen(`doctor on a YAML file with a warning ${format.join('') || 'text'}`, await doctor(cli, file, ...format));
+    for (const format of [[], ['--json']])
+      seen(`doctor on a YAML file with a warning ${format.join('') || 'text'}`, await doctor(cli, file, ...format));
     expect(leaks()).toEqual([]);
   }, 60_000);
 
@@ -301,7 +373,10 @@ describe('no secret leaks', () => {
     expect(log.lines.length).toBeGreaterThan(10);
     seen('Nest log', JSON.stringify(log.lines));
     expect(leaks()).toEqual([]);
-    if (process.env.REPORT_FIGURES) console.log(`secret sweep: ${secrets.size} secrets, none in ${surfaces.length} surfaces (${log.lines.length} log lines)`);
+    if (process.env.REPORT_FIGURES)
+      console.log(
+        `secret sweep: ${secrets.size} secrets, none in ${surfaces.length} surfaces (${log.lines.length} log lines)`,
+      );
   });
 
   it('negative control: the same probes find the password in a raw pg.Pool and in an error that quotes it', async () => {

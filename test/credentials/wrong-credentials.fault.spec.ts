@@ -45,15 +45,26 @@ beforeAll(async () => {
   server = await startTestPostgres();
   role = await createTestRole(server, 'wrong');
   secretsManager = await new SecretsManagerEmulator().start();
-  secretsManager.createSecret('wrong/everywhere', { engine: 'postgres', username: role.username, password: WRONG_PASSWORD });
+  secretsManager.createSecret('wrong/everywhere', {
+    engine: 'postgres',
+    username: role.username,
+    password: WRONG_PASSWORD,
+  });
   iamProxy = iamProxyFor(server, role, {
     credentials: iamKeys,
   });
   await iamProxy.start();
   passwordLoginCpuMs = await cpuPerRefusedLogin(role.dsn.replace(`:${role.password}@`, `:${WRONG_PASSWORD}@`));
   // A token signed with the wrong keys, as the module signs it, refused by the same proxy.
-  const token = await new Signer({ hostname: '127.0.0.1', port: iamProxy.port, username: role.username, region: 'us-east-1' }).getAuthToken();
-  iamLoginCpuMs = await cpuPerRefusedLogin(`postgres://${role.username}:${encodeURIComponent(token)}@127.0.0.1:${iamProxy.port}/${role.username}`);
+  const token = await new Signer({
+    hostname: '127.0.0.1',
+    port: iamProxy.port,
+    username: role.username,
+    region: 'us-east-1',
+  }).getAuthToken();
+  iamLoginCpuMs = await cpuPerRefusedLogin(
+    `postgres://${role.username}:${encodeURIComponent(token)}@127.0.0.1:${iamProxy.port}/${role.username}`,
+  );
 });
 
 afterAll(async () => {
@@ -99,7 +110,10 @@ const sources: Record<string, WrongSource> = {
     loginCpuMs: () => passwordLoginCpuMs,
   },
   'a Secrets Manager secret': {
-    options: () => ({ dsn: role.bareDsn, secretsManager: { secretId: 'wrong/everywhere', region: 'us-east-1', endpoint: secretsManager.endpoint } }),
+    options: () => ({
+      dsn: role.bareDsn,
+      secretsManager: { secretId: 'wrong/everywhere', region: 'us-east-1', endpoint: secretsManager.endpoint },
+    }),
     code: '28P01',
     hint: hints.password,
     sourceCalls: () => {
@@ -141,7 +155,11 @@ describe(`every credential source gives a wrong password; ${CALLERS} concurrent 
         const log = captureNestLog();
         const db = await DbService.create({ ...source.options(), connectionTimeout: `${CONNECTION_TIMEOUT_MS}ms` });
         const sourceCalls = source.sourceCalls();
-        const { result: outcomes, cpuMs, wallMs } = await measureCpu(() => Promise.allSettled(Array.from({ length: CALLERS }, () => db.query('SELECT 1'))));
+        const {
+          result: outcomes,
+          cpuMs,
+          wallMs,
+        } = await measureCpu(() => Promise.allSettled(Array.from({ length: CALLERS }, () => db.query('SELECT 1'))));
         const stats = db.stats();
         const cpuAllowedMs = LOGIN_CPU_FACTOR * stats.authFailures * source.loginCpuMs() + CPU_ALLOWANCE_MS;
         const calls = sourceCalls();
@@ -158,7 +176,8 @@ describe(`every credential source gives a wrong password; ${CALLERS} concurrent 
       expect(best.cpuMs).toBeLessThan(best.cpuAllowedMs);
       for (const { outcomes, cpuMs, wallMs, stats, cpuAllowedMs, calls, logLines } of runs) {
         const loginCpuMs = source.loginCpuMs();
-        const forced = stats.credentialFetches['auth-failure'].succeeded + stats.credentialFetches['auth-failure'].failed;
+        const forced =
+          stats.credentialFetches['auth-failure'].succeeded + stats.credentialFetches['auth-failure'].failed;
         if (process.env.REPORT_FIGURES) {
           process.stdout.write(
             `FIGURES ${expect.getState().currentTestName}: ${CALLERS} callers failed in ${Math.round(wallMs)} ms, ${stats.authFailures} refused logins (≤ ${MAX_OPEN_CONNECTIONS + 2 * forcedFetchesAllowed}), ${forced} forced fetches (≤ ${forcedFetchesAllowed}), ${calls} calls at the source, CPU ${Math.round(cpuMs)} ms (≤ ${Math.round(cpuAllowedMs)}; ${((100 * cpuMs) / wallMs).toFixed(1)}% of one core; ${(cpuMs / stats.authFailures / loginCpuMs).toFixed(2)} × the refused logins at ${loginCpuMs.toFixed(2)} ms each)\n`,
@@ -174,7 +193,9 @@ describe(`every credential source gives a wrong password; ${CALLERS} concurrent 
           expect(error.cause).toBeInstanceOf(pg.DatabaseError);
           expect(error.cause).toMatchObject({ code: source.code, routine: 'auth_failed' });
           expect(error.message).toContain(source.hint);
-          expect(`${error.message} ${String(error.stack)} ${JSON.stringify(error)}`).not.toMatch(new RegExp(`${WRONG_PASSWORD}|X-Amz-Signature`));
+          expect(`${error.message} ${String(error.stack)} ${JSON.stringify(error)}`).not.toMatch(
+            new RegExp(`${WRONG_PASSWORD}|X-Amz-Signature`),
+          );
         }
         // Within connectionTimeout, with room for a busy machine's scheduling; waiting on the forced fetches would take longer.
         expect(wallMs).toBeLessThan(CONNECTION_TIMEOUT_MS + 2_000);

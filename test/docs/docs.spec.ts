@@ -17,7 +17,16 @@ describe('the documentation', () => {
   it('documents every option of DatabaseModule.forRoot in docs/configuration.md, with the default its JSDoc states', async () => {
     const options = optionDocs(repo);
     // The reader finds the nested source blocks too, and the module's own extras.
-    expect(options.map((option) => option.path)).toEqual(expect.arrayContaining(['dsn', 'connectionMaxLifetime', 'awsIamAuth.tokenTtl', 'secretsManager.secretId', 'credentialProvider', 'isGlobal']));
+    expect(options.map((option) => option.path)).toEqual(
+      expect.arrayContaining([
+        'dsn',
+        'connectionMaxLifetime',
+        'awsIamAuth.tokenTtl',
+        'secretsManager.secretId',
+        'credentialProvider',
+        'isGlobal',
+      ]),
+    );
     expect(options.find((option) => option.path === 'connectionMaxLifetime')).toMatchObject({ defaultValue: "'14m'" });
     expect(configurationProblems(options, await readFile(join(repo, 'docs/configuration.md'), 'utf8'))).toEqual([]);
   }, 60_000);
@@ -33,7 +42,10 @@ describe('the documentation checks catch what they are for', () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'docs-check-'));
     await mkdir(join(root, 'docs'));
-    await writeFile(join(root, 'docs/page.md'), '# Page\n\n## `/health` and stats (`db.stats()`)\n\n## Twice\n\n## Twice\n');
+    await writeFile(
+      join(root, 'docs/page.md'),
+      '# Page\n\n## `/health` and stats (`db.stats()`)\n\n## Twice\n\n## Twice\n',
+    );
     await writeFile(
       join(root, 'README.md'),
       [
@@ -55,7 +67,7 @@ describe('the documentation checks catch what they are for', () => {
     ]);
   });
 
-  it("makes anchors as GitHub does: code and punctuation dropped, repeated headings numbered", () => {
+  it('makes anchors as GitHub does: code and punctuation dropped, repeated headings numbered', () => {
     expect(githubSlug('The YAML config file, and `@nestjs/config`')).toBe('the-yaml-config-file-and-nestjsconfig');
     expect([...headingAnchors('## Twice\n## Twice\n```sh\n# not a heading\n```\n')]).toEqual(['twice', 'twice-1']);
   });
@@ -66,7 +78,12 @@ describe('the documentation checks catch what they are for', () => {
       { path: 'awsIamAuth.region', required: true },
       { path: 'queryTimeout', required: false },
     ];
-    const table = ['| option | default | rule |', '|---|---|---|', "| `connectionMaxLifetime` | `'15m'` | < 15m |", '| `awsIamAuth.region` | — | the AWS region |'].join('\n');
+    const table = [
+      '| option | default | rule |',
+      '|---|---|---|',
+      "| `connectionMaxLifetime` | `'15m'` | < 15m |",
+      '| `awsIamAuth.region` | — | the AWS region |',
+    ].join('\n');
     expect(configurationProblems(options, table)).toEqual([
       "connectionMaxLifetime: the JSDoc's default `'14m'` is not in the default cell \"`'15m'`\"",
       'awsIamAuth.region: required in the JSDoc, not in the table',

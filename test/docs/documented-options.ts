@@ -18,7 +18,11 @@ export interface OptionDoc {
  * named `…Options` declared in `src/`, such as `awsIamAuth`) are listed key by key.
  */
 export function optionDocs(repo: string): OptionDoc[] {
-  const config = ts.getParsedCommandLineOfConfigFile(join(repo, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(repo, 'tsconfig.json'),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  );
   const index = join(repo, 'src/index.ts');
   const program = ts.createProgram([index], config?.options ?? {});
   const checker = program.getTypeChecker();
@@ -41,7 +45,11 @@ export function optionDocs(repo: string): OptionDoc[] {
       }
       if (options.has(path)) continue; // `name` is both an option and an extra.
       const doc = ts.displayPartsToString(property.getDocumentationComment(checker));
-      options.set(path, { path, defaultValue: /\bDefault `([^`]+)`/.exec(doc)?.[1], required: /\bRequired\b/.test(doc) });
+      options.set(path, {
+        path,
+        defaultValue: /\bDefault `([^`]+)`/.exec(doc)?.[1],
+        required: /\bRequired\b/.test(doc),
+      });
     }
   };
   for (const name of ['DatabaseModuleOptions', 'DatabaseModuleExtras']) {
@@ -58,7 +66,10 @@ export function optionRows(markdown: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of markdown.split('\n')) {
     if (!line.startsWith('|')) continue;
-    const cells = line.slice(1, line.endsWith('|') ? -1 : undefined).split(/(?<!\\)\|/).map((cell) => cell.trim());
+    const cells = line
+      .slice(1, line.endsWith('|') ? -1 : undefined)
+      .split(/(?<!\\)\|/)
+      .map((cell) => cell.trim());
     const key = /^`([^`]+)`/.exec(cells[0] ?? '')?.[1];
     if (key && !rows.has(key)) rows.set(key, cells);
   }
@@ -82,9 +93,12 @@ export function configurationProblems(options: OptionDoc[], configurationMarkdow
     const [, defaultCell = '', ruleCell = ''] = row;
     if (defaultCell === '') problems.push(`${option.path}: the default cell is empty (write — when there is none)`);
     if (option.defaultValue !== undefined && !defaultCell.includes(`\`${option.defaultValue}\``)) {
-      problems.push(`${option.path}: the JSDoc's default \`${option.defaultValue}\` is not in the default cell "${defaultCell}"`);
+      problems.push(
+        `${option.path}: the JSDoc's default \`${option.defaultValue}\` is not in the default cell "${defaultCell}"`,
+      );
     }
-    if (option.required && !/required/i.test(ruleCell)) problems.push(`${option.path}: required in the JSDoc, not in the table`);
+    if (option.required && !/required/i.test(ruleCell))
+      problems.push(`${option.path}: required in the JSDoc, not in the table`);
   }
   return problems;
 }

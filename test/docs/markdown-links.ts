@@ -74,7 +74,11 @@ export function brokenLinks(root: string, files: string[]): string[] {
       const absolute = join(root, resolved);
       if (resolved.startsWith('..') || !existsSync(absolute)) {
         broken.push(`${file}: ${target} (no such file)`);
-      } else if (anchor !== undefined && resolved.endsWith('.md') && !headingAnchors(readFileSync(absolute, 'utf8')).has(anchor)) {
+      } else if (
+        anchor !== undefined &&
+        resolved.endsWith('.md') &&
+        !headingAnchors(readFileSync(absolute, 'utf8')).has(anchor)
+      ) {
         broken.push(`${file}: ${target} (no such heading in ${resolved})`);
       }
     }

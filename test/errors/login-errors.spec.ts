@@ -7,8 +7,18 @@ describe('login refusals', () => {
     [{ code: '28000', routine: 'auth_failed', message: 'PAM authentication failed for user "app"' }, 'refused'],
     [{ code: '28P01', routine: 'auth_failed', message: 'password authentication failed for user "app"' }, 'refused'],
     // pg_hba.conf refusals come from ClientAuthentication: no credentials cure them.
-    [{ code: '28000', routine: 'ClientAuthentication', message: 'no pg_hba.conf entry for host "10.0.0.1", user "app", database "app", no encryption' }, 'not-permitted'],
-    [{ code: '28000', routine: 'ClientAuthentication', message: 'pg_hba.conf rejects connection for host "10.0.0.1"' }, 'not-permitted'],
+    [
+      {
+        code: '28000',
+        routine: 'ClientAuthentication',
+        message: 'no pg_hba.conf entry for host "10.0.0.1", user "app", database "app", no encryption',
+      },
+      'not-permitted',
+    ],
+    [
+      { code: '28000', routine: 'ClientAuthentication', message: 'pg_hba.conf rejects connection for host "10.0.0.1"' },
+      'not-permitted',
+    ],
     [{ code: '3D000', message: 'database "x" does not exist' }, undefined],
     [{ code: '57P01', message: 'terminating connection due to administrator command' }, undefined],
     // A SQLSTATE without a routine (a proxy that drops fields): the message tells pg_hba apart.
@@ -37,8 +47,14 @@ describe('the troubleshooting table', () => {
     [{ code: '28000', routine: 'auth_failed', message: 'PAM authentication failed for user "app"' }, hints.pam],
     [{ code: '28000', routine: 'auth_failed', message: 'IAM authentication failed for user "app"' }, hints.iam],
     [{ code: '28000', message: 'IAM authentication failed for user "app"' }, hints.iam],
-    [{ code: '28P01', routine: 'auth_failed', message: 'password authentication failed for user "app"' }, hints.password],
-    [{ code: '28000', routine: 'ClientAuthentication', message: 'no pg_hba.conf entry for host "10.0.0.1"' }, hints.pgHba],
+    [
+      { code: '28P01', routine: 'auth_failed', message: 'password authentication failed for user "app"' },
+      hints.password,
+    ],
+    [
+      { code: '28000', routine: 'ClientAuthentication', message: 'no pg_hba.conf entry for host "10.0.0.1"' },
+      hints.pgHba,
+    ],
     [{ code: '08P01', message: 'SASL authentication failed' }, hints.password],
     [{ code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' }, hints.tls],
     [{ code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate' }, hints.tls],

@@ -1,4 +1,11 @@
-import { DatabaseConnectionTimeoutError, DbService, type CredentialFetchContext, type CredentialProvider, type Credentials, type DatabaseStats } from '../../src/index.js';
+import {
+  DatabaseConnectionTimeoutError,
+  DbService,
+  type CredentialFetchContext,
+  type CredentialProvider,
+  type Credentials,
+  type DatabaseStats,
+} from '../../src/index.js';
 import { metricNames as names, attributes } from '../../src/metrics/metric-names.js';
 import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { eventually, runLoad, sleep } from '../support/load.js';
@@ -25,7 +32,10 @@ class ExpiringProvider implements CredentialProvider {
  * A collection and each pool's stats from the same instant: idle connections may close on a
  * timer between two readings, so it reads until stats() did not move across the collection.
  */
-async function collectSteady(collect: () => Promise<Collected>, dbs: DbService[]): Promise<{ collected: Collected; stats: DatabaseStats[] }> {
+async function collectSteady(
+  collect: () => Promise<Collected>,
+  dbs: DbService[],
+): Promise<{ collected: Collected; stats: DatabaseStats[] }> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const before = JSON.stringify(dbs.map((db) => db.stats()));
     const collected = await collect();
@@ -151,18 +161,35 @@ describe('OpenTelemetry metrics through the real SDK', () => {
         expect([reason, value(names.closed, { [attributes.closeReason]: reason })]).toEqual([reason, s[field]]);
       }
       const fetches = (outcome: string) =>
-        collected.points(names.credentialFetches, { ...pool, [attributes.fetchOutcome]: outcome }).reduce((sum, point) => sum + point.value, 0);
+        collected
+          .points(names.credentialFetches, { ...pool, [attributes.fetchOutcome]: outcome })
+          .reduce((sum, point) => sum + point.value, 0);
       expect(fetches('success')).toBe(s.credentialRefreshes);
       expect(fetches('failure')).toBe(s.credentialRefreshFailures);
       expect(value(names.credentialAge)).toBeGreaterThanOrEqual(0);
     }
-    expect(collected.value(names.credentialFetches, { [attributes.poolName]: 'orders', [attributes.fetchReason]: 'manual', [attributes.fetchOutcome]: 'success' })).toBe(2);
+    expect(
+      collected.value(names.credentialFetches, {
+        [attributes.poolName]: 'orders',
+        [attributes.fetchReason]: 'manual',
+        [attributes.fetchOutcome]: 'success',
+      }),
+    ).toBe(2);
     expect(collected.value(names.credentialTimeToExpiry, { [attributes.poolName]: 'orders' })).toBeGreaterThan(500);
     // A static password never expires: no expiry to report.
     expect(collected.points(names.credentialTimeToExpiry, { [attributes.poolName]: 'reports' })).toEqual([]);
     // Nothing a secret, a username or a version could hide in.
     const labels = collected.everyAttributeValue();
-    for (const forbidden of [user.password, password, twin.password, reportsRole.password, user.username, twin.username, 'v1', 'v2']) {
+    for (const forbidden of [
+      user.password,
+      password,
+      twin.password,
+      reportsRole.password,
+      user.username,
+      twin.username,
+      'v1',
+      'v2',
+    ]) {
       expect(labels).not.toContain(forbidden);
     }
 
@@ -196,6 +223,8 @@ describe('OpenTelemetry metrics through the real SDK', () => {
   });
 
   it('refuses a meterProvider that is not one, naming the key', async () => {
-    await expect(DbService.create({ dsn: 'postgresql://app:pw@localhost/app', meterProvider: {} as never })).rejects.toThrow(/meterProvider: must be an OpenTelemetry MeterProvider/);
+    await expect(
+      DbService.create({ dsn: 'postgresql://app:pw@localhost/app', meterProvider: {} as never }),
+    ).rejects.toThrow(/meterProvider: must be an OpenTelemetry MeterProvider/);
   });
 });

@@ -78,7 +78,10 @@ describe('registering DatabaseModule', () => {
       DatabaseModule.forRootAsync({
         imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ db: { dsn: role.dsn } })] })],
         inject: [ConfigService],
-        useFactory: (config: ConfigService) => ({ dsn: config.getOrThrow<string>('db.dsn'), connectionMaxLifetime: '5m' }),
+        useFactory: (config: ConfigService) => ({
+          dsn: config.getOrThrow<string>('db.dsn'),
+          connectionMaxLifetime: '5m',
+        }),
       }),
     ]);
     expect(await currentUser(app.get(DbService))).toBe(role.username);
@@ -86,7 +89,10 @@ describe('registering DatabaseModule', () => {
 
   it("forRootAsync with @nestjs/config's registerAs over seed 000's YAML file, as the README shows", async () => {
     const file = join(configFolder, 'default.yaml');
-    writeFileSync(file, `connections:\n  default:\n    driver: postgres\n    dsn: "${role.dsn}"\n    connection_max_lifetime: "14m"\n`);
+    writeFileSync(
+      file,
+      `connections:\n  default:\n    driver: postgres\n    dsn: "${role.dsn}"\n    connection_max_lifetime: "14m"\n`,
+    );
     const databaseConfig = registerAs('database', () => loadDatabaseConfigFile(file, 'default'));
     const app = await boot([
       DatabaseModule.forRootAsync({
@@ -131,9 +137,13 @@ describe('registering DatabaseModule', () => {
       imports: [DatabaseModule.forRootAsync({ useFactory: () => loadDatabaseConfigFile(file, 'reports') })],
     }).compile();
     await expect(compiling).rejects.toThrow(DatabaseConfigError);
-    await expect(compiling).rejects.toThrow(/connection "reports" but the module registers "default"; pass name: 'reports'/);
+    await expect(compiling).rejects.toThrow(
+      /connection "reports" but the module registers "default"; pass name: 'reports'/,
+    );
     // With the name given to the module too, it registers as "reports".
-    const app = await boot([DatabaseModule.forRootAsync({ name: 'reports', useFactory: () => loadDatabaseConfigFile(file, 'reports') })]);
+    const app = await boot([
+      DatabaseModule.forRootAsync({ name: 'reports', useFactory: () => loadDatabaseConfigFile(file, 'reports') }),
+    ]);
     expect(await currentUser(app.get<DbService>(getDbServiceToken('reports')))).toBe(reportsRole.username);
   });
 

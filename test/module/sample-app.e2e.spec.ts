@@ -14,7 +14,9 @@ let telemetry: Telemetry;
 beforeAll(async () => {
   demo = await startDemoEnvironment({ lifetime: '1s', refreshInterval: '1h' });
   telemetry = startTelemetry();
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(demo.database, telemetry.exporter)] }).compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.register(demo.database, telemetry.exporter)],
+  }).compile();
   app = moduleRef.createNestApplication({ logger: false });
   await app.init();
 });
@@ -42,7 +44,10 @@ describe('the sample app over HTTP', () => {
 
   it('reports pool stats and credential status on /health, counters growing across rotations, no secret in the body', async () => {
     const before = (await health().expect(200)).body.details.database;
-    expect(before).toMatchObject({ status: 'up', credentials: { source: 'secrets-manager', username: 'notes_app', consecutiveFailures: 0 } });
+    expect(before).toMatchObject({
+      status: 'up',
+      credentials: { source: 'secrets-manager', username: 'notes_app', consecutiveFailures: 0 },
+    });
 
     const rotations = (async () => {
       await demo.rotate();
@@ -66,7 +71,10 @@ describe('the sample app over HTTP', () => {
     const lifetimeCloses = async () => {
       const response = await request(app.getHttpServer()).get('/metrics').expect(200);
       expect(response.headers['content-type']).toMatch(/^text\/plain/);
-      const sample = prometheusSample(response.text, 'rotating_pg_connection_closed_total', { db_client_connection_pool_name: 'default', rotating_pg_close_reason: 'lifetime' });
+      const sample = prometheusSample(response.text, 'rotating_pg_connection_closed_total', {
+        db_client_connection_pool_name: 'default',
+        rotating_pg_close_reason: 'lifetime',
+      });
       return { value: sample, text: response.text };
     };
     await runLoad(2, 1_500, () => request(app.getHttpServer()).get('/notes?limit=1').expect(200));
@@ -75,14 +83,23 @@ describe('the sample app over HTTP', () => {
     const load = await runLoad(4, 3_000, () => request(app.getHttpServer()).get('/notes?limit=1').expect(200));
     await rotation;
     await app.get(DbService).refreshCredentials();
-    await eventually('a connection closed at its lifetime after the rotation', async () => (await lifetimeCloses()).value > before.value + 1);
+    await eventually(
+      'a connection closed at its lifetime after the rotation',
+      async () => (await lifetimeCloses()).value > before.value + 1,
+    );
     const after = await lifetimeCloses();
 
     expect(load.failed).toBe(0);
-    expect(prometheusSample(after.text, 'db_client_connection_max', { db_client_connection_pool_name: 'default' })).toBe(10);
+    expect(
+      prometheusSample(after.text, 'db_client_connection_max', { db_client_connection_pool_name: 'default' }),
+    ).toBe(10);
     expect(after.text).toMatch(/^db_client_connection_count\{[^}]*db_client_connection_state="idle"[^}]*\} \d+/m);
     expect(after.text).toMatch(/^db_client_connection_wait_time_bucket\{/m);
-    expect(prometheusSample(after.text, 'rotating_pg_credentials_rotations_total', { db_client_connection_pool_name: 'default' })).toBeGreaterThanOrEqual(1);
+    expect(
+      prometheusSample(after.text, 'rotating_pg_credentials_rotations_total', {
+        db_client_connection_pool_name: 'default',
+      }),
+    ).toBeGreaterThanOrEqual(1);
     const { password } = await demo.currentSecret();
     expect(after.text).not.toContain(password);
     expect(after.text).not.toContain('notes_app');

@@ -7,7 +7,10 @@ const database = useTestDatabase();
 const probe = new URL('../fixtures/exit-probe.mjs', import.meta.url).pathname;
 
 /** Runs the probe (against the built package) and reports whether it exited on its own in time. */
-function runProbe(mode: 'close' | 'skip-close', withinMs: number): Promise<{ exited: boolean; code: number | null; output: string }> {
+function runProbe(
+  mode: 'close' | 'skip-close',
+  withinMs: number,
+): Promise<{ exited: boolean; code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [probe, database.role.dsn, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -43,7 +46,10 @@ describe('application shutdown', () => {
       name: 'hanging-source',
       dsn: database.role.bareDsn,
       credentialProvider: {
-        fetch: () => (hang ? new Promise(() => undefined) : Promise.resolve({ username: database.role.username, password: database.role.password })),
+        fetch: () =>
+          hang
+            ? new Promise(() => undefined)
+            : Promise.resolve({ username: database.role.username, password: database.role.password }),
       },
     });
     await db.query('SELECT 1');

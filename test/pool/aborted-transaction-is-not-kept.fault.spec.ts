@@ -43,7 +43,8 @@ const divisionByZero = (error: unknown) => expect(error).toMatchObject({ code: '
 const ways: Record<string, GiveBack> = {
   "db.query('BEGIN; SELECT 1/0') (aborted)": {
     fails: true,
-    run: (db) => db.query('BEGIN; SELECT 1/0').then(() => Promise.reject(new Error('the query should fail')), divisionByZero),
+    run: (db) =>
+      db.query('BEGIN; SELECT 1/0').then(() => Promise.reject(new Error('the query should fail')), divisionByZero),
   },
   "pool.connect(), 'BEGIN; SELECT 1/0' caught, release() (aborted)": {
     fails: true,
@@ -73,29 +74,36 @@ describe.each([
   ['straight to the server', false],
   ['ReadyForQuery delayed after an error (proxy)', true],
 ])('issue 19 defect 4: a connection given back in a transaction is closed, not kept (%s)', (_route, delayed) => {
-  it.each(Object.keys(ways))('%s: with maxOpenConnections 1 the next query succeeds on a fresh backend, and the server keeps no session in a transaction', async (way) => {
-    const { role } = database;
-    const dsn = delayed ? role.dsn.replace(`:${database.server.port}/`, `:${proxy.port}/`) : role.dsn;
-    const db = await DbService.create({ dsn, maxOpenConnections: 1, maxIdleConnections: 1 });
-    try {
-      const before = await pidOf(db);
-      const delayedBefore = proxy.delayed;
-      const readyAtRelease = await ways[way]!.run(db);
-      // When the proxy held ReadyForQuery back (a busy machine can deliver both messages in one read;
-      // the race itself is shown by its own test below), the connection was given back before pg knew
-      // the transaction status. Either way the connection must not be kept.
-      if (delayed && proxy.delayed > delayedBefore && readyAtRelease !== undefined) expect(readyAtRelease).toBe(false);
+  it.each(Object.keys(ways))(
+    '%s: with maxOpenConnections 1 the next query succeeds on a fresh backend, and the server keeps no session in a transaction',
+    async (way) => {
+      const { role } = database;
+      const dsn = delayed ? role.dsn.replace(`:${database.server.port}/`, `:${proxy.port}/`) : role.dsn;
+      const db = await DbService.create({ dsn, maxOpenConnections: 1, maxIdleConnections: 1 });
+      try {
+        const before = await pidOf(db);
+        const delayedBefore = proxy.delayed;
+        const readyAtRelease = await ways[way]!.run(db);
+        // When the proxy held ReadyForQuery back (a busy machine can deliver both messages in one read;
+        // the race itself is shown by its own test below), the connection was given back before pg knew
+        // the transaction status. Either way the connection must not be kept.
+        if (delayed && proxy.delayed > delayedBefore && readyAtRelease !== undefined)
+          expect(readyAtRelease).toBe(false);
 
-      const after = await pidOf(db);
-      expect(after).not.toBe(before);
-      await eventually('the old backend gone at the server', async () => (await view.backends()).every((backend) => backend.pid !== before));
-      const backends = await view.backends();
-      expect(backends.map(({ pid, state }) => ({ pid, state }))).toEqual([{ pid: after, state: 'idle' }]);
-      expect(db.stats()).toMatchObject({ errorClosed: 1, openConnections: 1 });
-    } finally {
-      await db.onApplicationShutdown();
-    }
-  }, 15_000);
+        const after = await pidOf(db);
+        expect(after).not.toBe(before);
+        await eventually('the old backend gone at the server', async () =>
+          (await view.backends()).every((backend) => backend.pid !== before),
+        );
+        const backends = await view.backends();
+        expect(backends.map(({ pid, state }) => ({ pid, state }))).toEqual([{ pid: after, state: 'idle' }]);
+        expect(db.stats()).toMatchObject({ errorClosed: 1, openConnections: 1 });
+      } finally {
+        await db.onApplicationShutdown();
+      }
+    },
+    15_000,
+  );
 });
 
 describe('the race the delay sets up', () => {
@@ -107,7 +115,10 @@ describe('the race the delay sets up', () => {
       divisionByZero(await client.query('BEGIN; SELECT 1/0').catch((error: unknown) => error));
       const view = client as unknown as { readyForQuery: boolean; _txStatus: string };
       // What a pool reading the status at this moment would see: not ready, and the previous statement's 'I'.
-      expect({ readyForQuery: view.readyForQuery, status: view._txStatus }).toEqual({ readyForQuery: false, status: 'I' });
+      expect({ readyForQuery: view.readyForQuery, status: view._txStatus }).toEqual({
+        readyForQuery: false,
+        status: 'I',
+      });
       await eventually('ReadyForQuery read', () => view.readyForQuery);
       expect(view._txStatus).toBe('E');
     } finally {

@@ -12,8 +12,15 @@ const database = useTestDatabase();
 describe('a database that refuses every login', () => {
   it('recovers when the provider starts returning the right password', async () => {
     const provider = new SwitchableProvider(database.role.username, 'stale-password-123');
-    const db = await DbService.create({ dsn: database.role.bareDsn, credentialProvider: provider, connectionTimeout: '5s' });
-    setTimeout(() => provider.publish({ username: database.role.username, password: database.role.password }, 'fixed'), 300);
+    const db = await DbService.create({
+      dsn: database.role.bareDsn,
+      credentialProvider: provider,
+      connectionTimeout: '5s',
+    });
+    setTimeout(
+      () => provider.publish({ username: database.role.username, password: database.role.password }, 'fixed'),
+      300,
+    );
     const results = await Promise.all(Array.from({ length: 8 }, () => db.query<{ ok: number }>('SELECT 1 AS ok')));
     expect(results.map((result) => result.rows[0]!.ok)).toEqual(Array(8).fill(1));
     expect(db.stats().authRecoveries).toBeGreaterThan(0);
@@ -25,15 +32,33 @@ describe('logs', () => {
   it('never carry a password, across refusals, recoveries and broken connections', async () => {
     const lines: string[] = [];
     const capture = (...parts: unknown[]) => void lines.push(parts.map(String).join(' '));
-    Logger.overrideLogger({ log: capture, warn: capture, error: capture, debug: capture, verbose: capture, fatal: capture });
+    Logger.overrideLogger({
+      log: capture,
+      warn: capture,
+      error: capture,
+      debug: capture,
+      verbose: capture,
+      fatal: capture,
+    });
     try {
       const wrong = 'refused-password-for-logs';
       const provider = new SwitchableProvider(database.role.username, wrong);
-      const db = await DbService.create({ dsn: database.role.bareDsn, credentialProvider: provider, maxIdleConnections: 4 });
-      setTimeout(() => provider.publish({ username: database.role.username, password: database.role.password }, 'right'), 200);
+      const db = await DbService.create({
+        dsn: database.role.bareDsn,
+        credentialProvider: provider,
+        maxIdleConnections: 4,
+      });
+      setTimeout(
+        () => provider.publish({ username: database.role.username, password: database.role.password }, 'right'),
+        200,
+      );
       await Promise.all(Array.from({ length: 4 }, () => db.query('SELECT 1')));
-      await database.server.admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [database.role.username]);
-      await eventually('the broken idle connections to be logged', () => lines.some((line) => line.includes('idle connection')));
+      await database.server.admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [
+        database.role.username,
+      ]);
+      await eventually('the broken idle connections to be logged', () =>
+        lines.some((line) => line.includes('idle connection')),
+      );
       await db.onApplicationShutdown();
       const everything = lines.join('\n');
       expect(everything).not.toContain(wrong);

@@ -22,7 +22,10 @@ describe('backends killed under the pool (pg_terminate_backend on every backend 
     const db = await DbService.create({ dsn: role.dsn, maxOpenConnections: 16, maxIdleConnections: 16 });
     let killed = 0;
     const killer = every(400, async () => {
-      const { rows } = await server.admin('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE usename = $1', [role.username]);
+      const { rows } = await server.admin(
+        'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE usename = $1',
+        [role.username],
+      );
       killed += rows[0].n as number;
     });
     const failures = new Map<string, number>();
@@ -40,7 +43,9 @@ describe('backends killed under the pool (pg_terminate_backend on every backend 
     // (any pool would hand one out once). The pool has noticed every kill once its open connections
     // are exactly the role's backends.
     await eventually('every killed connection noticed by the pool', async () => {
-      const { rows } = await server.admin('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [role.username]);
+      const { rows } = await server.admin('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [
+        role.username,
+      ]);
       return rows[0].n === db.stats().openConnections;
     });
     const after = await runLoad(16, 500, () => db.query('SELECT 1'));
@@ -49,7 +54,9 @@ describe('backends killed under the pool (pg_terminate_backend on every backend 
     log.restore();
 
     if (process.env.REPORT_FIGURES) {
-      process.stdout.write(`FIGURES killed: ${killed} backends killed, ${load.succeeded} ok, failures ${JSON.stringify(Object.fromEntries(failures))}, errorClosed ${stats.errorClosed}\n`);
+      process.stdout.write(
+        `FIGURES killed: ${killed} backends killed, ${load.succeeded} ok, failures ${JSON.stringify(Object.fromEntries(failures))}, errorClosed ${stats.errorClosed}\n`,
+      );
     }
     expect(killed).toBeGreaterThan(16);
     expect([...failures.keys()].filter((kind) => kind.startsWith('unexpected'))).toEqual([]);

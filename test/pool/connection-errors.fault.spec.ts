@@ -9,7 +9,10 @@ const database = useTestDatabase('conn');
 describe('connection errors users can act on', () => {
   it('a server that is not there (down, restarting): DatabaseConnectionError with ECONNREFUSED, the address and the fix', async () => {
     const port = await freePort();
-    const db = await DbService.create({ dsn: `postgresql://app:distinctive-pw-4711@127.0.0.1:${port}/app`, connectionTimeout: '5s' });
+    const db = await DbService.create({
+      dsn: `postgresql://app:distinctive-pw-4711@127.0.0.1:${port}/app`,
+      connectionTimeout: '5s',
+    });
     const error = (await db.query('SELECT 1').catch((caught: unknown) => caught)) as DatabaseConnectionError;
     await db.onApplicationShutdown();
 
@@ -23,9 +26,15 @@ describe('connection errors users can act on', () => {
     expect(db.stats().connectionTimeouts).toBe(0);
   });
 
-  it('a database that does not exist: DatabaseConnectionError with the server\'s SQLSTATE and message', async () => {
+  it("a database that does not exist: DatabaseConnectionError with the server's SQLSTATE and message", async () => {
     const { role, server } = database;
-    const db = await DbService.create({ host: server.host, port: server.port, user: role.username, password: role.password, database: 'no_such_database' });
+    const db = await DbService.create({
+      host: server.host,
+      port: server.port,
+      user: role.username,
+      password: role.password,
+      database: 'no_such_database',
+    });
     const error = (await db.query('SELECT 1').catch((caught: unknown) => caught)) as DatabaseConnectionError;
     await db.onApplicationShutdown();
 
@@ -39,7 +48,9 @@ describe('connection errors users can act on', () => {
   it('a pool ended while checkouts were on their way or queued: DatabasePoolClosedError, not a timeout or pg-pool\'s "Cannot use a pool after calling end"', async () => {
     // pg-pool leaves queued checkouts of an ended pool to their connection timeout: keep it short.
     const db = await DbService.create({ dsn: database.role.dsn, connectionTimeout: '1s' });
-    const racing = Array.from({ length: 20 }, () => db.query('SELECT pg_sleep(0.01)').catch((caught: unknown) => caught));
+    const racing = Array.from({ length: 20 }, () =>
+      db.query('SELECT pg_sleep(0.01)').catch((caught: unknown) => caught),
+    );
     await db.onApplicationShutdown();
     const errors = (await Promise.all(racing)).filter((outcome) => outcome instanceof Error);
     // Ten run on the ten connections; the rest were queued behind them when the pool ended.
@@ -48,7 +59,12 @@ describe('connection errors users can act on', () => {
   });
 
   it('checkouts queued behind a busy pool when it ends fail at once with DatabasePoolClosedError, not when connectionTimeout runs out', async () => {
-    const db = await DbService.create({ dsn: database.role.dsn, maxOpenConnections: 1, maxIdleConnections: 1, connectionTimeout: '60s' });
+    const db = await DbService.create({
+      dsn: database.role.dsn,
+      maxOpenConnections: 1,
+      maxIdleConnections: 1,
+      connectionTimeout: '60s',
+    });
     let giveBack: (() => void) | undefined;
     const holding = db.withClient(() => new Promise<void>((resolve) => (giveBack = resolve)));
     await eventually('the one connection to be held', () => giveBack !== undefined, 5_000);
@@ -57,7 +73,11 @@ describe('connection errors users can act on', () => {
     const ending = db.onApplicationShutdown();
     // The only connection is still held, and their timeout is a minute away: without being told, they would wait it out.
     const errors = await Promise.all(queued);
-    expect(errors.map((error) => (error as Error).name)).toEqual(['DatabasePoolClosedError', 'DatabasePoolClosedError', 'DatabasePoolClosedError']);
+    expect(errors.map((error) => (error as Error).name)).toEqual([
+      'DatabasePoolClosedError',
+      'DatabasePoolClosedError',
+      'DatabasePoolClosedError',
+    ]);
     expect(db.stats().connectionTimeouts).toBe(0);
     giveBack!();
     await holding;

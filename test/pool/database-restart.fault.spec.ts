@@ -26,7 +26,12 @@ function kindOf(error: unknown): string {
 describe('a database restart under load (16 callers)', () => {
   it('fails queries only while the server is down, each typed and bounded by connectionTimeout; serves again after; leaks no connection', async () => {
     const role = await createTestRole(server, 'restart');
-    const db = await DbService.create({ dsn: role.dsn, maxOpenConnections: 16, maxIdleConnections: 16, connectionTimeout: `${CONNECTION_TIMEOUT_MS}ms` });
+    const db = await DbService.create({
+      dsn: role.dsn,
+      maxOpenConnections: 16,
+      maxIdleConnections: 16,
+      connectionTimeout: `${CONNECTION_TIMEOUT_MS}ms`,
+    });
     const failures = new Map<string, number>();
     let succeeded = 0;
     let slowest = 0;
@@ -56,7 +61,9 @@ describe('a database restart under load (16 callers)', () => {
     await Promise.all(callers);
 
     if (process.env.REPORT_FIGURES) {
-      process.stdout.write(`FIGURES restart: ${succeeded} ok, failures ${JSON.stringify(Object.fromEntries(failures))}, serving again ${recoveryMs} ms after the restart, slowest call ${slowest} ms\n`);
+      process.stdout.write(
+        `FIGURES restart: ${succeeded} ok, failures ${JSON.stringify(Object.fromEntries(failures))}, serving again ${recoveryMs} ms after the restart, slowest call ${slowest} ms\n`,
+      );
     }
     const kinds = [...failures.keys()];
     expect(kinds.filter((kind) => kind.startsWith('unexpected'))).toEqual([]);
@@ -66,7 +73,8 @@ describe('a database restart under load (16 callers)', () => {
     expect(slowest).toBeLessThan(CONNECTION_TIMEOUT_MS + 5_000);
     // Leaks nothing: once load stops, the role's backends are exactly the pool's open connections.
     const backends = async () =>
-      (await server.admin('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [role.username])).rows[0].n as number;
+      (await server.admin('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [role.username]))
+        .rows[0].n as number;
     await eventually('backends to match the pool', async () => (await backends()) === db.stats().openConnections);
     expect(db.stats().inUse).toBe(0);
     await db.onApplicationShutdown();

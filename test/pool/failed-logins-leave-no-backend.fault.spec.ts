@@ -28,7 +28,12 @@ describe('issue 19 defect 1: failed logins leave no backend on the server', () =
     const clone = await createTestRole(server, 'alt_clone');
     view = await ServerView.open(server, [user.username, clone.username]);
     const provider = new SwitchableProvider(user.username, user.password);
-    const db = await DbService.create({ dsn: user.bareDsn, credentialProvider: provider, maxOpenConnections: 1, maxIdleConnections: 1 });
+    const db = await DbService.create({
+      dsn: user.bareDsn,
+      credentialProvider: provider,
+      maxOpenConnections: 1,
+      maxIdleConnections: 1,
+    });
 
     // The one connection is held while 5 checkouts queue up behind it in the old user's time.
     let giveBack!: () => void;
@@ -49,12 +54,19 @@ describe('issue 19 defect 1: failed logins leave no backend on the server', () =
     expect((await held).rows[0]!.user).toBe(user.username);
     const outcomes = await Promise.allSettled(waiting);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(5).fill('fulfilled'));
-    for (const outcome of outcomes) expect((outcome as PromiseFulfilledResult<{ rows: { user: string }[] }>).value.rows[0]!.user).toBe(clone.username);
+    for (const outcome of outcomes)
+      expect((outcome as PromiseFulfilledResult<{ rows: { user: string }[] }>).value.rows[0]!.user).toBe(
+        clone.username,
+      );
 
     // After the rotation: the new user's one connection, idle; the old user's is gone; nothing half logged in.
-    await eventually('the old user’s backend gone', async () => (await view!.backends()).every((backend) => backend.usename === clone.username));
+    await eventually('the old user’s backend gone', async () =>
+      (await view!.backends()).every((backend) => backend.usename === clone.username),
+    );
     const afterRotation = await view.backends();
-    expect(afterRotation.map(({ usename, state }) => ({ usename, state }))).toEqual([{ usename: clone.username, state: 'idle' }]);
+    expect(afterRotation.map(({ usename, state }) => ({ usename, state }))).toEqual([
+      { usename: clone.username, state: 'idle' },
+    ]);
     expect(db.stats().openConnections).toBe(afterRotation.length);
 
     await db.onApplicationShutdown();
@@ -88,7 +100,8 @@ describe('issue 19 defect 1: failed logins leave no backend on the server', () =
     log.restore();
 
     expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(20).fill('rejected'));
-    for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(CredentialSourceError);
+    for (const outcome of outcomes)
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(CredentialSourceError);
     // Credentials come before the socket: not one backend, not even one authenticating.
     expect(watch.samples).toBeGreaterThan(0);
     expect(watch.busiest).toEqual([]);
@@ -104,7 +117,12 @@ describe('issue 19 defect 1: failed logins leave no backend on the server', () =
     view = await ServerView.open(server, [role.username]);
     const provider = new SwitchableProvider(role.username, '');
     const log = captureNestLog();
-    const db = await DbService.create({ dsn: role.bareDsn, credentialProvider: provider, maxOpenConnections: 2, connectionTimeout: '2s' });
+    const db = await DbService.create({
+      dsn: role.bareDsn,
+      credentialProvider: provider,
+      maxOpenConnections: 2,
+      connectionTimeout: '2s',
+    });
 
     const watch = view.watch();
     const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => db.query('SELECT 1')));

@@ -5,11 +5,17 @@ import { totalClosed } from '../support/stats.js';
 
 const database = useTestDatabase();
 
-const BACKEND_AGE = 'SELECT extract(epoch FROM clock_timestamp() - backend_start) * 1000 AS age_ms FROM pg_stat_activity WHERE pid = pg_backend_pid()';
+const BACKEND_AGE =
+  'SELECT extract(epoch FROM clock_timestamp() - backend_start) * 1000 AS age_ms FROM pg_stat_activity WHERE pid = pg_backend_pid()';
 
 /** The oldest backend any query ran on during `durationMs` of load. */
 async function oldestBackendUnderLoad(options: Partial<DatabaseModuleOptions>, durationMs: number) {
-  const db = await DbService.create({ dsn: database.role.dsn, maxOpenConnections: 6, maxIdleConnections: 6, ...options });
+  const db = await DbService.create({
+    dsn: database.role.dsn,
+    maxOpenConnections: 6,
+    maxIdleConnections: 6,
+    ...options,
+  });
   let oldestMs = 0;
   const load = await runLoad(8, durationMs, async () => {
     const { rows } = await db.query<{ age_ms: number }>(BACKEND_AGE);
@@ -23,7 +29,12 @@ async function oldestBackendUnderLoad(options: Partial<DatabaseModuleOptions>, d
 
 /** Opens `count` connections at once, lets them idle, and records when each lifetime close happens. */
 async function lifetimeCloseTimes(count: number, options: Partial<DatabaseModuleOptions>): Promise<number[]> {
-  const db = await DbService.create({ dsn: database.role.dsn, maxOpenConnections: count, maxIdleConnections: count, ...options });
+  const db = await DbService.create({
+    dsn: database.role.dsn,
+    maxOpenConnections: count,
+    maxIdleConnections: count,
+    ...options,
+  });
   await Promise.all(Array.from({ length: count }, () => db.query('SELECT pg_sleep(0.2)')));
   expect(db.stats().idle).toBe(count);
   const times: number[] = [];
@@ -116,13 +127,22 @@ describe('connection lifetime', () => {
       await sleep(2_500);
     });
     expect(db.stats()).toMatchObject({ opened: 1, openConnections: 1, maxIdleTimeClosed: 0 });
-    await eventually('the connection to close once idle for the limit', () => db.stats().maxIdleTimeClosed === 1, 10_000);
+    await eventually(
+      'the connection to close once idle for the limit',
+      () => db.stats().maxIdleTimeClosed === 1,
+      10_000,
+    );
     expect(db.stats().opened).toBe(1);
     await db.onApplicationShutdown();
   }, 30_000);
 
   it('keeps connections through pauses shorter than the grace: bursts reuse them instead of logging in again', async () => {
-    const db = await DbService.create({ dsn: database.role.dsn, maxOpenConnections: 8, maxIdleConnections: 2, connectionMaxLifetime: '1m' });
+    const db = await DbService.create({
+      dsn: database.role.dsn,
+      maxOpenConnections: 8,
+      maxIdleConnections: 2,
+      connectionMaxLifetime: '1m',
+    });
     for (let burst = 0; burst < 5; burst++) {
       await Promise.all(Array.from({ length: 8 }, () => db.query('SELECT pg_sleep(0.05)')));
       await sleep(100);

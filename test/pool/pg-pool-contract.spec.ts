@@ -28,7 +28,10 @@ describe('DbService.pool is a pg.Pool', () => {
     expect(rows).toEqual([{ n: 41 }]);
     const asArrays = await pool.query({ text: 'SELECT 1 AS a, 2 AS b', rowMode: 'array' });
     expect(asArrays.rows).toEqual([[1, 2]]);
-    const typed = await pool.query({ text: 'SELECT 7::int8 AS big', types: { getTypeParser: () => (value: string) => `parsed:${value}` } });
+    const typed = await pool.query({
+      text: 'SELECT 7::int8 AS big',
+      types: { getTypeParser: () => (value: string) => `parsed:${value}` },
+    });
     expect(typed.rows).toEqual([{ big: 'parsed:7' }]);
     for (const n of [1, 2]) {
       const prepared = await pool.query({ name: 'contract-prepared', text: 'SELECT $1::int + 1 AS n', values: [n] });
@@ -119,7 +122,12 @@ describe('DbService.pool is a pg.Pool', () => {
   });
 
   it('describes the current connection in options, with the password only as a function', () => {
-    expect(pool.options).toMatchObject({ user: database.role.username, host: database.server.host, port: database.server.port, max: 4 });
+    expect(pool.options).toMatchObject({
+      user: database.role.username,
+      host: database.server.host,
+      port: database.server.port,
+      max: 4,
+    });
     expect(typeof pool.options.password).toBe('function');
     expect(JSON.stringify(pool.options)).not.toContain(database.role.password);
   });
@@ -128,14 +136,20 @@ describe('DbService.pool is a pg.Pool', () => {
     const client = await pool.connect();
     await client.query('SELECT 1');
     client.release();
-    for (const shown of [inspect(pool, { showHidden: true, depth: 6 }), inspect(db, { depth: 6 }), JSON.stringify(pool.options)]) {
+    for (const shown of [
+      inspect(pool, { showHidden: true, depth: 6 }),
+      inspect(db, { depth: 6 }),
+      JSON.stringify(pool.options),
+    ]) {
       expect(shown).not.toContain(database.role.password);
     }
   });
 
   it('ends once for any number of end() calls, in either order with the module’s shutdown, promise or callback', async () => {
     await pool.query('SELECT 1');
-    const ended = new Promise<void>((resolve, reject) => pool.end((error?: Error) => (error ? reject(error) : resolve())));
+    const ended = new Promise<void>((resolve, reject) =>
+      pool.end((error?: Error) => (error ? reject(error) : resolve())),
+    );
     await Promise.all([pool.end(), db.onApplicationShutdown(), ended, pool.end()]);
     await pool.end();
     expect([pool.ending, pool.ended, pool.totalCount]).toEqual([true, true, 0]);

@@ -97,7 +97,9 @@ describeWithPgBouncer('behind PgBouncer (auth_query, scram-sha-256)', () => {
         // PgBouncer's own logins to PostgreSQL as the role (its log names them "db/user@host").
         const serverLogins = (await bouncer.log())
           .split('\n')
-          .filter((line) => line.includes(`${role.username}/${role.username}@`) && line.includes('new connection to server')).length;
+          .filter(
+            (line) => line.includes(`${role.username}/${role.username}@`) && line.includes('new connection to server'),
+          ).length;
         await db.onApplicationShutdown();
 
         const serverConnections = pools

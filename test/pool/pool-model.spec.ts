@@ -75,7 +75,8 @@ function track(model: Model, real: Real, checkout: Promise<pg.PoolClient>): void
     },
     (error: unknown) => {
       entry.settled = true;
-      if (!(error instanceof RotatingPgError)) model.violations.push(`a checkout failed with an untyped error: ${String(error)}`);
+      if (!(error instanceof RotatingPgError))
+        model.violations.push(`a checkout failed with an untyped error: ${String(error)}`);
     },
   );
 }
@@ -212,9 +213,35 @@ const commands = fc.commands(
   [
     fc.constant(null).map(() => withInvariants(checkout())),
     fc.constant(null).map(() => withInvariants(checkout())),
-    fc.constantFrom<'SELECT 1' | 'FAIL' | 'BEGIN; FAIL'>('SELECT 1', 'FAIL', 'BEGIN; FAIL').map((statement) => withInvariants(poolQuery(statement))),
-    fc.tuple(fc.nat(7), fc.constantFrom<ReleaseMode>('healthy', 'healthy', 'destroy', 'open transaction', 'aborted transaction', 'after an error')).map(([pick, mode]) => withInvariants(release(pick, mode))),
-    fc.tuple(fc.nat(7), fc.constantFrom<ReleaseMode>('healthy', 'healthy', 'destroy', 'open transaction', 'aborted transaction', 'after an error')).map(([pick, mode]) => withInvariants(release(pick, mode))),
+    fc
+      .constantFrom<'SELECT 1' | 'FAIL' | 'BEGIN; FAIL'>('SELECT 1', 'FAIL', 'BEGIN; FAIL')
+      .map((statement) => withInvariants(poolQuery(statement))),
+    fc
+      .tuple(
+        fc.nat(7),
+        fc.constantFrom<ReleaseMode>(
+          'healthy',
+          'healthy',
+          'destroy',
+          'open transaction',
+          'aborted transaction',
+          'after an error',
+        ),
+      )
+      .map(([pick, mode]) => withInvariants(release(pick, mode))),
+    fc
+      .tuple(
+        fc.nat(7),
+        fc.constantFrom<ReleaseMode>(
+          'healthy',
+          'healthy',
+          'destroy',
+          'open transaction',
+          'aborted transaction',
+          'after an error',
+        ),
+      )
+      .map(([pick, mode]) => withInvariants(release(pick, mode))),
     fc.constantFrom<number | 'never'>(0, 300, 1_500, 'never').map((lag) => withInvariants(rotatePassword(lag))),
     fc.constant(null).map(() => withInvariants(rotateUsername())),
     fc.boolean().map((failing) => withInvariants(sourceFailing(failing))),
@@ -270,15 +297,28 @@ describe('the pool under random interleavings (model-based)', () => {
     const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : 20_261_202;
     const numRuns = process.env.MODEL_RUNS ? Number(process.env.MODEL_RUNS) : 1_000;
     await fc.assert(
-      fc.asyncProperty(commands, fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 40 }), async (steps, loginMs, fetchMs) => {
-        const real = await poolHarness(OPTIONS, () => 0.5);
-        real.server.loginMs = loginMs;
-        real.source.fetchMs = fetchMs;
-        real.server.passwords.set('app_clone', 'unused');
-        const model: Model = { held: [], checkouts: [], dirty: new Set(), violations: [], user: 'app', passwordCounter: 0, testTimers: [] };
-        await fc.asyncModelRun(() => ({ model, real }), steps);
-        await runToEnd(model, real);
-      }),
+      fc.asyncProperty(
+        commands,
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 0, max: 40 }),
+        async (steps, loginMs, fetchMs) => {
+          const real = await poolHarness(OPTIONS, () => 0.5);
+          real.server.loginMs = loginMs;
+          real.source.fetchMs = fetchMs;
+          real.server.passwords.set('app_clone', 'unused');
+          const model: Model = {
+            held: [],
+            checkouts: [],
+            dirty: new Set(),
+            violations: [],
+            user: 'app',
+            passwordCounter: 0,
+            testTimers: [],
+          };
+          await fc.asyncModelRun(() => ({ model, real }), steps);
+          await runToEnd(model, real);
+        },
+      ),
       { seed, numRuns, verbose: 1 },
     );
   }, 120_000);

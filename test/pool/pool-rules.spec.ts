@@ -35,7 +35,9 @@ describe('maxOpenConnections is one cap across usernames (defect 3)', () => {
     const fresh = await Promise.all(waiting);
     expect(fresh.map((client) => (client as unknown as { user: string }).user)).toEqual(['app_clone', 'app_clone']);
     expect(harness.pool.stats()).toMatchObject({ openConnections: 2, rotationClosed: 2 });
-    expect(harness.logs.filter((line) => line.level === 'log').map((line) => line.message)).toEqual([expect.stringContaining('every connection of user app has closed')]);
+    expect(harness.logs.filter((line) => line.level === 'log').map((line) => line.message)).toEqual([
+      expect.stringContaining('every connection of user app has closed'),
+    ]);
   });
 });
 
@@ -54,7 +56,11 @@ describe('a login that fails half-way leaves nothing on the server (defect 1)', 
   it('asks a failing source with nothing usable once per backoff step, not once per login', async () => {
     const harness = await poolHarness({ maxOpenConnections: 2 });
     // Credentials that expire, then a source that fails: nothing usable is cached.
-    harness.source.credentials = { username: 'app', password: 'first', expiresAt: new Date(harness.clock.now() + 1_000) };
+    harness.source.credentials = {
+      username: 'app',
+      password: 'first',
+      expiresAt: new Date(harness.clock.now() + 1_000),
+    };
     await harness.cache.refresh('manual');
     harness.source.failing = true;
     await harness.clock.advance(1_000);
@@ -69,7 +75,12 @@ describe('a login that fails half-way leaves nothing on the server (defect 1)', 
 
 describe('routine closes are not errors (defect 2)', () => {
   it('emits no pool error for lifetime, idle-time, surplus-idle and rotation closes; a killed idle backend does emit one', async () => {
-    const harness = await poolHarness({ maxOpenConnections: 3, maxIdleConnections: 1, connectionMaxIdleTimeMs: 30_000, connectionMaxLifetimeMs: 60_000 });
+    const harness = await poolHarness({
+      maxOpenConnections: 3,
+      maxIdleConnections: 1,
+      connectionMaxIdleTimeMs: 30_000,
+      connectionMaxLifetimeMs: 60_000,
+    });
     for (const client of await acquired(harness, 3)) client.release();
     await harness.clock.advance(1_000); // surplus idle
     await harness.clock.advance(30_000); // idle time
@@ -79,7 +90,9 @@ describe('routine closes are not errors (defect 2)', () => {
     await harness.clock.advance(60_000);
     heldPastItsDeadline.release(); // lifetime
     const stats = harness.pool.stats();
-    expect(stats.maxIdleClosed + stats.maxIdleTimeClosed + stats.rotationClosed + stats.maxLifetimeClosed).toBeGreaterThanOrEqual(4);
+    expect(
+      stats.maxIdleClosed + stats.maxIdleTimeClosed + stats.rotationClosed + stats.maxLifetimeClosed,
+    ).toBeGreaterThanOrEqual(4);
     expect(stats.maxIdleClosed).toBeGreaterThan(0);
     expect(stats.maxIdleTimeClosed).toBeGreaterThan(0);
     expect(stats.rotationClosed).toBeGreaterThan(0);
@@ -87,7 +100,9 @@ describe('routine closes are not errors (defect 2)', () => {
     expect(harness.poolErrors).toEqual([]);
     for (const client of await acquired(harness, 1)) client.release();
     harness.server.clients.at(-1)!.kill();
-    expect(harness.poolErrors.map((error) => error.message)).toEqual(['terminating connection due to administrator command']);
+    expect(harness.poolErrors.map((error) => error.message)).toEqual([
+      'terminating connection due to administrator command',
+    ]);
   });
 });
 
@@ -100,7 +115,9 @@ describe('refused logins are the pool’s concern, not each checkout’s (invari
     for (const outcome of await Promise.all(outcomes)) expect(outcome).toBeInstanceOf(DatabaseAuthError);
     // The first logins ran in parallel (the pool did not know yet); after that, one a second at most (PROBE_INTERVAL_MS).
     expect(harness.server.refusedLogins).toBeLessThanOrEqual(4 + Math.ceil(3_000 / PROBE_INTERVAL_MS));
-    expect(harness.pool.stats().credentialFetches['auth-failure'].succeeded).toBeLessThanOrEqual(attemptsAllowed(3_000));
+    expect(harness.pool.stats().credentialFetches['auth-failure'].succeeded).toBeLessThanOrEqual(
+      attemptsAllowed(3_000),
+    );
   });
 
   it('keeps trying while the source yields credentials not yet refused, and wakes waiting checkouts when they arrive', async () => {

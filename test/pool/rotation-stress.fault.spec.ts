@@ -74,7 +74,10 @@ describe('issue 19 regression: password changed every second, the source 300 ms 
     await load.stop();
     const stats = db.stats();
     // The server writes its log on its own schedule: wait until it has every refusal the pool counted.
-    await eventually('the server log to show every refused login', () => loginsAtServer(logFrom).refused >= stats.authFailures);
+    await eventually(
+      'the server log to show every refused login',
+      () => loginsAtServer(logFrom).refused >= stats.authFailures,
+    );
     const logins = loginsAtServer(logFrom);
     await db.onApplicationShutdown();
     const left = await view.drained();

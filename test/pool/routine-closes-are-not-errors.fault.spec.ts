@@ -41,14 +41,25 @@ async function createDb(options: Partial<DatabaseModuleOptions>): Promise<DbServ
 /** Checks out `count` connections at once and returns their backends' pids, all given back healthy. */
 async function backendPids(service: DbService, count: number): Promise<number[]> {
   const clients = await Promise.all(Array.from({ length: count }, () => service.pool.connect()));
-  const pids = await Promise.all(clients.map(async (client) => (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid));
+  const pids = await Promise.all(
+    clients.map(async (client) => (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid),
+  );
   for (const client of clients) client.release();
   return pids;
 }
 
 /** Waits until the server has none of these backends, and the pool has counted `counter` closes. */
-async function closedAtServer(service: DbService, pids: number[], counter: keyof DatabaseStats, closes: number): Promise<void> {
-  await eventually(`the server to drop backends ${pids.join(', ')}`, async () => (await view.backends()).every((backend) => !pids.includes(backend.pid)), 10_000);
+async function closedAtServer(
+  service: DbService,
+  pids: number[],
+  counter: keyof DatabaseStats,
+  closes: number,
+): Promise<void> {
+  await eventually(
+    `the server to drop backends ${pids.join(', ')}`,
+    async () => (await view.backends()).every((backend) => !pids.includes(backend.pid)),
+    10_000,
+  );
   await eventually(`${counter} to reach ${closes}`, () => service.stats()[counter] === closes);
 }
 
@@ -89,10 +100,16 @@ describe('issue 19 defect 2: routine closes are not emitted as errors on DbServi
     const rotationView = await ServerView.open(server, [user.username, clone.username]);
     try {
       const provider = new SwitchableProvider(user.username, user.password);
-      const service = await createDb({ dsn: user.bareDsn, credentialProvider: provider, maxOpenConnections: 4, maxIdleConnections: 4 });
+      const service = await createDb({
+        dsn: user.bareDsn,
+        credentialProvider: provider,
+        maxOpenConnections: 4,
+        maxIdleConnections: 4,
+      });
       const errors = poolErrors(service);
       const [busy, ...idle] = await Promise.all(Array.from({ length: 3 }, () => service.pool.connect()));
-      const pidOf = async (client: pg.PoolClient) => (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const pidOf = async (client: pg.PoolClient) =>
+        (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const busyPid = await pidOf(busy!);
       const idlePids = await Promise.all(idle.map(pidOf));
       for (const client of idle) client.release();
@@ -105,7 +122,9 @@ describe('issue 19 defect 2: routine closes are not emitted as errors on DbServi
       } finally {
         busy!.release();
       }
-      await eventually('the old user’s backends gone', async () => (await rotationView.backends()).every((backend) => ![...idlePids, busyPid].includes(backend.pid)));
+      await eventually('the old user’s backends gone', async () =>
+        (await rotationView.backends()).every((backend) => ![...idlePids, busyPid].includes(backend.pid)),
+      );
       expect(service.stats().rotationClosed).toBe(3);
       expect((await service.query<{ user: string }>('SELECT current_user AS user')).rows[0]!.user).toBe(clone.username);
       expect(errors).toEqual([]);

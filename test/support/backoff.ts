@@ -7,6 +7,11 @@ import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from '../../src/cre
  */
 export function attemptsAllowed(windowMs: number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
   let attempts = 1;
-  for (let elapsed = backoffDelay(0, policy, () => 0); elapsed <= windowMs; elapsed += backoffDelay(attempts - 1, policy, () => 0)) attempts++;
+  for (
+    let elapsed = backoffDelay(0, policy, () => 0);
+    elapsed <= windowMs;
+    elapsed += backoffDelay(attempts - 1, policy, () => 0)
+  )
+    attempts++;
   return attempts;
 }

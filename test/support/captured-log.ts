@@ -8,7 +8,12 @@ export interface LogLine {
 }
 
 /** Routes Nest's Logger (which the module logs through) into an array until `restore()`. */
-export function captureNestLog(): { lines: LogLine[]; logger: LoggerService; of(context: string): LogLine[]; restore(): void } {
+export function captureNestLog(): {
+  lines: LogLine[];
+  logger: LoggerService;
+  of(context: string): LogLine[];
+  restore(): void;
+} {
   const lines: LogLine[] = [];
   const record =
     (level: LogLine['level']) =>

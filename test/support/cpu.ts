@@ -17,12 +17,13 @@ export async function measureCpu<T>(work: () => Promise<T>): Promise<{ result: T
  * failing a fixed share of a core.
  */
 export async function cpuPerRefusedLogin(dsn: string, concurrency = 32, rounds = 3): Promise<number> {
-  const login = () => new pg.Client({ connectionString: dsn }).connect().then(
-    () => {
-      throw new Error('the calibration login was expected to be refused');
-    },
-    () => undefined,
-  );
+  const login = () =>
+    new pg.Client({ connectionString: dsn }).connect().then(
+      () => {
+        throw new Error('the calibration login was expected to be refused');
+      },
+      () => undefined,
+    );
   const { cpuMs } = await measureCpu(async () => {
     for (let round = 0; round < rounds; round++) await Promise.all(Array.from({ length: concurrency }, login));
   });

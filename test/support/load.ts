@@ -56,7 +56,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes (then fails with `what`). */
-export async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
@@ -81,7 +85,11 @@ export interface LiveLoad {
  * then recovery) where the test reads the outcome as it goes. After a failure a loop pauses
  * `pauseAfterFailureMs`, as a caller would, instead of spinning on an error it gets at once.
  */
-export function startLoad(workers: number, work: (worker: number) => Promise<unknown>, { pauseAfterFailureMs = 50 } = {}): LiveLoad {
+export function startLoad(
+  workers: number,
+  work: (worker: number) => Promise<unknown>,
+  { pauseAfterFailureMs = 50 } = {},
+): LiveLoad {
   let running = true;
   const load = { succeeded: 0, failures: [] as LiveLoad['failures'], lastSuccessAt: 0, slowestMs: 0 };
   const loops = Array.from({ length: workers }, async (_, worker) => {

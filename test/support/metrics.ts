@@ -33,25 +33,37 @@ export class Collected {
       .filter((point) => Object.entries(match).every(([key, value]) => point.attributes[key] === value))
       .map((point) => ({
         attributes: point.attributes,
-        value: metric.dataPointType === DataPointType.HISTOGRAM ? (point.value as { count: number }).count : (point.value as number),
+        value:
+          metric.dataPointType === DataPointType.HISTOGRAM
+            ? (point.value as { count: number }).count
+            : (point.value as number),
       }));
   }
 
   /** The one value of `name` for `match`; throws when there is none or several. */
   value(name: string, match: Attributes): number {
     const points = this.points(name, match);
-    if (points.length !== 1) throw new Error(`${name} ${JSON.stringify(match)}: ${points.length} points (${JSON.stringify(this.points(name))})`);
+    if (points.length !== 1)
+      throw new Error(
+        `${name} ${JSON.stringify(match)}: ${points.length} points (${JSON.stringify(this.points(name))})`,
+      );
     return points[0]!.value;
   }
 
   /** Every attribute value anywhere, for the no-secret check. */
   everyAttributeValue(): string[] {
-    return [...this.metrics.values()].flatMap((metric) => metric.dataPoints.flatMap((point) => Object.values(point.attributes).map(String)));
+    return [...this.metrics.values()].flatMap((metric) =>
+      metric.dataPoints.flatMap((point) => Object.values(point.attributes).map(String)),
+    );
   }
 }
 
 /** The real OpenTelemetry SDK with a reader the test collects from. */
-export function testMeterProvider(): { provider: MeterProvider; collect(): Promise<Collected>; shutdown(): Promise<void> } {
+export function testMeterProvider(): {
+  provider: MeterProvider;
+  collect(): Promise<Collected>;
+  shutdown(): Promise<void>;
+} {
   const reader = new InMemoryReader();
   const provider = new MeterProvider({ readers: [reader] });
   return {
@@ -60,7 +72,8 @@ export function testMeterProvider(): { provider: MeterProvider; collect(): Promi
       const { resourceMetrics, errors } = await reader.collect();
       if (errors.length > 0) throw errors[0];
       const metrics = new Map<string, MetricData>();
-      for (const scope of resourceMetrics.scopeMetrics) for (const metric of scope.metrics) metrics.set(metric.descriptor.name, metric);
+      for (const scope of resourceMetrics.scopeMetrics)
+        for (const metric of scope.metrics) metrics.set(metric.descriptor.name, metric);
       return new Collected(metrics);
     },
     shutdown: () => provider.shutdown(),

@@ -69,11 +69,16 @@ export async function runThroughRotations(
 ): Promise<RotationRun> {
   const rotator = every(rotateEveryMs, () => database.rotate());
   // On a loaded machine each rotation takes longer: the load goes on until enough have happened.
-  const load = await runLoad(concurrency, durationMs, work, { until: () => database.rotations >= MIN_ROTATIONS, maxMs: 4 * durationMs });
+  const load = await runLoad(concurrency, durationMs, work, {
+    until: () => database.rotations >= MIN_ROTATIONS,
+    maxMs: 4 * durationMs,
+  });
   await rotator.stop();
   // The README's ORM table is refreshed from these lines: REPORT_FIGURES=1 npx jest test/orm
   if (process.env.REPORT_FIGURES) {
-    process.stdout.write(`FIGURES ${expect.getState().currentTestName}: ${load.succeeded} ok, ${load.failed} failed, ${database.rotations} rotations\n`);
+    process.stdout.write(
+      `FIGURES ${expect.getState().currentTestName}: ${load.succeeded} ok, ${load.failed} failed, ${database.rotations} rotations\n`,
+    );
   }
   return { load, rotations: database.rotations };
 }
@@ -90,7 +95,11 @@ export function expectNoFailedOperations({ load, rotations }: RotationRun): void
  * A Nest app with `DatabaseModule` and one provider built from the connection's pg.Pool, the
  * way the README wires an ORM. `close()` runs Nest's shutdown (the ORM's hooks, then ours).
  */
-export async function bootWithPoolProvider<T>(dsn: string, token: string, build: (pool: Pool) => T): Promise<{ app: TestingModule; orm: T }> {
+export async function bootWithPoolProvider<T>(
+  dsn: string,
+  token: string,
+  build: (pool: Pool) => T,
+): Promise<{ app: TestingModule; orm: T }> {
   const app = await Test.createTestingModule({
     imports: [DatabaseModule.forRoot({ dsn })],
     providers: [{ provide: token, useFactory: build, inject: [getPgPoolToken()] }],

@@ -47,7 +47,6 @@ export interface PgBouncer {
   stop(): Promise<void>;
 }
 
-
 /**
  * PgBouncer on a free port of 127.0.0.1 in front of `server`, as production deployments run it:
  * scram-sha-256 for clients, users looked up with `auth_query` through a SECURITY DEFINER
@@ -57,9 +56,15 @@ export interface PgBouncer {
  */
 export async function startPgBouncer(server: TestPostgres, options: PgBouncerOptions): Promise<PgBouncer> {
   const binary = findPgBouncer();
-  if (!binary) throw new Error('pgbouncer is not installed (Debian/Ubuntu: apt-get install pgbouncer; or set PGBOUNCER to its path)');
+  if (!binary)
+    throw new Error(
+      'pgbouncer is not installed (Debian/Ubuntu: apt-get install pgbouncer; or set PGBOUNCER to its path)',
+    );
   // Own names, so two instances in front of one TEST_DATABASE_URL server do not meet.
-  const auth = { user: `bouncer_${randomBytes(4).toString('hex')}`, password: `bouncer-${randomBytes(12).toString('hex')}` };
+  const auth = {
+    user: `bouncer_${randomBytes(4).toString('hex')}`,
+    password: `bouncer-${randomBytes(12).toString('hex')}`,
+  };
   await installAuthQuery(server, auth, options.databases);
 
   const dir = await mkdtemp(join(tmpdir(), 'pgbouncer-'));
@@ -116,7 +121,10 @@ export async function startPgBouncer(server: TestPostgres, options: PgBouncerOpt
   };
   try {
     await eventually('pgbouncer to listen', async () => {
-      if (!running) throw new Error(`pgbouncer exited: ${stderr.trim() || (await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => ''))}`);
+      if (!running)
+        throw new Error(
+          `pgbouncer exited: ${stderr.trim() || (await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => ''))}`,
+        );
       return acceptsConnections(port);
     });
   } catch (error) {
@@ -127,7 +135,13 @@ export async function startPgBouncer(server: TestPostgres, options: PgBouncerOpt
     host: '127.0.0.1',
     port,
     async console(command) {
-      const client = new pg.Client({ host: '127.0.0.1', port, user: auth.user, password: auth.password, database: 'pgbouncer' });
+      const client = new pg.Client({
+        host: '127.0.0.1',
+        port,
+        user: auth.user,
+        password: auth.password,
+        database: 'pgbouncer',
+      });
       await client.connect();
       try {
         // Without parameters pg sends a simple query, the only kind the admin console takes.
@@ -141,9 +155,12 @@ export async function startPgBouncer(server: TestPostgres, options: PgBouncerOpt
   };
 }
 
-
 /** PgBouncer's documented auth_query setup, in every database clients connect to (auth_query runs in the client's database). */
-async function installAuthQuery(server: TestPostgres, auth: { user: string; password: string }, databases: string[]): Promise<void> {
+async function installAuthQuery(
+  server: TestPostgres,
+  auth: { user: string; password: string },
+  databases: string[],
+): Promise<void> {
   await server.admin(`CREATE ROLE ${auth.user} LOGIN PASSWORD '${auth.password}'`);
   for (const database of databases) {
     // A schema named after the auth user, owned by the superuser: only the superuser can replace the function.
@@ -168,7 +185,13 @@ async function dropAuthQuery(server: TestPostgres, user: string, databases: stri
 }
 
 async function inDatabase(server: TestPostgres, database: string, statements: string[]): Promise<void> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database });
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    database,
+  });
   await client.connect();
   try {
     for (const statement of statements) await client.query(statement);

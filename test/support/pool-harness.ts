@@ -48,7 +48,10 @@ export interface Harness {
 }
 
 /** A pool over the stand-in server, on a manual clock, with user `app` whose password is `first`. */
-export async function poolHarness(options: Partial<PoolOptions> = {}, random: () => number = () => 0.5): Promise<Harness> {
+export async function poolHarness(
+  options: Partial<PoolOptions> = {},
+  random: () => number = () => 0.5,
+): Promise<Harness> {
   const clock = new ManualClock();
   const server = new StandInServer(clock);
   server.passwords.set('app', 'first');
@@ -60,7 +63,11 @@ export async function poolHarness(options: Partial<PoolOptions> = {}, random: ()
     warn: (message: string) => logs.push({ level: 'warn', message }),
     error: (message: string) => logs.push({ level: 'error', message }),
   };
-  const pool = new RotatingPool({ ...HARNESS_OPTIONS, ...options }, cache, logger, { clock, random, createClient: server.createClient });
+  const pool = new RotatingPool({ ...HARNESS_OPTIONS, ...options }, cache, logger, {
+    clock,
+    random,
+    createClient: server.createClient,
+  });
   const pgPool = new PgPoolFacade(pool);
   const poolErrors: Error[] = [];
   pgPool.on('error', (error) => poolErrors.push(error));

@@ -32,7 +32,8 @@ export class StandInServer {
   constructor(readonly clock: ManualClock) {}
 
   /** The pool's client factory. */
-  readonly createClient = (config: pg.ClientConfig): pg.Client => new StandInClient(this, config) as unknown as pg.Client;
+  readonly createClient = (config: pg.ClientConfig): pg.Client =>
+    new StandInClient(this, config) as unknown as pg.Client;
 
   /** Sockets of logged-in sessions by user. */
   sessionsOf(user: string): number {
@@ -76,7 +77,8 @@ export class StandInClient extends EventEmitter {
     server.logins++;
     server.clock.setTimeout(() => {
       if (!server.sockets.has(this)) return callback(new Error('Connection terminated unexpectedly'));
-      if (server.loginsBreakHalfWay) return callback(Object.assign(new Error('unexpected message during authentication'), { code: '08P01' }));
+      if (server.loginsBreakHalfWay)
+        return callback(Object.assign(new Error('unexpected message during authentication'), { code: '08P01' }));
       if (server.passwords.get(this.user) !== this.password) {
         server.refusedLogins++;
         // The server ends the session after a refused login.
@@ -98,7 +100,8 @@ export class StandInClient extends EventEmitter {
    * clock tick later.
    */
   query(text: string, valuesOrCallback?: unknown, maybeCallback?: QueryCallback): Promise<unknown> | void {
-    const callback = (typeof valuesOrCallback === 'function' ? valuesOrCallback : maybeCallback) as QueryCallback | undefined;
+    const callback = (typeof valuesOrCallback === 'function' ? valuesOrCallback : maybeCallback) as
+      QueryCallback | undefined;
     const running = this.run(text);
     if (!callback) return running;
     running.then(

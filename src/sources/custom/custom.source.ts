@@ -28,6 +28,7 @@ export const customProviderSource = {
   chosenBy: (raw) => (raw.credentialProvider !== undefined ? ['credentialProvider'] : undefined),
   resolve: (raw) => ({ kind: 'custom', provider: raw.credentialProvider as CredentialProvider }),
   createProvider: (resolved) => resolved.provider,
-  describe: (_resolved, credentials) => customMessages.describeCustom(credentials.username, credentials.expiresAt?.toISOString()),
+  describe: (_resolved, credentials) =>
+    customMessages.describeCustom(credentials.username, credentials.expiresAt?.toISOString()),
   fix: sourceMessages.genericFix,
 } satisfies CredentialSource<CustomSource, CustomSourceOptions>;

@@ -79,13 +79,20 @@ export const rdsIamSource = {
       check.fail(['awsIamAuth'], rdsIamMessages.iamNeedsTls(check.nameOf(['awsIamAuth', 'allowPlaintext'])));
     }
     if (isRecord(facts.ssl) && facts.ssl.rejectUnauthorized === false && iam.allowUnverifiedTls !== true) {
-      check.fail(['awsIamAuth'], rdsIamMessages.iamNeedsVerifiedTls(check.nameOf(['awsIamAuth', 'allowUnverifiedTls'])));
+      check.fail(
+        ['awsIamAuth'],
+        rdsIamMessages.iamNeedsVerifiedTls(check.nameOf(['awsIamAuth', 'allowUnverifiedTls'])),
+      );
     }
     if (iam.signingPort !== undefined) check.port(['awsIamAuth', 'signingPort']);
     const username = stringOr(iam.dbUser, facts.user);
     if (username === undefined) {
       // A refused dsn may well have named the user.
-      if (!facts.dsnRefused) check.fail(['awsIamAuth', 'dbUser'], sourceMessages.noUser([check.nameOf(['awsIamAuth', 'dbUser']), check.nameOf(['user'])]));
+      if (!facts.dsnRefused)
+        check.fail(
+          ['awsIamAuth', 'dbUser'],
+          sourceMessages.noUser([check.nameOf(['awsIamAuth', 'dbUser']), check.nameOf(['user'])]),
+        );
       return undefined;
     }
     return {
@@ -99,6 +106,12 @@ export const rdsIamSource = {
   },
   createProvider: (resolved) => new RdsIamCredentialProvider(resolved),
   describe: (resolved, credentials) =>
-    rdsIamMessages.describeIam(credentials.username, resolved.signingHost, resolved.signingPort, resolved.region, credentials.expiresAt?.toISOString()),
+    rdsIamMessages.describeIam(
+      credentials.username,
+      resolved.signingHost,
+      resolved.signingPort,
+      resolved.region,
+      credentials.expiresAt?.toISOString(),
+    ),
   fix: rdsIamMessages.fix,
 } satisfies CredentialSource<RdsIamSource, RdsIamSourceOptions>;

@@ -4,7 +4,11 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { CredentialFetchContext, CredentialProvider, Credentials } from '../../credentials/credential-provider.interface.js';
+import type {
+  CredentialFetchContext,
+  CredentialProvider,
+  Credentials,
+} from '../../credentials/credential-provider.interface.js';
 import { CredentialSourceError } from '../../errors/errors.js';
 import { secretsManagerMessages as messages } from './messages.js';
 
@@ -90,7 +94,9 @@ export class SecretsManagerCredentialProvider implements CredentialProvider {
       throw this.malformed(messages.secretNotJson());
     }
     const { username, password } = (parsed ?? {}) as Record<string, unknown>;
-    const missing = [typeof username !== 'string' && 'username', typeof password !== 'string' && 'password'].filter((key) => key !== false);
+    const missing = [typeof username !== 'string' && 'username', typeof password !== 'string' && 'password'].filter(
+      (key) => key !== false,
+    );
     if (missing.length > 0) throw this.malformed(messages.secretMissingKeys(missing));
     return { username: username as string, password: password as string, version: response.VersionId ?? stage };
   }

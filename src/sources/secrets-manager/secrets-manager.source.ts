@@ -52,7 +52,10 @@ export const secretsManagerSource = {
   chosenBy: (raw) => (isRecord(raw.secretsManager) ? ['secretsManager'] : undefined),
   resolve(raw, _facts, check) {
     const secrets = raw.secretsManager as Record<string, unknown>;
-    const refreshIntervalMs = check.positiveDuration(['secretsManager', 'refreshInterval'], DEFAULT_SECRETS_REFRESH_INTERVAL);
+    const refreshIntervalMs = check.positiveDuration(
+      ['secretsManager', 'refreshInterval'],
+      DEFAULT_SECRETS_REFRESH_INTERVAL,
+    );
     if (secrets.secretId === '') check.fail(['secretsManager', 'secretId'], SECRET_ID_REQUIRED);
     return {
       kind: 'secrets-manager',
@@ -63,6 +66,7 @@ export const secretsManagerSource = {
     };
   },
   createProvider: (resolved) => new SecretsManagerCredentialProvider(resolved),
-  describe: (resolved, credentials) => secretsManagerMessages.describeSecret(resolved.secretId, credentials.version, credentials.username),
+  describe: (resolved, credentials) =>
+    secretsManagerMessages.describeSecret(resolved.secretId, credentials.version, credentials.username),
   fix: secretsManagerMessages.fix,
 } satisfies CredentialSource<SecretsManagerSource, SecretsManagerSourceOptions>;

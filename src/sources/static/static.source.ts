@@ -30,7 +30,11 @@ export const staticPasswordSource = {
       if (!facts.dsnRefused) check.fail(['user'], sourceMessages.noUser([check.nameOf(['user'])]));
       return undefined;
     }
-    return { kind: 'static', username: facts.user, password: typeof raw.password === 'string' ? raw.password : facts.dsnPassword! };
+    return {
+      kind: 'static',
+      username: facts.user,
+      password: typeof raw.password === 'string' ? raw.password : facts.dsnPassword!,
+    };
   },
   createProvider: (resolved) => new StaticCredentialProvider(resolved.username, resolved.password),
   describe: (_resolved, credentials) => staticMessages.describeStatic(credentials.username),

@@ -7,7 +7,10 @@ import { createTestRole, type TestRole } from '../../support/roles.js';
 import { connectionDiedUnderQuery, describeFailure } from '../../support/failures.js';
 import { iamProxyFor } from '../../support/iam.js';
 
-const testCredentials = { accessKeyId: 'AKIDEXAMPLETEST00003', secretAccessKey: 'test-secret-access-key-for-the-emulator' };
+const testCredentials = {
+  accessKeyId: 'AKIDEXAMPLETEST00003',
+  secretAccessKey: 'test-secret-access-key-for-the-emulator',
+};
 const CALLERS = 16;
 const CONNECTION_TIMEOUT_MS = 2_000;
 /** Room over connectionTimeout for a busy machine: a call past it would be a hang, not a slow query. */
@@ -109,18 +112,30 @@ describe(`the RDS IAM endpoint (proxy) under ${CALLERS} callers, connectionTimeo
 
     const kinds = countKinds(load.failures);
     const signed = stats.credentialRefreshes - signedBefore;
-    report(`${load.succeeded} ok, failures ${JSON.stringify(kinds)}, slowest call ${load.slowestMs} ms, serving again ${recoveryMs} ms after the restart, ${signed} tokens signed during the run`);
+    report(
+      `${load.succeeded} ok, failures ${JSON.stringify(kinds)}, slowest call ${load.slowestMs} ms, serving again ${recoveryMs} ms after the restart, ${signed} tokens signed during the run`,
+    );
 
     expect(Object.keys(kinds).filter((kind) => kind.startsWith('unexpected'))).toEqual([]);
     // Checkouts while nothing listens: the typed error with Node's code, never a raw ECONNREFUSED.
     expect(kinds['DatabaseConnectionError ECONNREFUSED']).toBeGreaterThan(0);
     // Failures only from the stop to the first success after the restart, and none after it.
-    expect(describeFailures(load.failures.filter(({ at }) => at < stoppedAt), stoppedAt)).toEqual([]);
+    expect(
+      describeFailures(
+        load.failures.filter(({ at }) => at < stoppedAt),
+        stoppedAt,
+      ),
+    ).toEqual([]);
     // Only the queries running when the proxy went away die with their connection.
     expect(kinds['connection died under a running query'] ?? 0).toBeLessThanOrEqual(8);
     expect(load.slowestMs).toBeLessThan(CONNECTION_TIMEOUT_MS + SLACK_MS);
     expect(recoveryMs).toBeLessThan(1_000);
-    expect(describeFailures(load.failures.filter(({ startedAt }) => startedAt > recoveredAt), recoveredAt)).toEqual([]);
+    expect(
+      describeFailures(
+        load.failures.filter(({ startedAt }) => startedAt > recoveredAt),
+        recoveredAt,
+      ),
+    ).toEqual([]);
     // A connection error is no reason to sign a new token: the one held is still good.
     expect(signed).toBe(0);
   }, 20_000);
@@ -171,7 +186,12 @@ describe(`the RDS IAM endpoint (proxy) under ${CALLERS} callers, connectionTimeo
       expect(signedDuringSkew).toBeLessThanOrEqual(allowed);
       // The held token is good again: at most the callers asleep in the login backoff wait out their step.
       expect(recoveryMs).toBeLessThan(CONNECTION_TIMEOUT_MS + SLACK_MS);
-      expect(describeFailures(load.failures.filter(({ startedAt }) => startedAt > recoveredAt), recoveredAt)).toEqual([]);
+      expect(
+        describeFailures(
+          load.failures.filter(({ startedAt }) => startedAt > recoveredAt),
+          recoveredAt,
+        ),
+      ).toEqual([]);
     },
     20_000,
   );

@@ -103,77 +103,94 @@ const MB = 1024 * 1024;
 const report = (line: string) => process.env.REPORT_FIGURES && process.stdout.write(`FIGURES iam-soak: ${line}\n`);
 
 describe(`accelerated soak: RDS IAM tokens living ${TOKEN_LIFETIME_MS / 1000} s, connectionMaxLifetime ${MAX_LIFETIME}`, () => {
-  it(`${SOAK_MS / 60_000} min of ${WORKERS} callers querying every ${QUERY_EVERY_MS} ms: 0 PAM failures, 0 failed queries, no backend older than lifetime + 1 s, flat heap and handle count`, async () => {
-    const db = await DbService.create(
-      soakOptions({ awsIamAuth: { enabled: true, region: 'us-east-1', tokenTtl: TOKEN_TTL, allowPlaintext: true } }),
-    );
-    const startedAt = Date.now();
-    const load = startQuerying(db);
-    const samples: Sample[] = [];
-    const sampler = every(1_000, async () => void samples.push(await sample()));
-    await new Promise((resolve) => setTimeout(resolve, SOAK_MS));
-    await sampler.stop();
-    await load.stop();
-    // Read after shutdown: a login still under way when the load stops is counted by the proxy at once, by the pool when it completes.
-    await db.onApplicationShutdown();
-    const stats = db.stats();
+  it(
+    `${SOAK_MS / 60_000} min of ${WORKERS} callers querying every ${QUERY_EVERY_MS} ms: 0 PAM failures, 0 failed queries, no backend older than lifetime + 1 s, flat heap and handle count`,
+    async () => {
+      const db = await DbService.create(
+        soakOptions({ awsIamAuth: { enabled: true, region: 'us-east-1', tokenTtl: TOKEN_TTL, allowPlaintext: true } }),
+      );
+      const startedAt = Date.now();
+      const load = startQuerying(db);
+      const samples: Sample[] = [];
+      const sampler = every(1_000, async () => void samples.push(await sample()));
+      await new Promise((resolve) => setTimeout(resolve, SOAK_MS));
+      await sampler.stop();
+      await load.stop();
+      // Read after shutdown: a login still under way when the load stops is counted by the proxy at once, by the pool when it completes.
+      await db.onApplicationShutdown();
+      const stats = db.stats();
 
-    const { outcomes } = load;
-    const oldest = Math.max(...samples.map((s) => s.oldestBackendMs));
-    const firstMinute = samples.filter((s) => s.at - startedAt <= 60_000);
-    const lastMinute = samples.filter((s) => s.at - startedAt > SOAK_MS - 60_000);
-    const heap = { first: median(firstMinute.map((s) => s.heapUsed)), last: median(lastMinute.map((s) => s.heapUsed)) };
-    const handles = { first: median(firstMinute.map((s) => s.activeResources)), last: median(lastMinute.map((s) => s.activeResources)) };
-    const unexplained = { first: median(firstMinute.map((s) => s.unexplainedResources)), last: median(lastMinute.map((s) => s.unexplainedResources)) };
-    report(
-      `${outcomes.succeeded} ok, ${outcomes.failed} failed ${JSON.stringify(Object.fromEntries(outcomes.kinds))}; ` +
-        `proxy: ${iam.proxy.accepted} logins, ${iam.proxy.rejected} refused, ${iam.proxy.tokens.size} tokens signed; ` +
-        `pool: ${stats.opened} opened, ${stats.maxLifetimeClosed} closed at max lifetime, authFailures ${stats.authFailures}; ` +
-        `oldest backend ${Math.round(oldest)} ms over ${samples.length} samples (most backends at once ${Math.max(...samples.map((s) => s.backends))}); ` +
-        `heapUsed median first/last minute ${(heap.first / MB).toFixed(1)}/${(heap.last / MB).toFixed(1)} MB (gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'not exposed'}); ` +
-        `active resources median first/last minute ${handles.first}/${handles.last} (beyond the connections' sockets ${unexplained.first}/${unexplained.last})`,
-    );
+      const { outcomes } = load;
+      const oldest = Math.max(...samples.map((s) => s.oldestBackendMs));
+      const firstMinute = samples.filter((s) => s.at - startedAt <= 60_000);
+      const lastMinute = samples.filter((s) => s.at - startedAt > SOAK_MS - 60_000);
+      const heap = {
+        first: median(firstMinute.map((s) => s.heapUsed)),
+        last: median(lastMinute.map((s) => s.heapUsed)),
+      };
+      const handles = {
+        first: median(firstMinute.map((s) => s.activeResources)),
+        last: median(lastMinute.map((s) => s.activeResources)),
+      };
+      const unexplained = {
+        first: median(firstMinute.map((s) => s.unexplainedResources)),
+        last: median(lastMinute.map((s) => s.unexplainedResources)),
+      };
+      report(
+        `${outcomes.succeeded} ok, ${outcomes.failed} failed ${JSON.stringify(Object.fromEntries(outcomes.kinds))}; ` +
+          `proxy: ${iam.proxy.accepted} logins, ${iam.proxy.rejected} refused, ${iam.proxy.tokens.size} tokens signed; ` +
+          `pool: ${stats.opened} opened, ${stats.maxLifetimeClosed} closed at max lifetime, authFailures ${stats.authFailures}; ` +
+          `oldest backend ${Math.round(oldest)} ms over ${samples.length} samples (most backends at once ${Math.max(...samples.map((s) => s.backends))}); ` +
+          `heapUsed median first/last minute ${(heap.first / MB).toFixed(1)}/${(heap.last / MB).toFixed(1)} MB (gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'not exposed'}); ` +
+          `active resources median first/last minute ${handles.first}/${handles.last} (beyond the connections' sockets ${unexplained.first}/${unexplained.last})`,
+      );
 
-    expect(Object.fromEntries(outcomes.kinds)).toEqual({});
-    expect(outcomes.failed).toBe(0);
-    // Every caller ran its cadence: about 10 queries a second each, minus the query time.
-    expect(outcomes.succeeded).toBeGreaterThan((WORKERS * SOAK_MS) / QUERY_EVERY_MS / 2);
-    expect(iam.proxy.rejected).toBe(0);
-    expect(stats.authFailures).toBe(0);
-    // Connections were recycled all along, each login with a token still alive.
-    expect(stats.maxLifetimeClosed).toBeGreaterThan(SOAK_MS / MAX_LIFETIME_MS / 2);
-    expect(iam.proxy.accepted).toBe(stats.opened);
-    expect(samples.length).toBeGreaterThan(SOAK_MS / 1_000 / 2);
-    expect(oldest).toBeLessThanOrEqual(MAX_LIFETIME_MS + 1_000);
-    // Medians of a minute each, as the test command does not expose gc: they ride over the GC's
-    // rhythm (measured: +1.6 MB in 3 min) and catch a leak of a few KB per query (7,000 queries).
-    expect(heap.last).toBeLessThanOrEqual(heap.first + 16 * MB);
-    expect(unexplained.last).toBeLessThanOrEqual(unexplained.first + 4);
-  }, SOAK_MS + 60_000);
+      expect(Object.fromEntries(outcomes.kinds)).toEqual({});
+      expect(outcomes.failed).toBe(0);
+      // Every caller ran its cadence: about 10 queries a second each, minus the query time.
+      expect(outcomes.succeeded).toBeGreaterThan((WORKERS * SOAK_MS) / QUERY_EVERY_MS / 2);
+      expect(iam.proxy.rejected).toBe(0);
+      expect(stats.authFailures).toBe(0);
+      // Connections were recycled all along, each login with a token still alive.
+      expect(stats.maxLifetimeClosed).toBeGreaterThan(SOAK_MS / MAX_LIFETIME_MS / 2);
+      expect(iam.proxy.accepted).toBe(stats.opened);
+      expect(samples.length).toBeGreaterThan(SOAK_MS / 1_000 / 2);
+      expect(oldest).toBeLessThanOrEqual(MAX_LIFETIME_MS + 1_000);
+      // Medians of a minute each, as the test command does not expose gc: they ride over the GC's
+      // rhythm (measured: +1.6 MB in 3 min) and catch a leak of a few KB per query (7,000 queries).
+      expect(heap.last).toBeLessThanOrEqual(heap.first + 16 * MB);
+      expect(unexplained.last).toBeLessThanOrEqual(unexplained.first + 4);
+    },
+    SOAK_MS + 60_000,
+  );
 
-  it(`negative control: a token cached forever (seed 000's bug) and no way to get a new one: PAM failures (28000) once it expires, within ${CONTROL_MS / 1000} s`, async () => {
-    // The module has no switch to turn its recovery off: this store defeats it by answering
-    // every fetch, 'auth-failure' included, with its first token and no expiry.
-    const cachesForever = tokenCachedForever(tokenSigner(iam), { reSignWhenRefused: false });
-    const db = await DbService.create(soakOptions({ credentialProvider: cachesForever }));
-    const load = startQuerying(db);
-    await new Promise((resolve) => setTimeout(resolve, CONTROL_MS));
-    await load.stop();
-    const stats = db.stats();
-    await db.onApplicationShutdown();
+  it(
+    `negative control: a token cached forever (seed 000's bug) and no way to get a new one: PAM failures (28000) once it expires, within ${CONTROL_MS / 1000} s`,
+    async () => {
+      // The module has no switch to turn its recovery off: this store defeats it by answering
+      // every fetch, 'auth-failure' included, with its first token and no expiry.
+      const cachesForever = tokenCachedForever(tokenSigner(iam), { reSignWhenRefused: false });
+      const db = await DbService.create(soakOptions({ credentialProvider: cachesForever }));
+      const load = startQuerying(db);
+      await new Promise((resolve) => setTimeout(resolve, CONTROL_MS));
+      await load.stop();
+      const stats = db.stats();
+      await db.onApplicationShutdown();
 
-    const { outcomes } = load;
-    report(
-      `negative control: ${outcomes.succeeded} ok, ${outcomes.failed} failed ${JSON.stringify(Object.fromEntries(outcomes.kinds))}; ` +
-        `proxy: ${iam.proxy.accepted} logins, ${iam.proxy.rejected} refused (${[...new Set(iam.proxy.rejections)].join(', ')}), ${cachesForever.signed} token signed; authFailures ${stats.authFailures}`,
-    );
+      const { outcomes } = load;
+      report(
+        `negative control: ${outcomes.succeeded} ok, ${outcomes.failed} failed ${JSON.stringify(Object.fromEntries(outcomes.kinds))}; ` +
+          `proxy: ${iam.proxy.accepted} logins, ${iam.proxy.rejected} refused (${[...new Set(iam.proxy.rejections)].join(', ')}), ${cachesForever.signed} token signed; authFailures ${stats.authFailures}`,
+      );
 
-    expect(cachesForever.signed).toBe(1);
-    expect(outcomes.succeeded).toBeGreaterThan(0);
-    expect(outcomes.failed).toBeGreaterThan(0);
-    expect([...outcomes.kinds.keys()]).toEqual([`${DatabaseAuthError.name} 28000`]);
-    expect(iam.proxy.rejected).toBeGreaterThan(0);
-    expect(new Set(iam.proxy.rejections)).toEqual(new Set(['expired']));
-    expect(stats.authFailures).toBeGreaterThan(0);
-  }, CONTROL_MS + 30_000);
+      expect(cachesForever.signed).toBe(1);
+      expect(outcomes.succeeded).toBeGreaterThan(0);
+      expect(outcomes.failed).toBeGreaterThan(0);
+      expect([...outcomes.kinds.keys()]).toEqual([`${DatabaseAuthError.name} 28000`]);
+      expect(iam.proxy.rejected).toBeGreaterThan(0);
+      expect(new Set(iam.proxy.rejections)).toEqual(new Set(['expired']));
+      expect(stats.authFailures).toBeGreaterThan(0);
+    },
+    CONTROL_MS + 30_000,
+  );
 });

@@ -22,7 +22,9 @@ describe('RdsIamCredentialProvider', () => {
     expect(url.host).toBe('mydb.abc.eu-west-1.rds.amazonaws.com:5432');
     expect(url.searchParams.get('Action')).toBe('connect');
     expect(url.searchParams.get('DBUser')).toBe('iam_app');
-    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIDUNITTEST00000001\/\d{8}\/eu-west-1\/rds-db\/aws4_request$/);
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(
+      /^AKIDUNITTEST00000001\/\d{8}\/eu-west-1\/rds-db\/aws4_request$/,
+    );
     expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
     expect(token.username).toBe('iam_app');
     expect(token.expiresAt!.getTime() - before).toBeGreaterThanOrEqual(600_000);
@@ -39,7 +41,9 @@ describe('RdsIamCredentialProvider', () => {
 
   it('lets a token die with the temporary AWS credentials that signed it', async () => {
     const expiration = new Date(Date.now() + 5 * 60_000);
-    const token = await provider({ credentials: async () => ({ ...credentials, sessionToken: 'session', expiration }) }).fetch();
+    const token = await provider({
+      credentials: async () => ({ ...credentials, sessionToken: 'session', expiration }),
+    }).fetch();
     expect(token.expiresAt!.getTime()).toBeLessThanOrEqual(expiration.getTime() - 60_000);
     expect(new URL(`https://${token.password}`).searchParams.get('X-Amz-Security-Token')).toBe('session');
   });

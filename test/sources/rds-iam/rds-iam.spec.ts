@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { runLoad } from '../../support/load.js';
 import { iamProxyFor, tokenCachedForever, tokenSigner, useIamEndpoint } from '../../support/iam.js';
 
-const testCredentials = { accessKeyId: 'AKIDEXAMPLETEST00001', secretAccessKey: 'test-secret-access-key-for-the-emulator' };
+const testCredentials = {
+  accessKeyId: 'AKIDEXAMPLETEST00001',
+  secretAccessKey: 'test-secret-access-key-for-the-emulator',
+};
 const iam = useIamEndpoint('iam', { credentials: testCredentials, tokenLifetimeMs: 4_000 });
 
 /** Options for a pool behind a proxy (this test's plain one unless told). */
@@ -46,7 +49,10 @@ describe('RDS IAM auth through the emulator', () => {
   }, 60_000);
 
   it('refuses a token signed with other credentials with 28000, and the error says what to check', async () => {
-    const stranger = tokenSigner(iam, { accessKeyId: testCredentials.accessKeyId, secretAccessKey: 'not-the-right-secret' });
+    const stranger = tokenSigner(iam, {
+      accessKeyId: testCredentials.accessKeyId,
+      secretAccessKey: 'not-the-right-secret',
+    });
     const db = await DbService.create(iamOptions({ credentialProvider: stranger, connectionTimeout: '2s' }));
     const error = await db.query('SELECT 1').catch((caught: Error) => caught);
     await db.onApplicationShutdown();
@@ -76,11 +82,27 @@ describe('RDS IAM auth through the emulator', () => {
 /** A self-signed certificate for 127.0.0.1, made with the machine's openssl. */
 function selfSignedCertificate(): { key: string; cert: string } {
   const folder = mkdtempSync(join(tmpdir(), 'iam-tls-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1',
-    '-keyout', join(folder, 'key.pem'), '-out', join(folder, 'cert.pem'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(folder, 'key.pem'),
+      '-out',
+      join(folder, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     return { key: readFileSync(join(folder, 'key.pem'), 'utf8'), cert: readFileSync(join(folder, 'cert.pem'), 'utf8') };
   } finally {
@@ -106,7 +128,9 @@ describe('RDS IAM over TLS', () => {
   afterAll(() => tlsProxy.stop());
 
   it('logs in with a verified TLS connection, as RDS requires for IAM', async () => {
-    const db = await DbService.create(iamOptions({ ssl: { ca: certificate.cert }, awsIamAuth: { enabled: true, region: 'us-east-1' } }, tlsEndpoint));
+    const db = await DbService.create(
+      iamOptions({ ssl: { ca: certificate.cert }, awsIamAuth: { enabled: true, region: 'us-east-1' } }, tlsEndpoint),
+    );
     const { rows } = await db.query<{ user: string }>('SELECT current_user AS user');
     await db.onApplicationShutdown();
     expect(rows[0]!.user).toBe(iam.role.username);
@@ -115,7 +139,10 @@ describe('RDS IAM over TLS', () => {
 
   it('refuses a plain-text login like RDS, and the error points at TLS', async () => {
     const db = await DbService.create(
-      iamOptions({ connectionTimeout: '2s', awsIamAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true } }, tlsEndpoint),
+      iamOptions(
+        { connectionTimeout: '2s', awsIamAuth: { enabled: true, region: 'us-east-1', allowPlaintext: true } },
+        tlsEndpoint,
+      ),
     );
     const error = await db.query('SELECT 1').catch((caught: Error) => caught);
     await db.onApplicationShutdown();

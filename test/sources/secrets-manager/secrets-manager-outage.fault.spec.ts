@@ -5,7 +5,12 @@ import request from 'supertest';
 import { DatabaseAuthError, DatabaseModule, type DbService, getDbServiceToken } from '../../../src/index.js';
 import { DEFAULT_BACKOFF } from '../../../src/credentials/backoff.js';
 import { DatabaseHealthIndicator } from '../../../src/health/index.js';
-import { SecretsManagerEmulator, type SecretsManagerFault, startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
+import {
+  SecretsManagerEmulator,
+  type SecretsManagerFault,
+  startTestPostgres,
+  type TestPostgres,
+} from '../../../src/testing/index.js';
 import { attemptsAllowed } from '../../support/backoff.js';
 import { captureNestLog } from '../../support/captured-log.js';
 import { eventually, every, type LiveLoad, sleep, startLoad } from '../../support/load.js';
@@ -94,7 +99,12 @@ function connectionOptions(name: string, role: TestRole, secretsManager: Secrets
   return {
     name,
     dsn: role.bareDsn,
-    secretsManager: { secretId: 'prod/app', region: 'us-east-1', endpoint: secretsManager.endpoint, refreshInterval: '1s' },
+    secretsManager: {
+      secretId: 'prod/app',
+      region: 'us-east-1',
+      endpoint: secretsManager.endpoint,
+      refreshInterval: '1s',
+    },
     maxOpenConnections: 8,
     maxIdleConnections: 4,
     // New logins all through the outage: with the cached password (steady), or refused (rotated).
@@ -119,85 +129,104 @@ function report(line: string): void {
   if (process.env.REPORT_FIGURES) process.stdout.write(`FIGURES ${expect.getState().currentTestName}: ${line}\n`);
 }
 
-beforeAll(async () => {
-  process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLETEST00005';
-  process.env.AWS_SECRET_ACCESS_KEY = 'emulator-secret';
-  log = captureNestLog();
-  server = await startTestPostgres();
-  const roles = { steady: await createTestRole(server, 'smsteady'), rotated: await createTestRole(server, 'smrotated') };
-  const emulators = { steady: await new SecretsManagerEmulator().start(), rotated: await new SecretsManagerEmulator().start() };
-  for (const name of ['steady', 'rotated'] as const) {
-    emulators[name].createSecret('prod/app', { engine: 'postgres', username: roles[name].username, password: roles[name].password });
-  }
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      TerminusModule,
-      DatabaseModule.forRoot(connectionOptions('steady', roles.steady, emulators.steady)),
-      DatabaseModule.forRoot(connectionOptions('rotated', roles.rotated, emulators.rotated)),
-    ],
-    controllers: [HealthController],
-    providers: [DatabaseHealthIndicator],
-  }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-
-  const connect = (name: 'steady' | 'rotated'): Connection => {
-    const db = app.get<DbService>(getDbServiceToken(name));
-    return {
-      role: roles[name],
-      secretsManager: emulators[name],
-      db,
-      load: startLoad(CALLERS, () => db.query('SELECT pg_sleep(0.002)')),
-      readsBefore: 0,
-      fetchFailuresBefore: 0,
+beforeAll(
+  async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLETEST00005';
+    process.env.AWS_SECRET_ACCESS_KEY = 'emulator-secret';
+    log = captureNestLog();
+    server = await startTestPostgres();
+    const roles = {
+      steady: await createTestRole(server, 'smsteady'),
+      rotated: await createTestRole(server, 'smrotated'),
     };
-  };
-  steady = connect('steady');
-  rotated = connect('rotated');
-  await eventually('load to run', () => steady.load.succeeded > 200 && rotated.load.succeeded > 200);
-  expect((await healthOf('steady')).status).toBe('up');
+    const emulators = {
+      steady: await new SecretsManagerEmulator().start(),
+      rotated: await new SecretsManagerEmulator().start(),
+    };
+    for (const name of ['steady', 'rotated'] as const) {
+      emulators[name].createSecret('prod/app', {
+        engine: 'postgres',
+        username: roles[name].username,
+        password: roles[name].password,
+      });
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TerminusModule,
+        DatabaseModule.forRoot(connectionOptions('steady', roles.steady, emulators.steady)),
+        DatabaseModule.forRoot(connectionOptions('rotated', roles.rotated, emulators.rotated)),
+      ],
+      controllers: [HealthController],
+      providers: [DatabaseHealthIndicator],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
 
-  // Both connections through the same minute of failures, so the suite pays for it once.
-  for (const connection of [steady, rotated]) {
-    connection.readsBefore = connection.secretsManager.calls.GetSecretValue ?? 0;
-    connection.fetchFailuresBefore = connection.db.stats().credentialRefreshFailures;
-  }
-  let faults = 0;
-  setFault(FAULTS[0]);
-  run.outageStartedAt = Date.now();
-  alternate = every(FAULT_SWITCH_MS, async () => setFault(FAULTS[++faults % FAULTS.length]));
-  watchHealth = every(500, async () => void run.health.push(await healthOf('steady')));
-  await sleep(ROTATE_AFTER_MS);
-  // The rotation's write lands while the application's reads fail: the database and the stored
-  // secret change together, and the pool cannot read the secret until the outage ends.
-  run.rotatedAt = Date.now();
-  const password = newPassword();
-  await setPassword(server, roles.rotated.username, password);
-  emulators.rotated.createSecret('prod/app', { engine: 'postgres', username: roles.rotated.username, password });
-  await sleep(run.outageStartedAt + OUTAGE_MS - Date.now());
-  await alternate.stop();
-  setFault(undefined);
-  run.outageEndedAt = Date.now();
-  run.steadyReads = (emulators.steady.calls.GetSecretValue ?? 0) - steady.readsBefore;
-  run.rotatedReads = (emulators.rotated.calls.GetSecretValue ?? 0) - rotated.readsBefore;
-  // Every fetch during the outage failed.
-  run.steadyFetches = steady.db.stats().credentialRefreshFailures - steady.fetchFailuresBefore;
-  run.rotatedFetches = rotated.db.stats().credentialRefreshFailures - rotated.fetchFailuresBefore;
+    const connect = (name: 'steady' | 'rotated'): Connection => {
+      const db = app.get<DbService>(getDbServiceToken(name));
+      return {
+        role: roles[name],
+        secretsManager: emulators[name],
+        db,
+        load: startLoad(CALLERS, () => db.query('SELECT pg_sleep(0.002)')),
+        readsBefore: 0,
+        fetchFailuresBefore: 0,
+      };
+    };
+    steady = connect('steady');
+    rotated = connect('rotated');
+    await eventually('load to run', () => steady.load.succeeded > 200 && rotated.load.succeeded > 200);
+    expect((await healthOf('steady')).status).toBe('up');
 
-  await Promise.all([
-    eventually('the steady connection healthy again', () => run.health.at(-1)?.status === 'up', RECOVERY_BOUND_MS + 5_000).then(
-      () => (run.healthyAgainMs = run.health.at(-1)!.at - run.outageEndedAt),
-    ),
-    eventually('the rotated connection serving again', () => rotated.load.lastSuccessAt > run.outageEndedAt, RECOVERY_BOUND_MS + 5_000).then(() => {
-      run.servingAgainAt = rotated.load.lastSuccessAt;
-      run.servingAgainMs = run.servingAgainAt - run.outageEndedAt;
-    }),
-  ]);
-  // Serving on, to see that no failure follows the recovery.
-  await sleep(5_000);
-  await watchHealth.stop();
-  await Promise.all([steady.load.stop(), rotated.load.stop()]);
-}, OUTAGE_MS + RECOVERY_BOUND_MS + 40_000);
+    // Both connections through the same minute of failures, so the suite pays for it once.
+    for (const connection of [steady, rotated]) {
+      connection.readsBefore = connection.secretsManager.calls.GetSecretValue ?? 0;
+      connection.fetchFailuresBefore = connection.db.stats().credentialRefreshFailures;
+    }
+    let faults = 0;
+    setFault(FAULTS[0]);
+    run.outageStartedAt = Date.now();
+    alternate = every(FAULT_SWITCH_MS, async () => setFault(FAULTS[++faults % FAULTS.length]));
+    watchHealth = every(500, async () => void run.health.push(await healthOf('steady')));
+    await sleep(ROTATE_AFTER_MS);
+    // The rotation's write lands while the application's reads fail: the database and the stored
+    // secret change together, and the pool cannot read the secret until the outage ends.
+    run.rotatedAt = Date.now();
+    const password = newPassword();
+    await setPassword(server, roles.rotated.username, password);
+    emulators.rotated.createSecret('prod/app', { engine: 'postgres', username: roles.rotated.username, password });
+    await sleep(run.outageStartedAt + OUTAGE_MS - Date.now());
+    await alternate.stop();
+    setFault(undefined);
+    run.outageEndedAt = Date.now();
+    run.steadyReads = (emulators.steady.calls.GetSecretValue ?? 0) - steady.readsBefore;
+    run.rotatedReads = (emulators.rotated.calls.GetSecretValue ?? 0) - rotated.readsBefore;
+    // Every fetch during the outage failed.
+    run.steadyFetches = steady.db.stats().credentialRefreshFailures - steady.fetchFailuresBefore;
+    run.rotatedFetches = rotated.db.stats().credentialRefreshFailures - rotated.fetchFailuresBefore;
+
+    await Promise.all([
+      eventually(
+        'the steady connection healthy again',
+        () => run.health.at(-1)?.status === 'up',
+        RECOVERY_BOUND_MS + 5_000,
+      ).then(() => (run.healthyAgainMs = run.health.at(-1)!.at - run.outageEndedAt)),
+      eventually(
+        'the rotated connection serving again',
+        () => rotated.load.lastSuccessAt > run.outageEndedAt,
+        RECOVERY_BOUND_MS + 5_000,
+      ).then(() => {
+        run.servingAgainAt = rotated.load.lastSuccessAt;
+        run.servingAgainMs = run.servingAgainAt - run.outageEndedAt;
+      }),
+    ]);
+    // Serving on, to see that no failure follows the recovery.
+    await sleep(5_000);
+    await watchHealth.stop();
+    await Promise.all([steady.load.stop(), rotated.load.stop()]);
+  },
+  OUTAGE_MS + RECOVERY_BOUND_MS + 40_000,
+);
 
 afterAll(async () => {
   await Promise.all([alternate?.stop(), watchHealth?.stop(), steady?.load.stop(), rotated?.load.stop()]);
@@ -213,7 +242,11 @@ describe(`Secrets Manager failing for ${OUTAGE_MS / 1000} s (ThrottlingException
     const { load } = steady;
     const inOutage = run.health.filter(({ at }) => at >= run.outageStartedAt && at < run.outageEndedAt);
     const firstDegraded = inOutage.findIndex((sample) => sample.status === 'degraded');
-    const errorTypes = new Set(inOutage.map((sample) => /ThrottlingException|InternalServiceError/.exec(sample.lastError ?? '')?.[0]).filter(Boolean));
+    const errorTypes = new Set(
+      inOutage
+        .map((sample) => /ThrottlingException|InternalServiceError/.exec(sample.lastError ?? '')?.[0])
+        .filter(Boolean),
+    );
     report(
       `${load.succeeded} ok, ${load.failures.length} failed; ${inOutage.length} health checks in the outage, degraded from ${inOutage[firstDegraded]!.at - run.outageStartedAt} ms on, errors seen ${[...errorTypes].join(' and ')}; up again ${run.healthyAgainMs} ms after it; ${run.steadyFetches} fetches, ${run.steadyReads} GetSecretValue calls (bound ${STEADY_MAX_READS})`,
     );
@@ -224,11 +257,19 @@ describe(`Secrets Manager failing for ${OUTAGE_MS / 1000} s (ThrottlingException
     expect(inOutage.length).toBeGreaterThan(OUTAGE_MS / 1_000);
     expect(inOutage[firstDegraded]!.at - run.outageStartedAt).toBeLessThan(DEGRADED_WITHIN_MS);
     for (const sample of inOutage.slice(firstDegraded)) {
-      expect(sample).toMatchObject({ httpStatus: 200, status: 'degraded', lastError: expect.stringMatching(/ThrottlingException|InternalServiceError/) });
+      expect(sample).toMatchObject({
+        httpStatus: 200,
+        status: 'degraded',
+        lastError: expect.stringMatching(/ThrottlingException|InternalServiceError/),
+      });
     }
     expect(errorTypes).toEqual(new Set(['ThrottlingException', 'InternalServiceError']));
     expect(run.healthyAgainMs).toBeLessThan(RECOVERY_BOUND_MS);
-    expect(run.health.filter(({ at }) => at > run.outageEndedAt + run.healthyAgainMs).every((sample) => sample.status === 'up')).toBe(true);
+    expect(
+      run.health
+        .filter(({ at }) => at > run.outageEndedAt + run.healthyAgainMs)
+        .every((sample) => sample.status === 'up'),
+    ).toBe(true);
     expect(run.steadyFetches).toBeLessThanOrEqual(FETCHES_PER_CHAIN);
     expect(run.steadyReads).toBeLessThanOrEqual(STEADY_MAX_READS);
   });
@@ -239,7 +280,11 @@ describe(`Secrets Manager failing for ${OUTAGE_MS / 1000} s (ThrottlingException
     // A call made once the pool served again never fails (one that began earlier, asleep in a login
     // backoff with the old password, may still end in its refusal).
     const after = load.failures.filter(({ startedAt }) => startedAt > run.servingAgainAt);
-    const kinds = new Set(load.failures.map(({ error }) => (error instanceof DatabaseAuthError ? `DatabaseAuthError ${error.code}` : String(error))));
+    const kinds = new Set(
+      load.failures.map(({ error }) =>
+        error instanceof DatabaseAuthError ? `DatabaseAuthError ${error.code}` : String(error),
+      ),
+    );
     report(
       `${load.succeeded} ok, ${load.failures.length} failed (${[...kinds].join(', ')}), ${load.failures.filter(({ at }) => at > run.outageEndedAt).length} of them after the outage; serving again ${run.servingAgainMs} ms after it; slowest call ${load.slowestMs} ms; ${run.rotatedFetches} fetches, ${run.rotatedReads} GetSecretValue calls (bound ${ROTATED_MAX_READS})`,
     );

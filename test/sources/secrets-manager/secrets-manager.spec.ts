@@ -1,7 +1,12 @@
 import { inspect } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DbService } from '../../../src/index.js';
-import { rotateSecret, SecretsManagerEmulator, startTestPostgres, type TestPostgres } from '../../../src/testing/index.js';
+import {
+  rotateSecret,
+  SecretsManagerEmulator,
+  startTestPostgres,
+  type TestPostgres,
+} from '../../../src/testing/index.js';
 import { eventually, runLoad, sleep } from '../../support/load.js';
 import { createTestRole } from '../../support/roles.js';
 
@@ -49,7 +54,15 @@ describe('Secrets Manager rotation through the emulator', () => {
     const rotations = (async () => {
       for (let i = 0; i < 2; i++) {
         await sleep(2_000);
-        await rotateSecret({ client: admin, secretId: 'prod/app', admin: server.admin, server: serverAddress(), strategy: 'single-user', pauseAfterSetMs: 3_000, onStep: (step) => steps.push(step) });
+        await rotateSecret({
+          client: admin,
+          secretId: 'prod/app',
+          admin: server.admin,
+          server: serverAddress(),
+          strategy: 'single-user',
+          pauseAfterSetMs: 3_000,
+          onStep: (step) => steps.push(step),
+        });
       }
     })();
     const load = await runLoad(16, 14_000, () => db.query('SELECT pg_sleep(0.002)'));
@@ -57,7 +70,16 @@ describe('Secrets Manager rotation through the emulator', () => {
     const stats = db.stats();
     await db.onApplicationShutdown();
 
-    expect(steps).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret', 'createSecret', 'setSecret', 'testSecret', 'finishSecret']);
+    expect(steps).toEqual([
+      'createSecret',
+      'setSecret',
+      'testSecret',
+      'finishSecret',
+      'createSecret',
+      'setSecret',
+      'testSecret',
+      'finishSecret',
+    ]);
     expect(load.errors).toEqual([]);
     expect(load.failed).toBe(0);
     expect(stats.authFailures).toBeGreaterThan(0);
@@ -76,15 +98,27 @@ describe('Secrets Manager rotation through the emulator', () => {
     const db = await secretBackedDb('prod/alt', user.bareDsn, '1s');
     const rotation = (async () => {
       await sleep(2_000);
-      return rotateSecret({ client: admin, secretId: 'prod/alt', admin: server.admin, server: serverAddress(), strategy: 'alternating-users', pauseAfterSetMs: 1_000 });
+      return rotateSecret({
+        client: admin,
+        secretId: 'prod/alt',
+        admin: server.admin,
+        server: serverAddress(),
+        strategy: 'alternating-users',
+        pauseAfterSetMs: 1_000,
+      });
     })();
     const load = await runLoad(16, 8_000, () => db.query('SELECT pg_sleep(0.002)'));
     const { username } = await rotation;
 
     expect(load.failed).toBe(0);
     expect(username).toBe(`${user.username}_clone`);
-    await eventually('the old generation to drain', () => db.stats().generations === 1 && db.stats().credentials.username === username);
-    const { rows } = await server.admin('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [user.username]);
+    await eventually(
+      'the old generation to drain',
+      () => db.stats().generations === 1 && db.stats().credentials.username === username,
+    );
+    const { rows } = await server.admin('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [
+      user.username,
+    ]);
     expect(rows[0].n).toBe(0);
     expect((await db.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).toBe(username);
     expect(db.stats().rotationClosed).toBeGreaterThan(0);
