@@ -48,7 +48,9 @@ class AppModule {
 type Startup =
   { forRoot: DatabaseModuleOptions } | { forRootAsync: () => unknown } | { yaml: string; connection?: string };
 
-/** Starts a real Nest application the way users do: forRoot through Nest's testing module, the rest through NestFactory. */
+/**
+ * Starts a real Nest application the way users do: forRoot through Nest's testing module, the rest through NestFactory.
+ */
 async function startApp(startup: Startup): Promise<INestApplicationContext> {
   if ('forRoot' in startup)
     return Test.createTestingModule({ imports: [DatabaseModule.forRoot(startup.forRoot)] }).compile();
@@ -463,7 +465,8 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       key: 'connections.default.driver',
       says: /"mysql" is not supported; this module speaks PostgreSQL only/,
     },
-    // Issue 20: durations past what a timer holds, ports out of range, settings smuggled through the dsn, unverified TLS for tokens.
+    // Issue 20: durations past what a timer holds, ports out of range,
+    // settings smuggled through the dsn, unverified TLS for tokens.
     ...[
       [
         'secretsManager.refreshInterval',

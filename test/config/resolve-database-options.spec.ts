@@ -213,7 +213,7 @@ describe('option validation', () => {
 
 describe('option validation on well-typed values', () => {
   it('reports a value of the wrong type once, and still runs the other rules', () => {
-    const problems = problemsOf({ ...base, maxOpenConnections: Number.NaN, connectionMaxLifetime: '15m' } as never);
+    const problems = problemsOf({ ...base, maxOpenConnections: Number.NaN, connectionMaxLifetime: '15m' });
     expect(problems.filter((line) => line.startsWith('maxOpenConnections'))).toHaveLength(1);
     expect(problems.some((line) => line.startsWith('connectionMaxLifetime'))).toBe(true);
   });
@@ -282,7 +282,7 @@ describe('issue 20: durations that feed a timer', () => {
       { dsn: 'postgresql://app@db:5432/app', secretsManager: { secretId: 's', refreshInterval: '720h' } },
     ],
   ])('refuses %s past 2^31-1 ms, with the limit in the message', (key, options) => {
-    const problems = problemsOf({ ...base, ...options } as DatabaseModuleOptions);
+    const problems = problemsOf({ ...base, ...options });
     expect(problems).toEqual([expect.stringMatching(new RegExp(`^${key.replace('.', '\\.')}: .*${limit.source}`))]);
   });
 

@@ -346,7 +346,8 @@ describe('CredentialCache: issue 20', () => {
     const provider = stubProvider({ username: 'app', password: 'cause-quoted-pw' });
     const { cache } = cacheOf(provider);
     await cache.initialize();
-    // The shape of an AWS SDK error (a ServiceException), wrapped by the provider as SecretsManagerCredentialProvider does.
+    // The shape of an AWS SDK error (a ServiceException), wrapped
+    // by the provider as SecretsManagerCredentialProvider does.
     const aws = Object.assign(new Error('User arn:aws:iam::1:role/app is not authorized; last value cause-quoted-pw'), {
       name: 'AccessDeniedException',
       $fault: 'client',

@@ -34,7 +34,9 @@ let server: TestPostgres;
 let role: TestRole;
 let secretsManager: SecretsManagerEmulator;
 let iamProxy: RdsIamProxy;
-/** CPU one refused login costs this process, per source: an IAM login also runs the in-process proxy's signature check. */
+/**
+ * CPU one refused login costs this process, per source: an IAM login also runs the in-process proxy's signature check.
+ */
 let passwordLoginCpuMs: number;
 let iamLoginCpuMs: number;
 
@@ -197,9 +199,11 @@ describe(`every credential source gives a wrong password; ${CALLERS} concurrent 
             new RegExp(`${WRONG_PASSWORD}|X-Amz-Signature`),
           );
         }
-        // Within connectionTimeout, with room for a busy machine's scheduling; waiting on the forced fetches would take longer.
+        // Within connectionTimeout, with room for a busy machine's
+        // scheduling; waiting on the forced fetches would take longer.
         expect(wallMs).toBeLessThan(CONNECTION_TIMEOUT_MS + 2_000);
-        // No login flood: the logins under way when the first refusal came, then one per new credentials and one per backoff step, however many callers wait.
+        // No login flood: the logins under way when the first refusal came, then one
+        // per new credentials and one per backoff step, however many callers wait.
         expect(stats.authFailures).toBeGreaterThanOrEqual(1);
         expect(stats.authFailures).toBeLessThanOrEqual(MAX_OPEN_CONNECTIONS + 2 * forcedFetchesAllowed);
         // One forced fetch per throttle window, never one per caller.

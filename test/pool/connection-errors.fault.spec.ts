@@ -71,7 +71,8 @@ describe('connection errors users can act on', () => {
     const queued = Array.from({ length: 3 }, () => db.query('SELECT 1').catch((caught: unknown) => caught as Error));
     await eventually('three checkouts to queue', () => db.stats().waiting === 3, 5_000);
     const ending = db.onApplicationShutdown();
-    // The only connection is still held, and their timeout is a minute away: without being told, they would wait it out.
+    // The only connection is still held, and their timeout is a
+    // minute away: without being told, they would wait it out.
     const errors = await Promise.all(queued);
     expect(errors.map((error) => (error as Error).name)).toEqual([
       'DatabasePoolClosedError',

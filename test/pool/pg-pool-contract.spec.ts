@@ -52,7 +52,8 @@ describe('DbService.pool is a pg.Pool', () => {
     expect(failure).toMatchObject({ code: '42703' });
     const pid = await new Promise<number>((resolve, reject) =>
       pool.connect((error, client, done) => {
-        if (error || !client) return reject(error);
+        if (error) return reject(error);
+        if (!client) return reject(new Error('pool.connect gave neither an error nor a client'));
         client.query('SELECT pg_backend_pid() AS pid').then((result) => {
           done();
           resolve(result.rows[0].pid);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type pg from 'pg';
 import type { TimerHandle } from '../../src/clock.js';
 import { RotatingPgError } from '../../src/errors/errors.js';
-import { HARNESS_OPTIONS, type Harness, poolHarness } from '../support/pool-harness.js';
+import { type Harness, poolHarness } from '../support/pool-harness.js';
 import type { StandInClient } from '../support/stand-in-pg.js';
 
 /**
@@ -90,7 +90,10 @@ const checkout = (): Command => ({
   toString: () => 'checkout',
 });
 
-/** A query through the pg.Pool ORMs use; FAIL fails with an ERROR (the session stays usable), 'BEGIN; FAIL' leaves it aborted. */
+/**
+ * A query through the pg.Pool ORMs use; FAIL fails with an ERROR
+ * (the session stays usable), 'BEGIN; FAIL' leaves it aborted.
+ */
 const poolQuery = (statement: 'SELECT 1' | 'FAIL' | 'BEGIN; FAIL'): Command => ({
   check: (model) => !model.ended,
   async run(model, real) {

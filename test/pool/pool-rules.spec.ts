@@ -113,7 +113,8 @@ describe('refused logins are the pool’s concern, not each checkout’s (invari
     const outcomes = Array.from({ length: 32 }, () => harness.pool.acquire().catch((error: unknown) => error));
     await harness.clock.advance(3_000);
     for (const outcome of await Promise.all(outcomes)) expect(outcome).toBeInstanceOf(DatabaseAuthError);
-    // The first logins ran in parallel (the pool did not know yet); after that, one a second at most (PROBE_INTERVAL_MS).
+    // The first logins ran in parallel (the pool did not know
+    // yet); after that, one a second at most (PROBE_INTERVAL_MS).
     expect(harness.server.refusedLogins).toBeLessThanOrEqual(4 + Math.ceil(3_000 / PROBE_INTERVAL_MS));
     expect(harness.pool.stats().credentialFetches['auth-failure'].succeeded).toBeLessThanOrEqual(
       attemptsAllowed(3_000),

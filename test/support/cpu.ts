@@ -1,6 +1,8 @@
 import pg from 'pg';
 
-/** CPU time this process spent (user + system, every thread: pg's SCRAM hashing runs on libuv's pool) while `work` ran. */
+/**
+ * CPU time this process spent (user + system, every thread: pg's SCRAM hashing runs on libuv's pool) while `work` ran.
+ */
 export async function measureCpu<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: number; wallMs: number }> {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();

@@ -11,5 +11,6 @@ export function connectionDiedUnderQuery(error: unknown): boolean {
 /** How an unexpected failure reads in a test's output. */
 export function describeFailure(error: unknown): string {
   const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a thrown message may be anything: String() it
   return message === undefined ? String(error) : `${String(name)}: ${String(message)}`;
 }

@@ -155,7 +155,10 @@ export async function startPgBouncer(server: TestPostgres, options: PgBouncerOpt
   };
 }
 
-/** PgBouncer's documented auth_query setup, in every database clients connect to (auth_query runs in the client's database). */
+/**
+ * PgBouncer's documented auth_query setup, in every database
+ * clients connect to (auth_query runs in the client's database).
+ */
 async function installAuthQuery(
   server: TestPostgres,
   auth: { user: string; password: string },

@@ -49,7 +49,10 @@ export class ServerView {
     return (await this.backends()).length;
   }
 
-  /** Polls until no watched backend is left; returns what remained at the deadline otherwise (a backend stuck in authentication stays 60 s). */
+  /**
+   * Polls until no watched backend is left; returns what remained at the
+   * deadline otherwise (a backend stuck in authentication stays 60 s).
+   */
   async drained(timeoutMs = 3_000): Promise<Backend[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

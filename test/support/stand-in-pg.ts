@@ -95,9 +95,9 @@ export class StandInClient extends EventEmitter {
   }
 
   /**
-   * Runs one "statement": BEGIN, COMMIT, ROLLBACK, FAIL (an ERROR-level failure), 'BEGIN; FAIL'
-   * (both in one simple query) or anything else (succeeds). As pg does, a failure reaches the caller before ReadyForQuery, which follows one
-   * clock tick later.
+   * Runs one "statement": BEGIN, COMMIT, ROLLBACK, FAIL (an ERROR-level failure),
+   * 'BEGIN; FAIL' (both in one simple query) or anything else (succeeds). As pg does, a
+   * failure reaches the caller before ReadyForQuery, which follows one clock tick later.
    */
   query(text: string, valuesOrCallback?: unknown, maybeCallback?: QueryCallback): Promise<unknown> | void {
     const callback = (typeof valuesOrCallback === 'function' ? valuesOrCallback : maybeCallback) as

@@ -7,7 +7,9 @@ import { useTempFolder } from '../support/temp-folder.js';
 const run = promisify(execFile);
 const repo = new URL('../..', import.meta.url).pathname;
 const guard = join(repo, 'scripts/check-lockfile.mjs');
-/** What npm 11.13 wrote for optional packages it could not fetch, and what made `npm ci` fail with "Invalid Version:". */
+/**
+ * What npm 11.13 wrote for optional packages it could not fetch, and what made `npm ci` fail with "Invalid Version:".
+ */
 const STUB_KEY = 'node_modules/unrs-resolver/node_modules/@unrs/resolver-binding-win32-x64-msvc';
 const STUB = { dev: true, optional: true };
 

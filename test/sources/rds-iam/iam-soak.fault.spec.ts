@@ -116,7 +116,8 @@ describe(`accelerated soak: RDS IAM tokens living ${TOKEN_LIFETIME_MS / 1000} s,
       await new Promise((resolve) => setTimeout(resolve, SOAK_MS));
       await sampler.stop();
       await load.stop();
-      // Read after shutdown: a login still under way when the load stops is counted by the proxy at once, by the pool when it completes.
+      // Read after shutdown: a login still under way when the load stops
+      // is counted by the proxy at once, by the pool when it completes.
       await db.onApplicationShutdown();
       const stats = db.stats();
 

@@ -33,7 +33,8 @@ describe('RDS IAM auth through the emulator', () => {
       iamOptions({ awsIamAuth: { enabled: true, region: 'us-east-1', tokenTtl: '2s', allowPlaintext: true } }),
     );
     const load = await runLoad(16, 30_000, () => db.query('SELECT pg_sleep(0.002)'));
-    // Read after shutdown: a login still under way when the load ends is counted by the proxy at once, by the pool when it completes.
+    // Read after shutdown: a login still under way when the load ends
+    // is counted by the proxy at once, by the pool when it completes.
     await db.onApplicationShutdown();
     const stats = db.stats();
 

@@ -18,7 +18,10 @@ import { createTestRole, newPassword, setPassword, type TestRole } from '../../s
 
 /** Issue 12: Secrets Manager fails for a whole minute. */
 const OUTAGE_MS = 60_000;
-/** The outage alternates between the two ways Secrets Manager fails: 400 ThrottlingException and 500 InternalServiceError. */
+/**
+ * The outage alternates between the two ways Secrets Manager
+ * fails: 400 ThrottlingException and 500 InternalServiceError.
+ */
 const FAULTS: SecretsManagerFault[] = ['throttling', 'internal-error'];
 const FAULT_SWITCH_MS = 5_000;
 const CALLERS = 16;
@@ -35,9 +38,15 @@ const SDK_MAX_ATTEMPTS = 3;
 const FETCHES_PER_CHAIN = attemptsAllowed(OUTAGE_MS);
 const STEADY_MAX_READS = FETCHES_PER_CHAIN * SDK_MAX_ATTEMPTS;
 const ROTATED_MAX_READS = 2 * FETCHES_PER_CHAIN * SDK_MAX_ATTEMPTS;
-/** The first failed refresh shows within the 1 s refresh interval, the SDK's throttling retries (up to 1 s, then 2 s) and a health check's round. */
+/**
+ * The first failed refresh shows within the 1 s refresh interval, the SDK's
+ * throttling retries (up to 1 s, then 2 s) and a health check's round.
+ */
 const DEGRADED_WITHIN_MS = 1_000 + 3_000 + 2_000;
-/** The next fetch after the outage comes at most one backoff step (capped) later; callers asleep in a login backoff need at most their connectionTimeout. */
+/**
+ * The next fetch after the outage comes at most one backoff step (capped) later;
+ * callers asleep in a login backoff need at most their connectionTimeout.
+ */
 const RECOVERY_BOUND_MS = DEFAULT_BACKOFF.maxMs + CONNECTION_TIMEOUT_MS;
 
 @Controller('health')
