@@ -70,7 +70,9 @@ async function measure(make, callers, durationMs) {
   return { ops: done / (durationMs / 1000), cpuPerQuery: (cpu.user + cpu.system) / done };
 }
 
-/** Runs every cell, contenders interleaved round by round (the order turning each round); returns the Markdown section. */
+/**
+ * Runs every cell, contenders interleaved round by round (the order turning each round); returns the Markdown section.
+ */
 export async function saturatedPool({ server: testServer, rounds = 15, durationMs = 2_000 }) {
   server = testServer;
   const contenders = contendersFor({

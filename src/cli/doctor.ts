@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { DatabaseModuleOptions } from '../config/database-options.interface.js';
 import * as defaults from '../config/defaults.js';
-import { formatDuration, parseDuration } from '../common/duration.js';
+import { type Duration, formatDuration, parseDuration } from '../common/duration.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
 import { optionKeyNames, type KeyNamer, resolveDatabaseOptions } from '../config/resolve-database-options.js';
 import type { Credentials } from '../credentials/credential-provider.interface.js';
@@ -251,6 +251,6 @@ function durationOf(value: unknown, fallback: string): number | undefined {
   return typeof given === 'string' || typeof given === 'number' ? parseDuration(given) : undefined;
 }
 
-function show(value: unknown, fallback: string): string {
+function show(value: Duration | undefined, fallback: string): string {
   return value === undefined ? `${fallback} (default)` : String(value);
 }

@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  const connection = values.connection!;
+  const connection = values.connection;
   let options: DatabaseModuleOptions | undefined;
   let keyName: KeyNamer | undefined;
   let source: string;

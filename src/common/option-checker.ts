@@ -16,7 +16,10 @@ export type OptionPath<Options> =
   | readonly [keyof Options & string]
   | { [K in Block<Options>]: readonly [K, keyof NonNullable<Options[K]> & string] }[Block<Options>];
 
-/** Spells an option path the way the user wrote it: `connectionMaxLifetime`, or `connections.default.connection_max_lifetime` from YAML. */
+/**
+ * Spells an option path the way the user wrote it: `connectionMaxLifetime`, or
+ * `connections.default.connection_max_lifetime` from YAML.
+ */
 export type KeyNamer = (path: readonly string[]) => string;
 
 /** Option paths as written in code: `awsIamAuth.region`. */
@@ -93,7 +96,9 @@ export class OptionChecker<Options> {
   }
 }
 
-/** What kind of value was given, for "must be a string, not a number": never the value itself, which may be a secret. */
+/**
+ * What kind of value was given, for "must be a string, not a number": never the value itself, which may be a secret.
+ */
 export function kindOf(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';

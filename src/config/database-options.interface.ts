@@ -36,13 +36,22 @@ export interface DatabaseModuleOptions extends CredentialSourceOptions {
   ssl?: boolean | TlsOptions;
   /** Most physical connections open at once (Go `SetMaxOpenConns`). Default `10`. */
   maxOpenConnections?: number;
-  /** Most idle connections kept (Go `SetMaxIdleConns`); extra ones close on release. Default `2`, or `maxOpenConnections` if lower. */
+  /**
+   * Most idle connections kept (Go `SetMaxIdleConns`); extra ones close on release. Default `2`, or
+   * `maxOpenConnections` if lower.
+   */
   maxIdleConnections?: number;
   /** A connection is closed this long after it opened, minus jitter. Default `'14m'`; must be > 0 and < 15m. */
   connectionMaxLifetime?: Duration;
-  /** Most a lifetime is shortened at random so connections opened together do not expire together. Default: a tenth of `connectionMaxLifetime`. */
+  /**
+   * Most a lifetime is shortened at random so connections opened together do not expire together. Default: a tenth of
+   * `connectionMaxLifetime`.
+   */
   connectionMaxLifetimeJitter?: Duration;
-  /** An idle connection is closed after this long unused (Go `SetConnMaxIdleTime`). Default `'10m'`; ≤ `connectionMaxLifetime`. */
+  /**
+   * An idle connection is closed after this long unused (Go `SetConnMaxIdleTime`). Default `'10m'`; ≤
+   * `connectionMaxLifetime`.
+   */
   connectionMaxIdleTime?: Duration;
   /** Budget to get a usable connection, credential fetch and auth retries included. Default `'10s'`. */
   connectionTimeout?: Duration;
@@ -57,7 +66,10 @@ export interface DatabaseModuleOptions extends CredentialSourceOptions {
   queryTimeout?: Duration;
   /** Most a statement waits for a lock (PostgreSQL `lock_timeout`). Default: the server's (none). */
   lockTimeout?: Duration;
-  /** Closes a session left idle inside a transaction (PostgreSQL `idle_in_transaction_session_timeout`). Default: the server's. */
+  /**
+   * Closes a session left idle inside a transaction (PostgreSQL `idle_in_transaction_session_timeout`). Default: the
+   * server's.
+   */
   idleInTransactionSessionTimeout?: Duration;
   /** TCP keep-alive on every connection (pg `keepAlive`), so a dead peer is noticed. Default `false`. */
   keepAlive?: boolean;

@@ -70,9 +70,9 @@ function lenient(schema: z.ZodType): z.ZodType {
 }
 
 /** Keys known at each nesting level, for "did you mean" style messages on unknown keys. */
-export const knownKeys: Readonly<Record<string, readonly string[]>> = Object.fromEntries([
+export const knownKeys: Readonly<Record<string, readonly string[]>> = Object.fromEntries<readonly string[]>([
   ['', Object.keys(databaseOptionsSchema.shape)],
-  ...Object.entries(databaseOptionsSchema.shape).flatMap(([key, schema]) => {
+  ...Object.entries(databaseOptionsSchema.shape).flatMap(([key, schema]): [string, string[]][] => {
     const block = (schema as z.ZodOptional<z.ZodType>).unwrap?.();
     return block instanceof z.ZodObject ? [[key, Object.keys(block.shape)]] : [];
   }),

@@ -213,7 +213,10 @@ function connectionFacts(raw: Raw, connection: ResolvedConnection): ConnectionFa
   };
 }
 
-/** pg's per-connection settings, from our option names and durations. Unset ones stay unset (the server's or pg's default). */
+/**
+ * pg's per-connection settings, from our option names and durations. Unset ones stay unset (the server's or pg's
+ * default).
+ */
 function resolveSessionSettings(raw: Raw, check: DatabaseOptionChecker): Partial<ConnectionSettings> {
   const settings: Partial<ConnectionSettings> = {
     statement_timeout: check.positiveDuration(['statementTimeout'], undefined),

@@ -57,7 +57,7 @@ export function readDatabaseConfig(
     ]);
   }
   const { driver, ...rest } = block;
-  if (driver !== undefined && !POSTGRES_DRIVERS.has(String(driver))) {
+  if (driver !== undefined && (typeof driver !== 'string' || !POSTGRES_DRIVERS.has(driver))) {
     throw configError(connection, source, [configMessages.yamlDriverNotSupported(connection, driver)]);
   }
   const options = fromYamlKeys(rest);
@@ -66,7 +66,7 @@ export function readDatabaseConfig(
       `${yamlKeyNames(connection)(path)}: ${configMessages.durationNeedsUnit(valueAt(options, path) as number)}`,
   );
   if (unitless.length > 0) throw configError(connection, source, unitless);
-  return { name: connection, ...options } as DatabaseModuleOptions;
+  return { name: connection, ...options };
 }
 
 /**

@@ -69,7 +69,9 @@ export class CredentialCache {
   private lastFailure?: CredentialSourceError;
   private readonly subscribers: CredentialEvents[] = [];
   private readonly fetches = new SingleFlight<Credentials>();
-  /** Forced fetches after refused logins: at once the first time, then backing off while the database keeps refusing. */
+  /**
+   * Forced fetches after refused logins: at once the first time, then backing off while the database keeps refusing.
+   */
   private readonly forced: Backoff;
   /** Failed fetches in a row: the cached credentials serve until the next try is due. */
   private readonly failures: Backoff;

@@ -1,4 +1,7 @@
-/** One set of login credentials. `version` identifies it without revealing it (a secret version id, a token's issue time). */
+/**
+ * One set of login credentials. `version` identifies it without revealing it (a secret version id, a token's issue
+ * time).
+ */
 export interface Credentials {
   username: string;
   password: string;

@@ -85,7 +85,10 @@ export interface CredentialSourceErrorOptions extends ErrorOptions {
  */
 export class CredentialSourceError extends RotatingPgError {
   override readonly name = 'CredentialSourceError';
-  /** The source's error name or code: the AWS error name (`'AccessDeniedException'`, `'ThrottlingException'`), or Node's (`'ECONNREFUSED'`). */
+  /**
+   * The source's error name or code: the AWS error name (`'AccessDeniedException'`, `'ThrottlingException'`), or Node's
+   * (`'ECONNREFUSED'`).
+   */
   readonly code: string | undefined;
   /** The HTTP status the source answered with, when it is an HTTP service. */
   readonly httpStatus: number | undefined;

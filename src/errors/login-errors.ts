@@ -25,7 +25,9 @@ export type LoginRefusal = 'refused' | 'not-permitted';
  */
 const PGBOUNCER_REFUSAL = /^(SASL|password) authentication failed$/;
 
-/** Decided by SQLSTATE and routine; the message only when a proxy dropped both or, like PgBouncer, sends its own code. */
+/**
+ * Decided by SQLSTATE and routine; the message only when a proxy dropped both or, like PgBouncer, sends its own code.
+ */
 export function classifyLoginError(error: unknown): LoginRefusal | undefined {
   const { code, routine, message = '' } = (error ?? {}) as PgLikeError;
   if (code === '28P01') return 'refused';

@@ -15,7 +15,9 @@ export function redactSecrets(text: string, secrets: Iterable<string | undefined
   return clean;
 }
 
-/** A code is safe to show when it is an identifier (`AccessDeniedException`, `ECONNREFUSED`, `28P01`), not free text. */
+/**
+ * A code is safe to show when it is an identifier (`AccessDeniedException`, `ECONNREFUSED`, `28P01`), not free text.
+ */
 const SAFE_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**

@@ -1,6 +1,9 @@
 import type { Attributes, Histogram } from '@opentelemetry/api';
 
-/** Values held before they are handed to the SDK in one go: small enough that no request waits long behind the hand-over. */
+/**
+ * Values held before they are handed to the SDK in one go: small enough that no request waits long behind the
+ * hand-over.
+ */
 const CAPACITY = 128;
 
 /**

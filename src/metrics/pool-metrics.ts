@@ -11,7 +11,10 @@ export interface PoolMetricsSource {
   stats(): DatabaseStats;
 }
 
-/** A connection pool's instruments; `timings` feeds the histograms (none without them), `stop` unregisters the observers at shutdown. */
+/**
+ * A connection pool's instruments; `timings` feeds the histograms (none without them), `stop` unregisters the observers
+ * at shutdown.
+ */
 export interface PoolMetrics {
   timings?: PoolTimings;
   stop(): void;

@@ -10,7 +10,10 @@ import { hintFor } from '../errors/login-errors.js';
 import { hints, messages } from '../errors/messages.js';
 import type { PoolCounters } from './pool-stats.js';
 
-/** The refused logins a checkout saw: how many, the credentials revision current when it asked, and that of the last refusal. */
+/**
+ * The refused logins a checkout saw: how many, the credentials revision current when it asked, and that of the last
+ * refusal.
+ */
 export interface RefusedLogins {
   refusals: number;
   firstRevision: number;

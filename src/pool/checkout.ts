@@ -36,7 +36,10 @@ export class Checkout {
     this.reject(error);
   }
 
-  /** Gives up on the credentials the database refused: the caller hears about the refusal, with every one it waited through. */
+  /**
+   * Gives up on the credentials the database refused: the caller hears about the refusal, with every one it waited
+   * through.
+   */
   giveUpOn(refusal: Refusal, errors: CheckoutErrors): void {
     const logins = {
       refusals: Math.max(1, this.refusals),

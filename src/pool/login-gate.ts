@@ -15,7 +15,9 @@ export const PROBE_INTERVAL_MS = 1_000;
 export interface LoginGateHooks {
   /** Logins may be possible again (new credentials, or the next backoff step): serve the waiting checkouts. */
   retry(): void;
-  /** The source repeated the refused credentials: checkouts whose deadline comes before `nextLoginAt` cannot be helped. */
+  /**
+   * The source repeated the refused credentials: checkouts whose deadline comes before `nextLoginAt` cannot be helped.
+   */
   failDue(nextLoginAt: number): void;
 }
 

@@ -38,6 +38,7 @@ export class PgPoolFacade extends pg.Pool {
   }
 
   /** `connect()` → Promise<PoolClient>, or `connect((err, client, release) => …)`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Promise or void, as pg.Pool's overloads say
   override connect(...args: unknown[]): any {
     const callback = args[0] as
       | ((error: Error | undefined, client?: pg.PoolClient, release?: (error?: Error | boolean) => void) => void)
@@ -45,6 +46,7 @@ export class PgPoolFacade extends pg.Pool {
     const acquiring = this.#rotating.acquire();
     if (typeof callback !== 'function') return acquiring;
     acquiring.then(
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- release is an arrow function (no `this`)
       (client) => callback(undefined, client, client.release),
       (error: Error) => callback(error, undefined, () => undefined),
     );
@@ -56,6 +58,7 @@ export class PgPoolFacade extends pg.Pool {
    * connection. Unlike pg-pool, a plain SQL error (severity ERROR) keeps the connection,
    * whose session is intact; anything worse closes it.
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Promise or void, as pg.Pool's overloads say
   override query(...args: unknown[]): any {
     const [config, second, third] = args;
     const callback = (typeof second === 'function' ? second : third) as Callback<pg.QueryResult> | undefined;
@@ -73,6 +76,7 @@ export class PgPoolFacade extends pg.Pool {
   }
 
   /** Ends the connection's pool; safe to call any number of times, by an ORM and by the module. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Promise or void, as pg.Pool's overloads say
   override end(...args: unknown[]): any {
     const callback = args[0] as ((error?: Error) => void) | undefined;
     const ending = this.#rotating.end();

@@ -17,7 +17,10 @@ import { PooledConnection } from './pooled-connection.js';
 import { sessionState } from './session.js';
 import { WaitQueue } from './wait-queue.js';
 
-/** What the pool needs; the credential source stays with the provider, out of reach of inspection, and metrics with DbService. */
+/**
+ * What the pool needs; the credential source stays with the provider, out of reach of inspection, and metrics with
+ * DbService.
+ */
 export type PoolOptions = Omit<ResolvedDatabaseOptions, 'credentialSource' | 'meterProvider' | 'durationMetrics'>;
 
 export interface PoolLogger {
@@ -172,7 +175,10 @@ export class RotatingPool {
     return { total: this.connections.size, idle: this.idle.length, waiting: this.waiting.length, expired };
   }
 
-  /** pg.Pool options of new logins, the password only as a function (ORMs read `options`; Kysely and TypeORM among them). */
+  /**
+   * pg.Pool options of new logins, the password only as a function (ORMs read `options`; Kysely and TypeORM among
+   * them).
+   */
   get currentPoolOptions(): pg.PoolConfig | undefined {
     if (this.username === undefined) return undefined;
     return {
@@ -193,7 +199,10 @@ export class RotatingPool {
     return this.ended;
   }
 
-  /** Emits the pool's events (pg.Pool's: connect, acquire, release, remove, error) on `sink`, each from its first listener on. */
+  /**
+   * Emits the pool's events (pg.Pool's: connect, acquire, release, remove, error) on `sink`, each from its first
+   * listener on.
+   */
   forwardEventsTo(sink: EventEmitter): void {
     this.events.emitOn(sink);
   }
@@ -242,7 +251,10 @@ export class RotatingPool {
     return client;
   }
 
-  /** Serves waiting checkouts from idle connections, and opens logins for the rest while the cap and the login gate allow. */
+  /**
+   * Serves waiting checkouts from idle connections, and opens logins for the rest while the cap and the login gate
+   * allow.
+   */
   private pump(): void {
     if (this.closed) return;
     while (this.waiting.length > 0) {
@@ -405,7 +417,9 @@ export class RotatingPool {
     this.keep(connection, this.clock.now());
   }
 
-  /** A healthy connection back from use (or fresh from its login): to a waiting checkout, to the idle set, or closed. */
+  /**
+   * A healthy connection back from use (or fresh from its login): to a waiting checkout, to the idle set, or closed.
+   */
   private keep(connection: PooledConnection, now: number): void {
     if (this.closed) return this.close(connection, 'shutdown');
     if (connection.username !== this.username) return this.close(connection, 'rotation');
@@ -453,7 +467,9 @@ export class RotatingPool {
     this.afterClose(connection.username);
   }
 
-  /** A slot is free: serve waiting checkouts, tell when a rotated-away user's last connection is gone, finish ending. */
+  /**
+   * A slot is free: serve waiting checkouts, tell when a rotated-away user's last connection is gone, finish ending.
+   */
   private afterClose(username?: string): void {
     const replacedBy = username === undefined ? undefined : this.draining.get(username);
     if (replacedBy !== undefined && !this.usernamesInUse().has(username!)) {
@@ -467,7 +483,9 @@ export class RotatingPool {
     this.pump();
   }
 
-  /** New credentials: a new username retires the old one's connections; any change lets waiting checkouts log in again. */
+  /**
+   * New credentials: a new username retires the old one's connections; any change lets waiting checkouts log in again.
+   */
   private credentialsChanged(next: Credentials): void {
     const previous = this.username;
     if (previous !== undefined && next.username !== previous) {

@@ -52,7 +52,8 @@ export function resolveCredentialSource(
     return key ? [{ source, key }] : [];
   });
   if (chosen.length === 0) {
-    // A source given but reported as wrong already (or a refused dsn, which may hold a password): "no source" would mislead.
+    // A source given but reported as wrong already (or a refused dsn, which may hold a password): "no source" would
+    // mislead.
     const reported = credentialSources.some((source) => check.reported(source.optionKey));
     if (!reported && !facts.dsnRefused)
       check.fail(

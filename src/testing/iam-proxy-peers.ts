@@ -1,6 +1,9 @@
 import { importOptionalPeer } from './optional-peer.js';
 
-/** The optional peers RdsIamProxy runs on: SigV4 to check tokens, and pg's wire messages and SCRAM client to log in behind them. */
+/**
+ * The optional peers RdsIamProxy runs on: SigV4 to check tokens, and pg's wire messages and SCRAM client to log in
+ * behind them.
+ */
 export interface IamProxyPeers {
   Sha256: typeof import('@aws-crypto/sha256-js').Sha256;
   SignatureV4: typeof import('@smithy/signature-v4').SignatureV4;

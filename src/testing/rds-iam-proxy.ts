@@ -36,7 +36,10 @@ export interface RdsIamProxyOptions {
   /** Host (and port, for RDS) tokens must be signed for. Default: 127.0.0.1 and the proxy's port. */
   signingHost?: string;
   signingPort?: number;
-  /** Longest a token is accepted after signing, in ms; RDS: 15 minutes, DSQL: its X-Amz-Expires (a week at most). Lower it to test expiry fast. */
+  /**
+   * Longest a token is accepted after signing, in ms; RDS: 15 minutes, DSQL: its X-Amz-Expires (a week at most). Lower
+   * it to test expiry fast.
+   */
   tokenLifetimeMs?: number;
   /** The proxy's clock. Default `Date.now`. */
   now?: () => number;
@@ -214,7 +217,10 @@ export class RdsIamProxy {
     return undefined;
   }
 
-  /** The request a token for `user` presigns: RDS's names host, port and DBUser; DSQL's the host name and the action alone. */
+  /**
+   * The request a token for `user` presigns: RDS's names host, port and DBUser; DSQL's the host name and the action
+   * alone.
+   */
   private signedRequest(user: string): {
     hostname: string;
     port?: number;
@@ -253,7 +259,9 @@ export class RdsIamProxy {
     return String(presigned.query?.['X-Amz-Signature']);
   }
 
-  /** `routine` as PostgreSQL reports it: `auth_failed` for refused credentials, `ClientAuthentication` for pg_hba.conf. */
+  /**
+   * `routine` as PostgreSQL reports it: `auth_failed` for refused credentials, `ClientAuthentication` for pg_hba.conf.
+   */
   private refuse(client: Socket, message: string, code: string, reason: string, routine = 'auth_failed'): void {
     this.rejected++;
     this.rejections.push(reason);
@@ -278,7 +286,7 @@ export class RdsIamProxy {
           if (message.type !== 'R') continue;
           const kind = message.body.readInt32BE(0);
           if (kind === 0) {
-            backend.off('data', onData);
+            backend.off('data', onChunk);
             client.write(Buffer.concat([message.raw, reader.rest()]));
             client.pipe(backend).pipe(client);
             client.on('close', () => backend.destroy());
@@ -289,7 +297,7 @@ export class RdsIamProxy {
           if (kind === 10) {
             const mechanisms = message.body.subarray(4).toString('utf8').split('\0').filter(Boolean);
             session = sasl.startSession(mechanisms);
-            backend.write(serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', session!.response));
+            backend.write(serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', session.response));
           }
           if (kind === 11) {
             await sasl.continueSession(session, password, message.body.subarray(4).toString('utf8'));
@@ -298,7 +306,8 @@ export class RdsIamProxy {
           if (kind === 12) sasl.finalizeSession(session, message.body.subarray(4).toString('utf8'));
         }
       };
-      backend.on('data', (chunk: Buffer) => void onData(chunk).catch(reject));
+      const onChunk = (chunk: Buffer) => void onData(chunk).catch(reject);
+      backend.on('data', onChunk);
     });
   }
 }
@@ -307,6 +316,6 @@ export class RdsIamProxy {
 function parseAmzDate(text: string): number | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (!match) return undefined;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
-  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+  const [, y, mo, d, h, mi, s] = match.map<number>(Number);
+  return Date.UTC(y!, mo! - 1, d, h, mi, s);
 }

@@ -130,8 +130,8 @@ export class SecretsManagerEmulator {
   private getSecretValue(input: Record<string, unknown>) {
     const secret = this.find(input.SecretId);
     const version = input.VersionId
-      ? secret.versions.get(String(input.VersionId))
-      : this.versionAt(secret, String(input.VersionStage ?? 'AWSCURRENT'));
+      ? secret.versions.get(text(input.VersionId))
+      : this.versionAt(secret, text(input.VersionStage ?? 'AWSCURRENT'));
     if (!version) {
       throw new ApiError(
         'ResourceNotFoundException',
@@ -162,7 +162,7 @@ export class SecretsManagerEmulator {
   private createSecretCall(input: Record<string, unknown>) {
     const name = String(input.Name);
     if (this.secrets.has(name)) throw new ApiError('ResourceExistsException', `secret ${name} already exists`);
-    const versionId = this.createSecret(name, String(input.SecretString ?? ''));
+    const versionId = this.createSecret(name, text(input.SecretString ?? ''));
     return { ARN: this.find(name).arn, Name: name, VersionId: versionId };
   }
 
@@ -171,7 +171,7 @@ export class SecretsManagerEmulator {
     const stages = Array.isArray(input.VersionStages) ? input.VersionStages.map(String) : ['AWSCURRENT'];
     const version = this.addVersion(
       secret,
-      String(input.SecretString ?? ''),
+      text(input.SecretString ?? ''),
       stages,
       input.ClientRequestToken as string | undefined,
     );
@@ -181,9 +181,9 @@ export class SecretsManagerEmulator {
   private updateSecretVersionStage(input: Record<string, unknown>) {
     const secret = this.find(input.SecretId);
     const stage = String(input.VersionStage);
-    if (input.RemoveFromVersionId) secret.versions.get(String(input.RemoveFromVersionId))?.stages.delete(stage);
+    if (input.RemoveFromVersionId) secret.versions.get(text(input.RemoveFromVersionId))?.stages.delete(stage);
     if (input.MoveToVersionId) {
-      const target = secret.versions.get(String(input.MoveToVersionId));
+      const target = secret.versions.get(text(input.MoveToVersionId));
       if (!target) throw new ApiError('ResourceNotFoundException', 'no such version');
       this.moveStage(secret, stage, target);
     }
@@ -232,4 +232,12 @@ export class SecretsManagerEmulator {
     });
     response.end(JSON.stringify(body));
   }
+}
+
+/**
+ * A request field as text. The SDK sends these fields as JSON strings, and any other JSON scalar reads as `String`
+ * would write it; an object or array is written as JSON rather than `[object Object]`.
+ */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

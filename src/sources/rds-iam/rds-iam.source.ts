@@ -18,7 +18,9 @@ export interface AwsIamAuthOptions {
   dbUser?: string;
   /** How long one signed token is reused for new connections. Default `'10m'`; must be < 15m. */
   tokenTtl?: Duration;
-  /** Host to sign for when it differs from the one connected to (e.g. through a proxy). Default: the connection host. */
+  /**
+   * Host to sign for when it differs from the one connected to (e.g. through a proxy). Default: the connection host.
+   */
   signingHost?: string;
   /** Port to sign for. Default: the connection port. */
   signingPort?: number;
