@@ -1,4 +1,5 @@
-import { type Clock, systemClock, type TimerHandle } from '../clock.js';
+import { type Clock, systemClock } from '../clock.js';
+import { settleWithin } from '../common/time-limit.js';
 import { CredentialSourceError } from '../errors/errors.js';
 import { messages } from '../errors/messages.js';
 import { redactSecrets, safeErrorCode } from '../errors/redact.js';
@@ -188,20 +189,11 @@ export class CredentialCache {
 
   async close(): Promise<void> {
     this.timer.stop();
-    let deadline: TimerHandle | undefined;
-    const givenUp = new Promise<void>((resolve) => {
-      deadline = this.clock.setTimeout(resolve, this.closeTimeoutMs);
-    });
     const closing = (async () => {
       await this.fetches.running?.catch(() => undefined);
       await this.provider.close?.();
     })();
-    try {
-      await Promise.race([closing, givenUp]);
-    } finally {
-      this.clock.clearTimeout(deadline);
-      closing.catch(() => undefined);
-    }
+    await settleWithin(closing, this.closeTimeoutMs, () => undefined, this.clock);
   }
 
   private async fetchAndApply(reason: CredentialFetchReason, rejected?: Credentials): Promise<Credentials> {

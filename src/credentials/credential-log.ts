@@ -1,20 +1,15 @@
 import { formatDuration } from '../common/duration.js';
+import type { ModuleLogger } from '../common/logger.js';
 import { messages } from '../errors/messages.js';
 import { redactSecrets } from '../errors/redact.js';
 import type { CredentialCache } from './credential-cache.js';
-
-export interface RotationLogger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
 
 /**
  * The rotation story in the application's log: `log` when credentials are picked up or the
  * source answers again, `warn` while cached credentials serve through a failing source,
  * `error` when none are usable. A failed first fetch is left to the caller, who gets it thrown.
  */
-export function logCredentialEvents(cache: CredentialCache, logger: RotationLogger): void {
+export function logCredentialEvents(cache: CredentialCache, logger: ModuleLogger): void {
   cache.subscribe({
     fetched: ({ credentials, previous, changed, failuresBefore }) => {
       if (failuresBefore > 0) logger.log(messages.credentialsRecovered(cache.source, failuresBefore));

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { settleWithin } from '../common/time-limit.js';
 import { DEFAULT_CONNECTION_NAME } from '../config/defaults.js';
 import { getDbServiceToken } from '../database.utils.js';
 import { type DbService, redactForDisplay } from '../db.service.js';
@@ -54,7 +55,9 @@ export class DatabaseHealthIndicator {
     const full = options.details !== 'status';
     const started = Date.now();
     try {
-      await withTimeout(db.query('SELECT 1'), timeout);
+      await settleWithin(db.query('SELECT 1'), timeout, () => {
+        throw new PingTimeout();
+      });
     } catch (error) {
       // Free text from the driver or a source: through the same redaction as the log lines.
       return indicator.down(
@@ -93,16 +96,3 @@ function pingFailure(error: unknown, timeout: number): string {
 }
 
 class PingTimeout extends Error {}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PingTimeout()), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => undefined);
-  }
-}

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { type Clock, systemClock } from '../clock.js';
+import type { ModuleLogger } from '../common/logger.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
 import type { CredentialCache } from '../credentials/credential-cache.js';
 import type { Credentials } from '../credentials/credential-provider.interface.js';
@@ -22,12 +23,6 @@ import { WaitQueue } from './wait-queue.js';
  * DbService.
  */
 export type PoolOptions = Omit<ResolvedDatabaseOptions, 'credentialSource' | 'meterProvider' | 'durationMetrics'>;
-
-export interface PoolLogger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
 
 /** Makes the pg.Client of one login; tests put a stand-in here. */
 export type ClientFactory = (config: pg.ClientConfig) => pg.Client;
@@ -83,7 +78,7 @@ export class RotatingPool {
   constructor(
     private readonly options: PoolOptions,
     private readonly credentials: CredentialCache,
-    private readonly logger: PoolLogger,
+    private readonly logger: ModuleLogger,
     extras: RotatingPoolExtras = {},
   ) {
     this.clock = extras.clock ?? systemClock;
