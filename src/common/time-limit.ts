@@ -12,15 +12,9 @@ export async function settleWithin<T, F>(
   clock: Clock = systemClock,
 ): Promise<T | F> {
   let timer: ReturnType<Clock['setTimeout']> | undefined;
-  const timeUp = new Promise<F>((resolve, reject) => {
-    timer = clock.setTimeout(() => {
-      try {
-        resolve(onTimeout());
-      } catch (error) {
-        reject(error);
-      }
-    }, ms);
-  });
+  const timeUp = new Promise<void>((resolve) => {
+    timer = clock.setTimeout(resolve, ms);
+  }).then(onTimeout);
   try {
     return await Promise.race([work, timeUp]);
   } finally {
