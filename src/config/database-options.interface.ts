@@ -37,8 +37,8 @@ export interface DatabaseModuleOptions extends CredentialSourceOptions {
   /** Most physical connections open at once (Go `SetMaxOpenConns`). Default `10`. */
   maxOpenConnections?: number;
   /**
-   * Most idle connections kept (Go `SetMaxIdleConns`); extra ones close on release. Default `2`, or
-   * `maxOpenConnections` if lower.
+   * Most idle connections kept (Go `SetMaxIdleConns`); extra ones close after a second idle, so a
+   * burst's connections are reused by the next burst. Default `2`, or `maxOpenConnections` if lower.
    */
   maxIdleConnections?: number;
   /** A connection is closed this long after it opened, minus jitter. Default `'14m'`; must be > 0 and < 15m. */

@@ -135,7 +135,7 @@ function resolveConnection(raw: Raw, check: DatabaseOptionChecker): ResolvedConn
       check.fail(['dsn'], configMessages.dsnConflicts(conflicts.map((key) => check.keyName([key]))));
   }
   if (raw.port !== undefined) check.port(['port']);
-  // pg merges a connectionString over explicit options (DESIGN.md's pitfall), so the DSN is
+  // pg merges a connectionString over explicit options (a password in it would win), so the DSN is
   // parsed here once and never handed to pg: the password function cannot be replaced.
   const {
     user: dsnUser,
