@@ -7,6 +7,12 @@ export interface Credentials {
   password: string;
   /** After this instant new logins with these credentials fail (IAM tokens). */
   expiresAt?: Date;
+  /**
+   * Sessions logged in with these credentials must be closed by this instant (a Vault lease's end: revoking it drops
+   * the role, and the server's `VALID UNTIL` does not end open sessions). The pool closes each such connection before
+   * it, when idle or as soon as it is released, even when `connectionMaxLifetime` would keep it longer.
+   */
+  sessionsEndAt?: Date;
   version?: string;
 }
 
