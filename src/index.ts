@@ -15,9 +15,17 @@ export type {
   Credentials,
   CredentialStatus,
 } from './credentials/index.js';
-export type { AwsIamAuthOptions, DsqlAuthOptions, SecretsManagerOptions } from './sources/index.js';
+export type {
+  AwsIamAuthOptions,
+  DsqlAuthOptions,
+  EntraIdAuthOptions,
+  EntraIdProviderOptions,
+  EntraTokenCredential,
+  SecretsManagerOptions,
+} from './sources/index.js';
 export {
   DsqlCredentialProvider,
+  EntraIdCredentialProvider,
   RdsIamCredentialProvider,
   SecretsManagerCredentialProvider,
   StaticCredentialProvider,

@@ -3,6 +3,7 @@ import type { CredentialProvider, Credentials } from '../credentials/credential-
 import type { ConnectionFacts, ConnectionKeys, CredentialSource } from './credential-source.js';
 import { type CustomSourceOptions, customProviderSource } from './custom/custom.source.js';
 import { type DsqlSourceOptions, dsqlSource } from './dsql/dsql.source.js';
+import { type EntraIdSourceOptions, entraIdSource } from './entra-id/entra-id.source.js';
 import { sourceMessages } from './messages.js';
 import { type RdsIamSourceOptions, rdsIamSource } from './rds-iam/rds-iam.source.js';
 import { type SecretsManagerSourceOptions, secretsManagerSource } from './secrets-manager/secrets-manager.source.js';
@@ -18,6 +19,7 @@ export const credentialSources = [
   staticPasswordSource,
   rdsIamSource,
   dsqlSource,
+  entraIdSource,
   secretsManagerSource,
   customProviderSource,
 ] as const;
@@ -25,6 +27,7 @@ export const credentialSources = [
 export type CredentialSourceOptions = StaticSourceOptions &
   RdsIamSourceOptions &
   DsqlSourceOptions &
+  EntraIdSourceOptions &
   SecretsManagerSourceOptions &
   CustomSourceOptions;
 
