@@ -17,13 +17,18 @@ export type {
 } from './credentials/index.js';
 export type {
   AwsIamAuthOptions,
+  CloudSqlIamAuthOptions,
+  CloudSqlIamProviderOptions,
   DsqlAuthOptions,
   EntraIdAuthOptions,
   EntraIdProviderOptions,
   EntraTokenCredential,
+  GoogleAuthLike,
+  GoogleServiceAccountKey,
   SecretsManagerOptions,
 } from './sources/index.js';
 export {
+  CloudSqlIamCredentialProvider,
   DsqlCredentialProvider,
   EntraIdCredentialProvider,
   RdsIamCredentialProvider,

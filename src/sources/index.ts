@@ -18,6 +18,14 @@ export {
   type EntraTokenCredential,
   usernameFromEntraToken,
 } from './entra-id/entra-id.provider.js';
+export type { CloudSqlIamAuthOptions } from './cloud-sql-iam/cloud-sql-iam.source.js';
+export {
+  CloudSqlIamCredentialProvider,
+  type CloudSqlIamProviderOptions,
+  cloudSqlIamUser,
+  type GoogleAuthLike,
+  type GoogleServiceAccountKey,
+} from './cloud-sql-iam/cloud-sql-iam.provider.js';
 export type { SecretsManagerOptions } from './secrets-manager/secrets-manager.source.js';
 export { SecretsManagerCredentialProvider } from './secrets-manager/secrets-manager.provider.js';
 export { StaticCredentialProvider } from './static/static.provider.js';

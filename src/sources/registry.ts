@@ -1,6 +1,7 @@
 import type { OptionChecker, Raw } from '../common/option-checker.js';
 import type { CredentialProvider, Credentials } from '../credentials/credential-provider.interface.js';
 import type { ConnectionFacts, ConnectionKeys, CredentialSource } from './credential-source.js';
+import { type CloudSqlIamSourceOptions, cloudSqlIamSource } from './cloud-sql-iam/cloud-sql-iam.source.js';
 import { type CustomSourceOptions, customProviderSource } from './custom/custom.source.js';
 import { type DsqlSourceOptions, dsqlSource } from './dsql/dsql.source.js';
 import { type EntraIdSourceOptions, entraIdSource } from './entra-id/entra-id.source.js';
@@ -20,6 +21,7 @@ export const credentialSources = [
   rdsIamSource,
   dsqlSource,
   entraIdSource,
+  cloudSqlIamSource,
   secretsManagerSource,
   customProviderSource,
 ] as const;
@@ -28,6 +30,7 @@ export type CredentialSourceOptions = StaticSourceOptions &
   RdsIamSourceOptions &
   DsqlSourceOptions &
   EntraIdSourceOptions &
+  CloudSqlIamSourceOptions &
   SecretsManagerSourceOptions &
   CustomSourceOptions;
 

@@ -48,7 +48,7 @@ export class EntraIdEmulator {
   issued = 0;
   /** Token requests refused (unknown client, wrong secret, wrong scope or grant). */
   refused = 0;
-  /** While set, the token endpoint answers 503 (an outage) instead of issuing tokens. */
+  /** While set, the token endpoint answers 503 with `Retry-After: 1` (an outage) instead of issuing tokens. */
   unavailable = false;
   private readonly signingKey: KeyObject;
   private readonly publicKey: KeyObject;
@@ -197,6 +197,8 @@ export class EntraIdEmulator {
 
   private token(form: URLSearchParams, response: ServerResponse): void {
     if (this.unavailable) {
+      // MSAL stops asking for Retry-After seconds after a 5xx (60 s when the header is missing).
+      response.setHeader('retry-after', '1');
       return json(response, 503, aadError('temporarily_unavailable', 'AADSTS90033', 'The service is unavailable.'));
     }
     const refuse = (status: number, error: string, code: string, description: string) => {

@@ -12,6 +12,13 @@ export {
   type EntraIdEmulatorOptions,
 } from './entra-id-emulator.js';
 export { freePort } from './free-port.js';
+export {
+  CLOUD_SQL_LOGIN_SCOPE,
+  GOOGLE_TOKEN_URL,
+  GoogleOAuthEmulator,
+  type GoogleOAuthEmulatorOptions,
+  type ServiceAccountKey,
+} from './google-oauth-emulator.js';
 export { MissingTestingPeerError } from './optional-peer.js';
 export { RdsIamProxy, type RdsIamProxyOptions } from './rds-iam-proxy.js';
 export { PostgresTokenFront, type PostgresTokenFrontOptions, type TokenRefusal } from './token-front.js';

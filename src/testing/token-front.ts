@@ -109,7 +109,12 @@ export class PostgresTokenFront {
 
   /** The error a refused login of `user` gets. */
   protected refusalFor(user: string): TokenRefusal {
-    return this.frontOptions.refusal?.(user) ?? { code: '28P01', message: `password authentication failed for user "${user}"` };
+    return (
+      this.frontOptions.refusal?.(user) ?? {
+        code: '28P01',
+        message: `password authentication failed for user "${user}"`,
+      }
+    );
   }
 
   private accept(raw: Socket): void {

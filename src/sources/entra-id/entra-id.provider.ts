@@ -8,10 +8,7 @@ import { entraIdMessages } from './messages.js';
  * here so that the package's types are not needed where it is not installed.
  */
 export interface EntraTokenCredential {
-  getToken(
-    scopes: string | string[],
-    options?: object,
-  ): Promise<{ token: string; expiresOnTimestamp: number } | null>;
+  getToken(scopes: string | string[], options?: object): Promise<{ token: string; expiresOnTimestamp: number } | null>;
 }
 
 export interface EntraIdProviderOptions {
@@ -37,7 +34,10 @@ export interface EntraIdProviderOptions {
 export function usernameFromEntraToken(token: string): string | undefined {
   let claims: Record<string, unknown>;
   try {
-    claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
   } catch {
     return undefined;
   }

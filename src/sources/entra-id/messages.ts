@@ -3,7 +3,8 @@ import { reusedUntil } from '../messages.js';
 /** The Entra ID source's sentences: one catalogue per area (see errors/messages.ts for the rule). Never a token. */
 export const entraIdMessages = {
   enabledRequired: 'true to log in with Microsoft Entra ID access tokens (false ignores the block)',
-  notATokenCredential: 'a TokenCredential of @azure/identity (an object with getToken(scopes)), e.g. new ManagedIdentityCredential()',
+  notATokenCredential:
+    'a TokenCredential of @azure/identity (an object with getToken(scopes)), e.g. new ManagedIdentityCredential()',
   scopeNotDefault: (value: string) =>
     `"${value}" is not a ".default" scope; Azure Database for PostgreSQL wants "https://ossrdbms-aad.database.windows.net/.default" (or its sovereign cloud's)`,
   entraNeedsTls: (allowKey: string) =>
