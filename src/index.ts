@@ -23,8 +23,8 @@ export type {
   EntraIdAuthOptions,
   EntraIdProviderOptions,
   EntraTokenCredential,
+  GoogleAuthClientLike,
   GoogleAuthLike,
-  GoogleServiceAccountKey,
   SecretsManagerOptions,
 } from './sources/index.js';
 export {

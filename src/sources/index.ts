@@ -23,8 +23,8 @@ export {
   CloudSqlIamCredentialProvider,
   type CloudSqlIamProviderOptions,
   cloudSqlIamUser,
+  type GoogleAuthClientLike,
   type GoogleAuthLike,
-  type GoogleServiceAccountKey,
 } from './cloud-sql-iam/cloud-sql-iam.provider.js';
 export type { SecretsManagerOptions } from './secrets-manager/secrets-manager.source.js';
 export { SecretsManagerCredentialProvider } from './secrets-manager/secrets-manager.provider.js';

@@ -46,12 +46,12 @@ interface IssuedToken {
  *
  * `google-auth-library` posts service-account assertions to https://oauth2.googleapis.com/token
  * whatever the key's `token_uri` says: route that URL here with `fetch` (a gaxios
- * `fetchImplementation`, given through `clientOptions.transporterOptions`).
+ * `fetchImplementation`, e.g. `new JWT({ …, transporterOptions: { fetchImplementation } })`).
  */
 export class GoogleOAuthEmulator {
   /** Access tokens issued. */
   issued = 0;
-  /** Token requests refused (unknown key, bad signature, wrong audience or scope, expired assertion). */
+  /** Token requests refused (unknown account, bad signature, wrong audience or scope, expired assertion). */
   refused = 0;
   /** Why each refused token request was refused, newest last. */
   readonly refusals: string[] = [];
@@ -109,6 +109,11 @@ export class GoogleOAuthEmulator {
       token_uri: this.tokenUri,
       universe_domain: 'googleapis.com',
     };
+  }
+
+  /** Deletes a key of a service account (as `gcloud iam service-accounts keys delete` does): its assertions fail. */
+  deleteKey(keyId: string): void {
+    this.keys.delete(keyId);
   }
 
   /**
@@ -187,11 +192,13 @@ export class GoogleOAuthEmulator {
         'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.',
         'not a JWT',
       );
-    const key = this.keys.get(String(decoded.header.kid));
-    const { claims } = decoded;
-    if (!key || claims.iss !== key.email)
-      return refuse('invalid_grant', 'Invalid grant: account not found', 'unknown key');
-    if (!hasValidSignature(assertion, key.publicKey))
+    const { claims, header } = decoded;
+    // google-auth-library names no key id in its assertions: any key of the account may have signed.
+    const accountKeys = [...this.keys.entries()].filter(
+      ([keyId, key]) => key.email === claims.iss && (header.kid === undefined || header.kid === keyId),
+    );
+    if (accountKeys.length === 0) return refuse('invalid_grant', 'Invalid grant: account not found', 'unknown account');
+    if (!accountKeys.some(([, key]) => hasValidSignature(assertion, key.publicKey)))
       return refuse('invalid_grant', 'Invalid JWT Signature.', 'bad signature');
     if (claims.aud !== GOOGLE_TOKEN_URL && claims.aud !== this.tokenUri)
       return refuse('invalid_grant', 'Invalid JWT: Failed audience check.', 'wrong audience');
@@ -211,7 +218,7 @@ export class GoogleOAuthEmulator {
       return refuse('invalid_scope', 'Invalid OAuth scope or ID token audience provided.', 'no scope');
     const lifetimeMs = this.options.tokenLifetimeMs ?? 3_600_000;
     const accessToken = `ya29.${randomBytes(48).toString('base64url')}`;
-    this.tokens.set(accessToken, { email: key.email, scopes, expiresAt: this.now() + lifetimeMs });
+    this.tokens.set(accessToken, { email: String(claims.iss), scopes, expiresAt: this.now() + lifetimeMs });
     this.issued++;
     json(response, 200, {
       access_token: accessToken,

@@ -1,4 +1,4 @@
-import { GoogleAuth } from 'google-auth-library';
+import { JWT } from 'google-auth-library';
 import {
   CLOUD_SQL_LOGIN_SCOPE,
   GoogleOAuthEmulator,
@@ -65,14 +65,21 @@ export function useCloudSqlIamEndpoint(prefix: string, options: { tokenLifetimeM
 }
 
 /**
- * google-auth-library's own GoogleAuth for `key`, its requests to Google's token endpoint routed
- * to the emulator (the library posts service-account assertions there whatever `token_uri` says).
+ * google-auth-library's own JWT client for `key` (the constructor its deprecation notices point
+ * to), its requests to Google's token endpoint routed to the emulator: the library posts
+ * service-account assertions there whatever `token_uri` says.
  */
-export function googleAuthFor(context: Pick<CloudSqlIamEndpoint, 'google'>, key: ServiceAccountKey): GoogleAuth {
-  return new GoogleAuth({
-    credentials: key,
-    scopes: [CLOUD_SQL_LOGIN_SCOPE],
-    clientOptions: { transporterOptions: { fetchImplementation: context.google.fetch, retry: false } },
+export function googleAuthFor(
+  context: Pick<CloudSqlIamEndpoint, 'google'>,
+  key: ServiceAccountKey,
+  scopes = [CLOUD_SQL_LOGIN_SCOPE],
+): JWT {
+  return new JWT({
+    email: key.client_email,
+    key: key.private_key,
+    keyId: key.private_key_id,
+    scopes,
+    transporterOptions: { fetchImplementation: context.google.fetch },
   });
 }
 

@@ -4,31 +4,31 @@ import { loadGoogleAuth } from './google-auth.js';
 import { cloudSqlIamMessages } from './messages.js';
 
 /**
- * What the source needs of a `GoogleAuth` of `google-auth-library`; declared here so that the
- * package's types are not needed where it is not installed.
+ * What the source needs of an auth client of `google-auth-library` (`JWT`, `Compute`, `Impersonated`,
+ * `UserRefreshClient`…, all `AuthClient`s); declared here so that the package's types are not
+ * needed where it is not installed.
  */
-export interface GoogleAuthLike {
-  getClient(): Promise<{
-    getAccessToken(): Promise<{ token?: string | null }>;
-    credentials: { expiry_date?: number | null };
-  }>;
-  getCredentials(): Promise<{ client_email?: string }>;
+export interface GoogleAuthClientLike {
+  getAccessToken(): Promise<{ token?: string | null }>;
+  credentials: { expiry_date?: number | null };
+  /** A service account's email (JWT clients have it). */
+  email?: string;
 }
 
-/** A service-account key as its JSON file holds it (the fields the source needs; the file has more). */
-export interface GoogleServiceAccountKey {
-  client_email: string;
-  private_key: string;
-  [field: string]: unknown;
+/** What the source needs of a `GoogleAuth` of `google-auth-library`. */
+export interface GoogleAuthLike {
+  getClient(): Promise<GoogleAuthClientLike>;
+  getCredentials(): Promise<{ client_email?: string }>;
 }
 
 export interface CloudSqlIamProviderOptions {
   /** The IAM database user; default: the service account's (its email without `.gserviceaccount.com`). */
   username?: string;
-  /** The auth client; default: `new GoogleAuth({ scopes, keyFile, credentials })`. */
-  auth?: GoogleAuthLike;
-  keyFile?: string;
-  credentials?: GoogleServiceAccountKey;
+  /**
+   * Where tokens come from: a `GoogleAuth`, or one of its auth clients. Default:
+   * `new GoogleAuth({ scopes: [sqlservice.login] })` (Application Default Credentials).
+   */
+  auth?: GoogleAuthLike | GoogleAuthClientLike;
   /** The option key named when no user is known. */
   dbUserKey?: string;
   /** The clock for the fallback expiry. Default `Date.now`. */
@@ -51,9 +51,9 @@ export function cloudSqlIamUser(email: string): string {
  */
 export class CloudSqlIamCredentialProvider implements CredentialProvider {
   readonly name = 'cloud-sql-iam';
-  // ES private fields: util.inspect and JSON never show them (a key holds a private key).
+  // ES private fields: util.inspect and JSON never show them (an auth client may hold a private key).
   readonly #options: CloudSqlIamProviderOptions;
-  #auth?: Promise<GoogleAuthLike>;
+  #auth?: Promise<GoogleAuthLike | GoogleAuthClientLike>;
   #username?: string;
 
   constructor(options: CloudSqlIamProviderOptions) {
@@ -63,10 +63,10 @@ export class CloudSqlIamCredentialProvider implements CredentialProvider {
 
   async fetch(): Promise<Credentials> {
     const auth = await this.#authToUse();
-    const client = await auth.getClient();
+    const client = 'getClient' in auth ? await auth.getClient() : auth;
     const { token } = await client.getAccessToken();
     if (!token) throw new Error(cloudSqlIamMessages.noToken);
-    const username = (this.#username ??= await this.#usernameOf(auth));
+    const username = (this.#username ??= await this.#usernameOf(auth, client));
     const expiry = client.credentials.expiry_date;
     const expiresAt = new Date(expiry ?? (this.#options.now ?? Date.now)() + TOKEN_LIFETIME_MS);
     return {
@@ -77,21 +77,17 @@ export class CloudSqlIamCredentialProvider implements CredentialProvider {
     };
   }
 
-  async #usernameOf(auth: GoogleAuthLike): Promise<string> {
-    const email = (await auth.getCredentials()).client_email;
+  async #usernameOf(auth: GoogleAuthLike | GoogleAuthClientLike, client: GoogleAuthClientLike): Promise<string> {
+    // A JWT client knows its email; asking GoogleAuth would look for a metadata server first.
+    const email = client.email ?? ('getCredentials' in auth ? (await auth.getCredentials()).client_email : undefined);
     if (!email) throw new Error(cloudSqlIamMessages.noUser(this.#options.dbUserKey ?? 'dbUser'));
     return cloudSqlIamUser(email);
   }
 
-  #authToUse(): Promise<GoogleAuthLike> {
+  #authToUse(): Promise<GoogleAuthLike | GoogleAuthClientLike> {
     if (this.#options.auth) return Promise.resolve(this.#options.auth);
     this.#auth ??= loadGoogleAuth().then(
-      (GoogleAuth) =>
-        new GoogleAuth({
-          scopes: [CLOUD_SQL_LOGIN_SCOPE],
-          keyFile: this.#options.keyFile,
-          credentials: this.#options.credentials,
-        }) as unknown as GoogleAuthLike,
+      (GoogleAuth) => new GoogleAuth({ scopes: [CLOUD_SQL_LOGIN_SCOPE] }) as unknown as GoogleAuthLike,
     );
     this.#auth.catch(() => (this.#auth = undefined));
     return this.#auth;

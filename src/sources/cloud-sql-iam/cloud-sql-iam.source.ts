@@ -5,8 +5,8 @@ import type { CredentialSource } from '../credential-source.js';
 import { sourceMessages } from '../messages.js';
 import {
   CloudSqlIamCredentialProvider,
+  type GoogleAuthClientLike,
   type GoogleAuthLike,
-  type GoogleServiceAccountKey,
 } from './cloud-sql-iam.provider.js';
 import { cloudSqlIamMessages } from './messages.js';
 
@@ -24,15 +24,13 @@ export interface CloudSqlIamAuthOptions {
    * Default: the user in `dsn` / `user`, else the service account of the Google credentials.
    */
   dbUser?: string;
-  /** Path of a service-account key file. Default: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, the metadata server, gcloud). */
-  keyFile?: string;
-  /** A service-account key as its JSON file holds it (in code; from a secret store, say). Default: none. */
-  credentials?: GoogleServiceAccountKey;
   /**
-   * The `GoogleAuth` tokens come from, built by the application (impersonation, custom transport;
-   * in code only, not in a YAML file). Default: `new GoogleAuth({ scopes: [sqlservice.login], keyFile, credentials })`.
+   * Where tokens come from, built by the application: a `GoogleAuth`, or an auth client such as
+   * `new JWT({ email, key, scopes })` or `new Impersonated(…)` (in code only, not in a YAML file). Default:
+   * `new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/sqlservice.login'] })`, i.e. Application
+   * Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, the metadata server, gcloud).
    */
-  auth?: GoogleAuthLike;
+  auth?: GoogleAuthLike | GoogleAuthClientLike;
   /**
    * Cloud SQL IAM logins need TLS; set true for the Cloud SQL Auth Proxy on localhost (it encrypts
    * the way to the instance) or a local emulator. Default `false`.
@@ -55,29 +53,21 @@ export interface CloudSqlIamSource {
   kind: 'cloud-sql-iam';
   /** Undefined: the service account of the Google credentials. */
   username?: string;
-  keyFile?: string;
-  credentials?: GoogleServiceAccountKey;
-  auth?: GoogleAuthLike;
+  auth?: GoogleAuthLike | GoogleAuthClientLike;
   dbUserKey: string;
 }
 
-const googleAuth = z.custom<GoogleAuthLike>(
+const googleAuth = z.custom<GoogleAuthLike | GoogleAuthClientLike>(
   (value) =>
-    typeof (value as GoogleAuthLike | undefined)?.getClient === 'function' &&
-    typeof (value as GoogleAuthLike).getCredentials === 'function',
+    (typeof (value as GoogleAuthLike | undefined)?.getClient === 'function' &&
+      typeof (value as GoogleAuthLike).getCredentials === 'function') ||
+    typeof (value as GoogleAuthClientLike | undefined)?.getAccessToken === 'function',
   { error: messages.wrongType(cloudSqlIamMessages.notAGoogleAuth) },
-);
-
-const serviceAccountKey = z.custom<GoogleServiceAccountKey>(
-  (value) => isRecord(value) && typeof value.client_email === 'string' && typeof value.private_key === 'string',
-  { error: messages.wrongType(cloudSqlIamMessages.notAKey) },
 );
 
 const cloudSqlIamAuthSchema = z.strictObject({
   enabled: z.boolean({ error: sourceMessages.required(cloudSqlIamMessages.enabledRequired) }),
   dbUser: z.string().optional(),
-  keyFile: z.string().optional(),
-  credentials: serviceAccountKey.optional(),
   auth: googleAuth.optional(),
   allowPlaintext: z.boolean().optional(),
   allowUnverifiedTls: z.boolean().optional(),
@@ -93,17 +83,6 @@ export const cloudSqlIamSource = {
     isRecord(raw.cloudSqlIamAuth) && raw.cloudSqlIamAuth.enabled === true ? ['cloudSqlIamAuth'] : undefined,
   resolve(raw, facts, check) {
     const block = raw.cloudSqlIamAuth as Record<string, unknown>;
-    const given = (['keyFile', 'credentials', 'auth'] as const).filter((key) => block[key] !== undefined);
-    if (given.length > 1) {
-      check.fail(
-        ['cloudSqlIamAuth'],
-        cloudSqlIamMessages.keyFileAndCredentials(
-          check.nameOf(['cloudSqlIamAuth', 'keyFile']),
-          check.nameOf(['cloudSqlIamAuth', 'credentials']),
-          check.nameOf(['cloudSqlIamAuth', 'auth']),
-        ),
-      );
-    }
     // A refused dsn may well have asked for TLS.
     if (!facts.ssl && block.allowPlaintext !== true && !facts.dsnRefused) {
       check.fail(
@@ -121,9 +100,7 @@ export const cloudSqlIamSource = {
       kind: 'cloud-sql-iam',
       // No user is no error: the service account names one (or the first fetch says what to set).
       username: stringOr(block.dbUser, facts.user),
-      keyFile: stringOr(block.keyFile, undefined),
-      credentials: block.credentials as GoogleServiceAccountKey | undefined,
-      auth: block.auth as GoogleAuthLike | undefined,
+      auth: block.auth as GoogleAuthLike | GoogleAuthClientLike | undefined,
       dbUserKey: check.nameOf(['cloudSqlIamAuth', 'dbUser']),
     };
   },

@@ -4,10 +4,8 @@ import { reusedUntil } from '../messages.js';
 export const cloudSqlIamMessages = {
   enabledRequired:
     'true to log in with Google OAuth 2.0 access tokens (Cloud SQL IAM database authentication; false ignores the block)',
-  notAGoogleAuth: 'a GoogleAuth of google-auth-library (an object with getClient())',
-  notAKey: 'a service-account key as its JSON file holds it (client_email and private_key)',
-  keyFileAndCredentials: (keyFileKey: string, credentialsKey: string, authKey: string) =>
-    `set at most one of ${keyFileKey}, ${credentialsKey} and ${authKey}`,
+  notAGoogleAuth:
+    'a GoogleAuth of google-auth-library (getClient() and getCredentials()) or one of its auth clients (getAccessToken()), e.g. new JWT({ email, key, scopes })',
   cloudSqlNeedsTls: (allowKey: string) =>
     `Cloud SQL IAM logins need TLS: use sslmode=verify-full (with the instance's server CA) in the dsn or set ssl, or connect through the Cloud SQL Auth Proxy on localhost and set ${allowKey}: true`,
   cloudSqlNeedsVerifiedTls: (allowKey: string) =>

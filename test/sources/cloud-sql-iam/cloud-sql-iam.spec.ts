@@ -86,26 +86,22 @@ describe('Google access tokens from google-auth-library through the Cloud SQL IA
     for (const token of gcp.front.tokens) expect(inspect(error, { depth: 10 })).not.toContain(token);
   }, 30_000);
 
-  it('a key the token endpoint does not know (revoked): the start fails typed, naming the source, without the key', async () => {
-    const revoked = { ...gcp.key, private_key_id: randomBytes(20).toString('hex') };
+  it('a deleted key: the start fails typed (invalid_grant), naming the source, without the key', async () => {
+    const deleted = gcp.google.addServiceAccount('gone');
+    gcp.google.deleteKey(deleted.private_key_id);
     const error = await DbService.create(
-      cloudSqlDbOptions(gcp, { cloudSqlIamAuth: { enabled: true, auth: googleAuthFor(gcp, revoked) } }),
+      cloudSqlDbOptions(gcp, { cloudSqlIamAuth: { enabled: true, auth: googleAuthFor(gcp, deleted) } }),
     ).catch((caught: Error) => caught);
     expect(error).toMatchObject({ name: 'CredentialSourceError' });
     expect((error as Error).message).toMatch(/the first fetch from cloud-sql-iam failed .*invalid_grant/);
     const shown = inspect(error, { showHidden: true, depth: 10 }) + JSON.stringify(error);
-    expect(shown).not.toContain(gcp.key.private_key.split('\n')[1]!);
-    expect(gcp.google.refusals).toEqual(['unknown key']);
+    expect(shown).not.toContain(deleted.private_key.split('\n')[1]!);
+    expect(gcp.google.refusals).toEqual(['unknown account']);
     expect(gcp.front.accepted + gcp.front.rejected).toBe(0);
   }, 30_000);
 
   it('a token without the sqlservice.login scope is refused by the front', async () => {
-    const { GoogleAuth } = await import('google-auth-library');
-    const auth = new GoogleAuth({
-      credentials: gcp.key,
-      scopes: ['https://www.googleapis.com/auth/devstorage.read_only'],
-      clientOptions: { transporterOptions: { fetchImplementation: gcp.google.fetch } },
-    });
+    const auth = googleAuthFor(gcp, gcp.key, ['https://www.googleapis.com/auth/devstorage.read_only']);
     const provider = new CloudSqlIamCredentialProvider({ auth, username: gcp.role.username });
     const db = await DbService.create(
       cloudSqlDbOptions(gcp, { credentialProvider: provider, connectionTimeout: '2s' }),
@@ -116,30 +112,32 @@ describe('Google access tokens from google-auth-library through the Cloud SQL IA
     expect(new Set(gcp.front.rejections)).toEqual(new Set(['scope lacks sqlservice.login']));
   }, 30_000);
 
-  describe('a key file (the default GoogleAuth of the source)', () => {
+  describe('Application Default Credentials (the source builds its own GoogleAuth)', () => {
     const folder = useTempFolder('gsql-key');
 
-    it('cloudSqlIamAuth.keyFile: the source builds its own GoogleAuth from the file', async () => {
+    it('GOOGLE_APPLICATION_CREDENTIALS names a key file: logs in as its service account', async () => {
       // The source's own GoogleAuth posts to Google's URL: route the process's fetch to the emulator for this test.
       const realFetch = globalThis.fetch;
-      globalThis.fetch = gcp.google.fetch.bind(undefined) as typeof fetch;
+      globalThis.fetch = gcp.google.fetch;
       const path = join(folder, 'key.json');
       writeFileSync(path, JSON.stringify(gcp.key));
+      process.env.GOOGLE_APPLICATION_CREDENTIALS = path;
+      const issuedBefore = gcp.google.issued;
       try {
-        const db = await DbService.create(
-          cloudSqlDbOptions(gcp, { cloudSqlIamAuth: { enabled: true, keyFile: path } }),
-        );
+        const { user: _user, ...withoutUser } = cloudSqlDbOptions(gcp);
+        const db = await DbService.create({ ...withoutUser, cloudSqlIamAuth: { enabled: true } });
         const { rows } = await db.query<{ user: string }>('SELECT current_user AS user');
         await db.onApplicationShutdown();
         expect(rows[0]!.user).toBe(gcp.role.username);
-        expect(gcp.google.issued).toBeGreaterThan(0);
+        expect(gcp.google.issued).toBe(issuedBefore + 1);
       } finally {
         globalThis.fetch = realFetch;
+        delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
       }
     }, 30_000);
   });
 
-  it('refuses a plaintext connection unless allowPlaintext, unverified TLS unless allowUnverifiedTls, and two key sources', async () => {
+  it('refuses a plaintext connection unless allowPlaintext, and unverified TLS unless allowUnverifiedTls', async () => {
     const auth = googleAuthFor(gcp, gcp.key);
     await expect(
       DbService.create(cloudSqlDbOptions(gcp, { ssl: undefined, cloudSqlIamAuth: { enabled: true, auth } })),
@@ -149,11 +147,6 @@ describe('Google access tokens from google-auth-library through the Cloud SQL IA
         cloudSqlDbOptions(gcp, { ssl: { rejectUnauthorized: false }, cloudSqlIamAuth: { enabled: true, auth } }),
       ),
     ).rejects.toThrow(/cloudSqlIamAuth: TLS without verifying the server .*cloudSqlIamAuth\.allowUnverifiedTls: true/);
-    await expect(
-      DbService.create(cloudSqlDbOptions(gcp, { cloudSqlIamAuth: { enabled: true, auth, keyFile: '/key.json' } })),
-    ).rejects.toThrow(
-      /set at most one of cloudSqlIamAuth\.keyFile, cloudSqlIamAuth\.credentials and cloudSqlIamAuth\.auth/,
-    );
   });
 
   it('doctor: obtains a token, connects, and shows neither the token nor the key', async () => {
