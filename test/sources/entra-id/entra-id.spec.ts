@@ -56,9 +56,8 @@ describe('Entra ID tokens from @azure/identity through the Azure Database for Po
           entraIdAuth: { enabled: true, credential: entraCredential(azure, azure.client) },
         }),
       );
-      const { rows } = await db.query<{ user: string; ssl: boolean }>(
-        'SELECT current_user AS user, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl',
-      );
+      // The front requires TLS (requireTls): the login itself is the proof of it.
+      const { rows } = await db.query<{ user: string }>('SELECT current_user AS user');
       const stats = db.stats();
       await db.onApplicationShutdown();
       expect(rows[0]!.user).toBe(azure.role.username);
