@@ -211,9 +211,7 @@ export class GoogleOAuthEmulator {
         'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
         'assertion expired',
       );
-    const scopes = String(claims.scope ?? '')
-      .split(' ')
-      .filter(Boolean);
+    const scopes = (typeof claims.scope === 'string' ? claims.scope : '').split(' ').filter(Boolean);
     if (scopes.length === 0)
       return refuse('invalid_scope', 'Invalid OAuth scope or ID token audience provided.', 'no scope');
     const lifetimeMs = this.options.tokenLifetimeMs ?? 3_600_000;

@@ -21,8 +21,8 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
   try {
     const [header, claims] = parts
       .slice(0, 2)
-      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
-    return typeof header === 'object' && typeof claims === 'object' ? { header, claims } : undefined;
+      .map((part): unknown => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
+    return isObject(header) && isObject(claims) ? { header, claims } : undefined;
   } catch {
     return undefined;
   }
@@ -36,4 +36,8 @@ export function hasValidSignature(token: string, key: KeyObject | string): boole
   return createVerify('RSA-SHA256')
     .update(token.slice(0, cut))
     .verify(key, Buffer.from(token.slice(cut + 1), 'base64url'));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,6 @@
 import { reusedUntil } from '../messages.js';
 
-/** The Cloud SQL IAM source's sentences: one catalogue per area (see errors/messages.ts for the rule). Never a token. */
+/** The Cloud SQL IAM source's sentences, one catalogue per area (errors/messages.ts says the rule). Never a token. */
 export const cloudSqlIamMessages = {
   enabledRequired:
     'true to log in with Google OAuth 2.0 access tokens (Cloud SQL IAM database authentication; false ignores the block)',

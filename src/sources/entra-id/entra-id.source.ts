@@ -29,7 +29,7 @@ export interface EntraIdAuthOptions {
   credential?: EntraTokenCredential;
   /** For the default credential: the Entra ID tenant (directory) id. Default: the credential's own choice. */
   tenantId?: string;
-  /** For the default credential: the client id of a user-assigned managed identity. Default: the system-assigned one. */
+  /** For the default credential: a user-assigned managed identity's client id. Default: the system-assigned one. */
   managedIdentityClientId?: string;
   /**
    * Scope tokens are requested for. Default `'https://ossrdbms-aad.database.windows.net/.default'`;

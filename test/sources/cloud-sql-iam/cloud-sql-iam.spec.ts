@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { renderDoctorReport, runDoctor } from '../../../src/cli/index.js';
 import { CloudSqlIamCredentialProvider, DbService } from '../../../src/index.js';

@@ -151,16 +151,16 @@ describe('Entra ID tokens from @azure/identity through the Azure Database for Po
       return error;
     };
     const good = await entraCredential(azure, azure.client).getToken(SCOPE);
-    const [header, claims] = good!.token.split('.');
+    const [header, claims] = good.token.split('.');
     expect(await login(`${header}.${claims}.${Buffer.from('forged').toString('base64url')}`)).toMatchObject({
       code: '28P01',
     });
     // The front's clock past the token's exp (a minute with these test tokens).
     azure.skewMs = 61_000;
-    expect(await login(good!.token)).toMatchObject({ code: '28P01' });
+    expect(await login(good.token)).toMatchObject({ code: '28P01' });
     azure.skewMs = 0;
-    expect(await login(good!.token, false)).toMatchObject({ code: '28000' });
-    expect(await login(good!.token)).toBeUndefined();
+    expect(await login(good.token, false)).toMatchObject({ code: '28000' });
+    expect(await login(good.token)).toBeUndefined();
     expect(azure.front.rejections).toEqual(['bad signature', 'expired', 'plaintext']);
   }, 30_000);
 
