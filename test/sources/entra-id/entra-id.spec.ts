@@ -80,11 +80,11 @@ describe('Entra ID tokens from @azure/identity through the Azure Database for Po
 
   it('takes the user from the token when the options name none (a user principal: upn)', async () => {
     const user = azure.entra.addClient(azure.role.username, { upn: azure.role.username });
-    const provider = new EntraIdCredentialProvider({ scope: SCOPE, credential: entraCredential(azure, user) });
-    const credentials = await provider.fetch();
-    expect(credentials.username).toBe(azure.role.username);
     const { user: _user, ...withoutUser } = entraDbOptions(azure);
-    const db = await DbService.create({ ...withoutUser, credentialProvider: provider });
+    const db = await DbService.create({
+      ...withoutUser,
+      entraIdAuth: { enabled: true, credential: entraCredential(azure, user) },
+    });
     const { rows } = await db.query<{ user: string }>('SELECT current_user AS user');
     await db.onApplicationShutdown();
     expect(rows[0]!.user).toBe(azure.role.username);
