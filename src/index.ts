@@ -15,9 +15,22 @@ export type {
   Credentials,
   CredentialStatus,
 } from './credentials/index.js';
-export type { AwsIamAuthOptions, DsqlAuthOptions, SecretsManagerOptions } from './sources/index.js';
+export type {
+  AwsIamAuthOptions,
+  CloudSqlIamAuthOptions,
+  CloudSqlIamProviderOptions,
+  DsqlAuthOptions,
+  EntraIdAuthOptions,
+  EntraIdProviderOptions,
+  EntraTokenCredential,
+  GoogleAuthClientLike,
+  GoogleAuthLike,
+  SecretsManagerOptions,
+} from './sources/index.js';
 export {
+  CloudSqlIamCredentialProvider,
   DsqlCredentialProvider,
+  EntraIdCredentialProvider,
   RdsIamCredentialProvider,
   SecretsManagerCredentialProvider,
   StaticCredentialProvider,

@@ -11,6 +11,21 @@ export type { AwsIamAuthOptions } from './rds-iam/rds-iam.source.js';
 export { RdsIamCredentialProvider } from './rds-iam/rds-iam.provider.js';
 export type { DsqlAuthOptions } from './dsql/dsql.source.js';
 export { DsqlCredentialProvider } from './dsql/dsql.provider.js';
+export type { EntraIdAuthOptions } from './entra-id/entra-id.source.js';
+export {
+  EntraIdCredentialProvider,
+  type EntraIdProviderOptions,
+  type EntraTokenCredential,
+  usernameFromEntraToken,
+} from './entra-id/entra-id.provider.js';
+export type { CloudSqlIamAuthOptions } from './cloud-sql-iam/cloud-sql-iam.source.js';
+export {
+  CloudSqlIamCredentialProvider,
+  type CloudSqlIamProviderOptions,
+  cloudSqlIamUser,
+  type GoogleAuthClientLike,
+  type GoogleAuthLike,
+} from './cloud-sql-iam/cloud-sql-iam.provider.js';
 export type { SecretsManagerOptions } from './secrets-manager/secrets-manager.source.js';
 export { SecretsManagerCredentialProvider } from './secrets-manager/secrets-manager.provider.js';
 export { StaticCredentialProvider } from './static/static.provider.js';

@@ -1,8 +1,10 @@
 import type { OptionChecker, Raw } from '../common/option-checker.js';
 import type { CredentialProvider, Credentials } from '../credentials/credential-provider.interface.js';
 import type { ConnectionFacts, ConnectionKeys, CredentialSource } from './credential-source.js';
+import { type CloudSqlIamSourceOptions, cloudSqlIamSource } from './cloud-sql-iam/cloud-sql-iam.source.js';
 import { type CustomSourceOptions, customProviderSource } from './custom/custom.source.js';
 import { type DsqlSourceOptions, dsqlSource } from './dsql/dsql.source.js';
+import { type EntraIdSourceOptions, entraIdSource } from './entra-id/entra-id.source.js';
 import { sourceMessages } from './messages.js';
 import { type RdsIamSourceOptions, rdsIamSource } from './rds-iam/rds-iam.source.js';
 import { type SecretsManagerSourceOptions, secretsManagerSource } from './secrets-manager/secrets-manager.source.js';
@@ -18,6 +20,8 @@ export const credentialSources = [
   staticPasswordSource,
   rdsIamSource,
   dsqlSource,
+  entraIdSource,
+  cloudSqlIamSource,
   secretsManagerSource,
   customProviderSource,
 ] as const;
@@ -25,6 +29,8 @@ export const credentialSources = [
 export type CredentialSourceOptions = StaticSourceOptions &
   RdsIamSourceOptions &
   DsqlSourceOptions &
+  EntraIdSourceOptions &
+  CloudSqlIamSourceOptions &
   SecretsManagerSourceOptions &
   CustomSourceOptions;
 

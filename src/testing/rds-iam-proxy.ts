@@ -1,17 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type Server, Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
 import { type IamProxyPeers, loadIamProxyPeers } from './iam-proxy-peers.js';
-import {
-  CANCEL_REQUEST_CODE,
-  errorResponse,
-  GSSENC_REQUEST_CODE,
-  int32,
-  MessageReader,
-  readStartupParameters,
-  SSL_REQUEST_CODE,
-  typed,
-} from './pg-wire.js';
+import { PostgresTokenFront, type TokenRefusal } from './token-front.js';
 
 export interface RdsIamProxyOptions {
   /** The real PostgreSQL server. */
@@ -61,120 +50,28 @@ const SERVICES = {
  * X-Amz-Expires against its clock, the signing session's expiry), answers a bad or expired one
  * with SQLSTATE 28000 "PAM authentication failed for user" as RDS does ("IAM authentication
  * failed for user" as DSQL does), and otherwise logs into the real server and relays the
- * session byte for byte.
+ * session byte for byte (a PostgresTokenFront with SigV4 checks).
  */
-export class RdsIamProxy {
-  accepted = 0;
-  rejected = 0;
-  /** Distinct tokens seen: how many times the client signed. */
-  readonly tokens = new Set<string>();
-  /** Why each rejected login was rejected, newest last. */
-  readonly rejections: string[] = [];
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  private listenPort = 0;
+export class RdsIamProxy extends PostgresTokenFront {
   /** Optional peers of the testing kit, loaded by start(). */
   private peers?: IamProxyPeers;
 
-  constructor(private readonly options: RdsIamProxyOptions) {}
+  constructor(private readonly options: RdsIamProxyOptions) {
+    super({ ...options, feature: 'RdsIamProxy' });
+  }
 
   /** Listens on a free port of 127.0.0.1; after `stop()`, on the same port again (a database back at its address). */
-  async start(): Promise<{ host: string; port: number }> {
+  override async start(): Promise<{ host: string; port: number }> {
     this.peers ??= await loadIamProxyPeers();
-    this.server = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) =>
-      this.server!.once('error', reject).listen(this.listenPort, '127.0.0.1', resolve),
-    );
-    const address = this.server.address();
-    this.listenPort = typeof address === 'object' && address ? address.port : 0;
-    return { host: '127.0.0.1', port: this.listenPort };
+    return super.start();
   }
 
-  get port(): number {
-    return this.listenPort;
+  protected override checkToken(token: string, user: string): Promise<string | undefined> {
+    return this.verify(token, user);
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
-  private accept(raw: Socket): void {
-    this.sockets.add(raw);
-    raw.on('close', () => this.sockets.delete(raw));
-    raw.on('error', () => raw.destroy());
-    let socket: Socket = raw;
-    let encrypted = false;
-    let reader = new MessageReader();
-    let stage: 'startup' | 'password' | 'done' = 'startup';
-    let parameters: Record<string, string> = {};
-
-    const onData = (chunk: Buffer): void => {
-      reader.push(chunk);
-      if (stage === 'startup') {
-        const message = reader.nextUntyped();
-        if (!message) return;
-        const code = message.readInt32BE(4);
-        if (code === SSL_REQUEST_CODE || code === GSSENC_REQUEST_CODE) {
-          if (code === SSL_REQUEST_CODE && this.options.tls && !encrypted) {
-            socket.write('S');
-            socket.off('data', onData);
-            const secure = new TLSSocket(socket, {
-              isServer: true,
-              key: this.options.tls.key,
-              cert: this.options.tls.cert,
-            });
-            secure.on('error', () => raw.destroy());
-            secure.on('data', onData);
-            socket = secure;
-            encrypted = true;
-            reader = new MessageReader();
-          } else {
-            socket.write('N');
-          }
-          return;
-        }
-        if (code === CANCEL_REQUEST_CODE) return void socket.end();
-        parameters = readStartupParameters(message);
-        if (this.options.requireTls && !encrypted) {
-          return this.refuse(
-            socket,
-            `no pg_hba.conf entry for host "127.0.0.1", user "${parameters.user}", no encryption`,
-            '28000',
-            'plaintext',
-            'ClientAuthentication',
-          );
-        }
-        stage = 'password';
-        socket.write(typed('R', int32(3))); // AuthenticationCleartextPassword
-        return;
-      }
-      if (stage === 'password') {
-        const message = reader.next();
-        if (!message) return;
-        stage = 'done';
-        socket.off('data', onData);
-        const token = message.body.subarray(0, message.body.length - 1).toString('utf8');
-        void this.login(socket, parameters, token);
-      }
-    };
-    socket.on('data', onData);
-  }
-
-  private async login(client: Socket, parameters: Record<string, string>, token: string): Promise<void> {
-    const user = parameters.user ?? '';
-    this.tokens.add(token);
-    const refusal = `${SERVICES[this.service].refusal} "${user}"`;
-    const problem = await this.verify(token, user);
-    if (problem) return this.refuse(client, refusal, '28000', problem);
-    const password = this.options.backendPassword(user);
-    if (password === undefined) return this.refuse(client, refusal, '28000', 'unknown user');
-    try {
-      await this.relay(client, parameters, password);
-      this.accepted++;
-    } catch (error) {
-      this.refuse(client, `could not reach the database: ${(error as Error).message}`, '08006', 'backend', 'relay');
-    }
+  protected override refusalFor(user: string): TokenRefusal {
+    return { code: '28000', message: `${SERVICES[this.service].refusal} "${user}"` };
   }
 
   private get service(): 'rds-db' | 'dsql' {
@@ -235,7 +132,7 @@ export class RdsIamProxy {
         headers: { host: hostname },
       };
     }
-    const port = this.options.signingPort ?? this.listenPort;
+    const port = this.options.signingPort ?? this.port;
     return { hostname, port, query: { Action: 'connect', DBUser: user }, headers: { host: `${hostname}:${port}` } };
   }
 
@@ -257,58 +154,6 @@ export class RdsIamProxy {
       { signingDate, expiresIn },
     );
     return String(presigned.query?.['X-Amz-Signature']);
-  }
-
-  /**
-   * `routine` as PostgreSQL reports it: `auth_failed` for refused credentials, `ClientAuthentication` for pg_hba.conf.
-   */
-  private refuse(client: Socket, message: string, code: string, reason: string, routine = 'auth_failed'): void {
-    this.rejected++;
-    this.rejections.push(reason);
-    client.end(errorResponse(code, message, routine));
-  }
-
-  /** Logs into the real server as `parameters.user`, then pipes both ways from AuthenticationOk on. */
-  private relay(client: Socket, parameters: Record<string, string>, password: string): Promise<void> {
-    const { serialize, sasl } = this.peers!;
-    return new Promise((resolve, reject) => {
-      const backend = new Socket();
-      const reader = new MessageReader();
-      let session: { response: string } | undefined;
-      backend.on('error', reject);
-      backend.connect(this.options.backend.port, this.options.backend.host, () =>
-        backend.write(serialize.startup(parameters)),
-      );
-      const onData = async (chunk: Buffer): Promise<void> => {
-        reader.push(chunk);
-        for (let message = reader.next(); message; message = reader.next()) {
-          if (message.type === 'E') return reject(new Error('backend login failed'));
-          if (message.type !== 'R') continue;
-          const kind = message.body.readInt32BE(0);
-          if (kind === 0) {
-            backend.off('data', onChunk);
-            client.write(Buffer.concat([message.raw, reader.rest()]));
-            client.pipe(backend).pipe(client);
-            client.on('close', () => backend.destroy());
-            backend.on('close', () => client.destroy());
-            return resolve();
-          }
-          if (kind === 3) backend.write(serialize.password(password));
-          if (kind === 10) {
-            const mechanisms = message.body.subarray(4).toString('utf8').split('\0').filter(Boolean);
-            session = sasl.startSession(mechanisms);
-            backend.write(serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', session.response));
-          }
-          if (kind === 11) {
-            await sasl.continueSession(session, password, message.body.subarray(4).toString('utf8'));
-            backend.write(serialize.sendSCRAMClientFinalMessage(session!.response));
-          }
-          if (kind === 12) sasl.finalizeSession(session, message.body.subarray(4).toString('utf8'));
-        }
-      };
-      const onChunk = (chunk: Buffer) => void onData(chunk).catch(reject);
-      backend.on('data', onChunk);
-    });
   }
 }
 

@@ -188,7 +188,7 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
     {
       name: 'no credential source',
       startup: { forRoot: { dsn: bareTlsDsn } },
-      key: 'password, awsIamAuth, dsqlAuth, secretsManager, credentialProvider',
+      key: 'password, awsIamAuth, dsqlAuth, entraIdAuth, cloudSqlIamAuth, secretsManager, credentialProvider',
       says: /no credential source: set exactly one of/,
     },
     {
@@ -258,6 +258,84 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       },
       key: 'connections.default.dsql_auth.enabled',
       says: /is required: true to sign Aurora DSQL auth tokens/,
+    },
+    {
+      name: 'Entra ID without TLS',
+      startup: { forRoot: { dsn: `postgresql://app@127.0.0.1:${port}/app`, entraIdAuth: { enabled: true } } },
+      key: 'entraIdAuth',
+      says: /Azure Database for PostgreSQL accepts connections over TLS only: use sslmode=verify-full.*entraIdAuth\.allowPlaintext: true/,
+    },
+    {
+      name: 'Entra ID with sslmode=no-verify',
+      startup: {
+        forRoot: { dsn: `postgresql://app@127.0.0.1:${port}/app?sslmode=no-verify`, entraIdAuth: { enabled: true } },
+      },
+      key: 'entraIdAuth',
+      says: /TLS without verifying the server .* would hand an Entra ID access token.*entraIdAuth\.allowUnverifiedTls: true/,
+    },
+    {
+      name: 'Entra ID scope without /.default',
+      startup: {
+        forRoot: {
+          dsn: bareTlsDsn,
+          entraIdAuth: { enabled: true, scope: 'https://ossrdbms-aad.database.windows.net/user_impersonation' },
+        },
+      },
+      key: 'entraIdAuth.scope',
+      says: /is not a "\.default" scope; Azure Database for PostgreSQL wants/,
+    },
+    {
+      name: 'Entra ID credential that is no TokenCredential',
+      startup: { forRoot: { dsn: bareTlsDsn, entraIdAuth: { enabled: true, credential: { token: SECRET } as never } } },
+      key: 'entraIdAuth.credential',
+      says: /must be a TokenCredential of @azure\/identity \(an object with getToken\(scopes\)\)/,
+    },
+    {
+      name: 'YAML entra_id_auth without enabled',
+      startup: {
+        yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    entra_id_auth:\n      managed_identity_client_id: abc\n`,
+      },
+      key: 'connections.default.entra_id_auth.enabled',
+      says: /is required: true to log in with Microsoft Entra ID access tokens/,
+    },
+    {
+      name: 'entraIdAuth and cloudSqlIamAuth',
+      startup: { forRoot: { dsn: bareTlsDsn, entraIdAuth: { enabled: true }, cloudSqlIamAuth: { enabled: true } } },
+      key: 'entraIdAuth and cloudSqlIamAuth',
+      says: /are both set; choose exactly one credential source/,
+    },
+    {
+      name: 'Cloud SQL IAM without TLS',
+      startup: { forRoot: { dsn: `postgresql://app@127.0.0.1:${port}/app`, cloudSqlIamAuth: { enabled: true } } },
+      key: 'cloudSqlIamAuth',
+      says: /Cloud SQL IAM logins need TLS: .*Cloud SQL Auth Proxy.*cloudSqlIamAuth\.allowPlaintext: true/,
+    },
+    {
+      name: 'Cloud SQL IAM with sslmode=no-verify',
+      startup: {
+        forRoot: {
+          dsn: `postgresql://app@127.0.0.1:${port}/app?sslmode=no-verify`,
+          cloudSqlIamAuth: { enabled: true },
+        },
+      },
+      key: 'cloudSqlIamAuth',
+      says: /TLS without verifying the server .* would hand a Google access token.*cloudSqlIamAuth\.allowUnverifiedTls: true/,
+    },
+    {
+      name: 'Cloud SQL IAM auth that is no GoogleAuth',
+      startup: {
+        forRoot: { dsn: bareTlsDsn, cloudSqlIamAuth: { enabled: true, auth: { private_key: SECRET } as never } },
+      },
+      key: 'cloudSqlIamAuth.auth',
+      says: /must be a GoogleAuth of google-auth-library \(getClient\(\) and getCredentials\(\)\) or one of its auth clients/,
+    },
+    {
+      name: 'YAML cloud_sql_iam_auth without enabled',
+      startup: {
+        yaml: `connections:\n  default:\n    dsn: "${bareTlsDsn}"\n    cloud_sql_iam_auth:\n      db_user: app@project.iam\n`,
+      },
+      key: 'connections.default.cloud_sql_iam_auth.enabled',
+      says: /is required: true to log in with Google OAuth 2\.0 access tokens/,
     },
     {
       name: 'secretsManager without secretId',

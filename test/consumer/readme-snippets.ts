@@ -34,6 +34,17 @@ export const PREAMBLES: Record<string, string> = {
   'mikro-orm': "import { DatabaseModule } from 'nestjs-rotating-pg';",
   // Options of one connection, shown as the `forRoot` call alone.
   'database-module': "import { DatabaseModule } from 'nestjs-rotating-pg';",
+  // The testing kit's token emulators; the identity libraries are optional peers the consumer apps do not install.
+  'entra-emulator': [
+    "import { EntraIdEmulator, testCertificate } from 'nestjs-rotating-pg/testing';",
+    'declare class ClientSecretCredential { constructor(tenantId: string, clientId: string, secret: string, options?: object); }',
+    'declare const server: { host: string; port: number };',
+    'declare const rolePassword: string;',
+  ].join('\n'),
+  'google-emulator': [
+    "import { GoogleOAuthEmulator } from 'nestjs-rotating-pg/testing';",
+    'declare class JWT { constructor(options: object); }',
+  ].join('\n'),
   // main.ts: the app's root module is the reader's own.
   'app-module': ["import { NestFactory } from '@nestjs/core';", 'declare class AppModule {}'].join('\n'),
 };

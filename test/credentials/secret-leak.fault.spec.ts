@@ -4,12 +4,20 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
+import { ClientSecretCredential } from '@azure/identity';
 import { Test } from '@nestjs/testing';
+import { JWT } from 'google-auth-library';
 import pg from 'pg';
 import request from 'supertest';
 import { DbService, DsqlCredentialProvider, RdsIamCredentialProvider } from '../../src/index.js';
 import { renderDoctorReport, runDoctor } from '../../src/cli/index.js';
-import { freePort } from '../../src/testing/index.js';
+import {
+  CLOUD_SQL_LOGIN_SCOPE,
+  EntraIdEmulator,
+  freePort,
+  GoogleOAuthEmulator,
+  testCertificate,
+} from '../../src/testing/index.js';
 import { AppModule } from '../../sample-app/src/app.module.js';
 import { type DemoEnvironment, startDemoEnvironment } from '../../sample-app/src/demo-environment.js';
 import { startTelemetry, type Telemetry } from '../../sample-app/src/metrics/telemetry.js';
@@ -252,6 +260,168 @@ describe('no secret leaks', () => {
     }
     expect(proxy.tokens.size).toBeGreaterThan(2);
     for (const token of proxy.tokens) secrets.set(`DSQL token ${token.slice(0, 12)}…`, token);
+    expect(leaks()).toEqual([]);
+  }, 60_000);
+
+  it('through Entra ID tokens from @azure/identity, a token of another principal, a wrong client secret, an outage and the doctor', async () => {
+    const role = await createTestRole(demo.postgres, 'leak_entra');
+    secrets.set('Entra role database password', role.password);
+    const certificate = testCertificate();
+    const entra = new EntraIdEmulator({ tls: certificate, tokenLifetimeMs: 2_000 });
+    await entra.start();
+    const app = entra.addClient(role.username);
+    const stranger = entra.addClient('leak_stranger');
+    secrets.set('Entra client secret', app.clientSecret);
+    secrets.set("another application's client secret", stranger.clientSecret);
+    const front = entra.postgresFront({
+      backend: { host: demo.postgres.host, port: demo.postgres.port },
+      backendPassword: (user) => (user === role.username ? role.password : undefined),
+      tls: certificate,
+      requireTls: true,
+    });
+    const endpoint = await front.start();
+    const options = { ...endpoint, database: role.username, user: role.username, ssl: { ca: certificate.cert } };
+    const credentialOf = (client: { clientId: string; clientSecret: string }, secret = client.clientSecret) =>
+      new ClientSecretCredential(entra.tenantId, client.clientId, secret, {
+        authorityHost: entra.authorityHost,
+        disableInstanceDiscovery: true,
+        tlsOptions: { ca: certificate.cert },
+        retryOptions: { maxRetries: 0 },
+      });
+    try {
+      const db = await DbService.create({
+        name: 'leak-entra',
+        ...options,
+        connectionMaxLifetime: '1s',
+        entraIdAuth: { enabled: true, credential: credentialOf(app) },
+      });
+      const load = await runLoad(4, 4_000, () => db.query('SELECT 1'));
+      expect(load.failed).toBe(0);
+      entra.unavailable = true;
+      seenError('Entra refresh during an outage', await db.refreshCredentials().catch((error: unknown) => error));
+      entra.unavailable = false;
+      seen('Entra DbService', db);
+      seen('Entra stats() as JSON', JSON.stringify(db.stats()));
+      await db.onApplicationShutdown();
+
+      const refused = await DbService.create({
+        name: 'leak-entra-refused',
+        ...options,
+        connectionTimeout: '3s',
+        entraIdAuth: { enabled: true, credential: credentialOf(stranger) },
+      });
+      seenError('refused Entra login', await refused.query('SELECT 1').catch((error: unknown) => error));
+      seen('refused Entra DbService', refused);
+      await refused.onApplicationShutdown();
+
+      const wrongSecret = distinctive('LeakWrongClientSecret');
+      secrets.set('a wrong Entra client secret', wrongSecret);
+      seenError(
+        'Entra start with a wrong client secret',
+        await DbService.create({
+          name: 'leak-entra-wrong-secret',
+          ...options,
+          entraIdAuth: { enabled: true, credential: credentialOf(app, wrongSecret) },
+        }).catch((error: unknown) => error),
+      );
+
+      const report = await runDoctor({ ...options, entraIdAuth: { enabled: true, credential: credentialOf(app) } });
+      expect(report.checks.find((row) => row.check === 'credentials')?.detail).toMatch(
+        /^obtained a Microsoft Entra ID access token/,
+      );
+      seen('Entra doctor text', renderDoctorReport(report, 'options'));
+      seen('Entra doctor JSON', JSON.stringify(report));
+      expect(front.rejections.length).toBeGreaterThan(0);
+    } finally {
+      await front.stop();
+      await entra.stop();
+    }
+    expect(front.tokens.size).toBeGreaterThan(2);
+    for (const token of front.tokens) secrets.set(`Entra token ${token.slice(0, 12)}…`, token);
+    expect(leaks()).toEqual([]);
+  }, 60_000);
+
+  it('through Cloud SQL IAM tokens from google-auth-library, a deleted key, a wrong account, an outage and the doctor', async () => {
+    const google = new GoogleOAuthEmulator({ tokenLifetimeMs: 2_000 });
+    await google.start();
+    const key = google.addServiceAccount('leak-gsql');
+    const stranger = google.addServiceAccount('leak-stranger');
+    const deleted = google.addServiceAccount('leak-deleted');
+    google.deleteKey(deleted.private_key_id);
+    for (const [label, account] of [
+      ['the', key],
+      ['a stranger', stranger],
+      ['a deleted', deleted],
+    ] as const)
+      secrets.set(`${label} service account's private key`, account.private_key.split('\n')[1]!);
+    const backing = await createTestRole(demo.postgres, 'leak_gsql');
+    secrets.set('Cloud SQL role database password', backing.password);
+    const iamUser = key.client_email.replace(/\.gserviceaccount\.com$/, '');
+    await demo.postgres.admin(`ALTER ROLE ${backing.username} RENAME TO "${iamUser}"`);
+    const certificate = testCertificate();
+    const front = google.cloudSqlFront({
+      backend: { host: demo.postgres.host, port: demo.postgres.port },
+      backendPassword: (user) => (user === iamUser ? backing.password : undefined),
+      tls: certificate,
+      requireTls: true,
+    });
+    const endpoint = await front.start();
+    const options = { ...endpoint, database: backing.username, user: iamUser, ssl: { ca: certificate.cert } };
+    const authOf = (account: typeof key) =>
+      new JWT({
+        email: account.client_email,
+        key: account.private_key,
+        scopes: [CLOUD_SQL_LOGIN_SCOPE],
+        transporterOptions: { fetchImplementation: google.fetch },
+      });
+    try {
+      const db = await DbService.create({
+        name: 'leak-gsql',
+        ...options,
+        connectionMaxLifetime: '1s',
+        cloudSqlIamAuth: { enabled: true, auth: authOf(key) },
+      });
+      const load = await runLoad(4, 4_000, () => db.query('SELECT 1'));
+      expect(load.failed).toBe(0);
+      google.unavailable = true;
+      seenError('Cloud SQL refresh during an outage', await db.refreshCredentials().catch((error: unknown) => error));
+      google.unavailable = false;
+      seen('Cloud SQL DbService', db);
+      seen('Cloud SQL stats() as JSON', JSON.stringify(db.stats()));
+      await db.onApplicationShutdown();
+
+      const refused = await DbService.create({
+        name: 'leak-gsql-refused',
+        ...options,
+        connectionTimeout: '3s',
+        cloudSqlIamAuth: { enabled: true, auth: authOf(stranger) },
+      });
+      seenError('refused Cloud SQL login', await refused.query('SELECT 1').catch((error: unknown) => error));
+      seen('refused Cloud SQL DbService', refused);
+      await refused.onApplicationShutdown();
+
+      seenError(
+        'Cloud SQL start with a deleted key',
+        await DbService.create({
+          name: 'leak-gsql-deleted',
+          ...options,
+          cloudSqlIamAuth: { enabled: true, auth: authOf(deleted) },
+        }).catch((error: unknown) => error),
+      );
+
+      const report = await runDoctor({ ...options, cloudSqlIamAuth: { enabled: true, auth: authOf(key) } });
+      expect(report.checks.find((row) => row.check === 'credentials')?.detail).toMatch(
+        /^obtained a Google OAuth 2\.0 access token/,
+      );
+      seen('Cloud SQL doctor text', renderDoctorReport(report, 'options'));
+      seen('Cloud SQL doctor JSON', JSON.stringify(report));
+      expect(front.rejections.length).toBeGreaterThan(0);
+    } finally {
+      await front.stop();
+      await google.stop();
+    }
+    expect(front.tokens.size).toBeGreaterThan(2);
+    for (const token of front.tokens) secrets.set(`Cloud SQL token ${token.slice(0, 12)}…`, token);
     expect(leaks()).toEqual([]);
   }, 60_000);
 
