@@ -12,6 +12,7 @@ import { useTempFolder } from '../support/temp-folder.js';
 const database = useTestDatabase('exec');
 const folder = useTempFolder('exec-');
 const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+const knexCli = new URL('../../node_modules/knex/bin/cli.js', import.meta.url).pathname;
 const nodePgMigrate = new URL('../../node_modules/node-pg-migrate/bin/node-pg-migrate.js', import.meta.url).pathname;
 const awsCredentials = { accessKeyId: 'AKIDEXAMPLEEXEC00001', secretAccessKey: 'test-secret-access-key-for-exec' };
 /** Every character a token or a generated password may hold that a URL gives a meaning to. */
@@ -70,6 +71,23 @@ function migrationsFolder(table: string): string {
     `-- Up Migration\nCREATE TABLE ${table} (id int PRIMARY KEY);\n-- Down Migration\nDROP TABLE ${table};\n`,
   );
   return path;
+}
+
+/** A knexfile that reads DATABASE_URL, as the docs show, with one migration beside it. */
+function knexProject(table: string): string {
+  const path = mkdtempSync(join(folder, 'knex-'));
+  mkdirSync(join(path, 'migrations'));
+  writeFileSync(
+    join(path, 'knexfile.cjs'),
+    `module.exports = { client: 'pg', connection: process.env.DATABASE_URL, pool: { min: 1, max: 1 }, ` +
+      `migrations: { directory: __dirname + '/migrations', loadExtensions: ['.cjs'] } };\n`,
+  );
+  writeFileSync(
+    join(path, 'migrations', `20260101000000_create_${table}.cjs`),
+    `exports.up = (knex) => knex.schema.createTable('${table}', (t) => t.integer('id').primary());\n` +
+      `exports.down = (knex) => knex.schema.dropTable('${table}');\n`,
+  );
+  return join(path, 'knexfile.cjs');
 }
 
 async function tablesOf(role: TestRole): Promise<string[]> {
@@ -203,6 +221,21 @@ describe('nestjs-rotating-pg exec with a password full of URL characters', () =>
     expect(rows[0]!.user).toBe(role.username);
   });
 
+  it('url warns on stderr when stdout is a terminal', async () => {
+    // script(1) gives the command a pseudo-terminal; its output holds both streams.
+    const run = await new Promise<Run>((resolve, reject) => {
+      const child = spawn('script', ['-qec', `${process.execPath} ${cli} url --config ${config}`, '/dev/null'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const result: Run = { code: null, stdout: '', stderr: '' };
+      child.stdout.on('data', (chunk: Buffer) => (result.stdout += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ ...result, code }));
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/the URL below holds a live credential[^\n]*\r?\npostgresql:\/\//);
+  });
+
   it('reads DATABASE_URL and DB_AUTH from the environment, as the app does', async () => {
     const run = await cliRun(['exec', '--', 'psql', '-XAtc', 'SELECT current_user'], {
       env: { DATABASE_URL: database.role.dsn, DB_AUTH: 'password', DB_CONFIG: '' },
@@ -303,6 +336,28 @@ describe('nestjs-rotating-pg exec with RDS IAM tokens over verified TLS', () => 
     );
     expect(run.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(`${run.stdout}${run.stderr}`).not.toMatch(/X-Amz-Signature/i);
+  });
+
+  it('runs Knex migrations, whose pg reads the token and the CA file from DATABASE_URL', async () => {
+    const run = await cliRun(
+      [
+        'exec',
+        '--config',
+        config,
+        '--',
+        process.execPath,
+        knexCli,
+        'migrate:latest',
+        '--knexfile',
+        knexProject('iam_things'),
+      ],
+      // Knex's CLI looks for knex beside the knexfile, here in a temp folder: this repository's copy.
+      { env: { KNEX_PATH: new URL('../../node_modules/knex/knex.js', import.meta.url).pathname } },
+    );
+    expect(run.stderr).toMatch(/^nestjs-rotating-pg: tokens are checked only at login/);
+    expect(run.stdout).toMatch(/Batch 1 run: 1 migrations/);
+    expect(run.code).toBe(0);
+    expect(await tablesOf(role)).toEqual(['iam_things', 'knex_migrations', 'knex_migrations_lock']);
   });
 
   it('url refuses a CA given as PEM text, naming the fix', async () => {
