@@ -26,17 +26,29 @@ async function main(argv: string[]): Promise<number> {
   // Everything after `--` is the tool's, never an option of ours (`exec -- psql --help`).
   const separator = argv.indexOf('--');
   const ours = separator === -1 ? argv : argv.slice(0, separator);
-  const { positionals, values } = parseArgs({
-    args: ours,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      connection: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: ours,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        connection: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    // An option of the tool's given without `--` (`exec psql -c …`) lands here too.
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
   const command = positionals[0];
+  if (command === 'exec' && separator === -1 && positionals.length > 1) {
+    console.error(cliMessages.noCommand);
+    return 2;
+  }
   if (values.help || command === undefined || !COMMANDS.has(command) || positionals.length > 1) {
     console.log(USAGE);
     return values.help ? 0 : 2;

@@ -193,11 +193,15 @@ describe('nestjs-rotating-pg exec with a password full of URL characters', () =>
     for (const args of [
       ['exec', '--config', config],
       ['exec', '--config', config, '--'],
+      ['exec', '--config', config, 'psql'],
     ]) {
       const run = await cliRun(args);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(/exec: no command to run: put it after --/);
     }
+    const optionOfTheTool = await cliRun(['exec', '--config', config, 'psql', '-c', 'SELECT 1']);
+    expect(optionOfTheTool.code).toBe(2);
+    expect(optionOfTheTool.stderr).toMatch(/Unknown option '-c'[\s\S]*Usage:/);
   });
 
   it('names the key and the fix when the options are wrong, without the secret', async () => {
