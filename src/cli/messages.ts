@@ -1,14 +1,42 @@
 /**
- * The `doctor` command's sentences: one catalogue per area (see errors/messages.ts for the rule).
+ * The command line's sentences (doctor, exec, url): one catalogue per area (see errors/messages.ts for the rule).
  * A report is pasted into tickets, so none of them takes a secret.
  */
 export const cliMessages = {
-  usage: `Usage: nestjs-rotating-pg doctor [--config config.yaml] [--connection name] [--json]
+  usage: `Usage:
+  nestjs-rotating-pg doctor [--config config.yaml] [--connection name] [--json]
+  nestjs-rotating-pg exec [--config config.yaml] [--connection name] -- <command> [args...]
+  nestjs-rotating-pg url [--config config.yaml] [--connection name]
 
-Runs the IAM / rotation checklist against a real database. Without --config it reads
-DATABASE_URL and DB_AUTH (password | iam | secrets-manager) with AWS_REGION, DB_IAM_USER,
-DB_SECRET_ID. Exit code 0 only when no check fails.`,
+doctor runs the IAM / rotation checklist against a real database; exit code 0 only when no
+check fails. exec fetches credentials once, as the app would, and runs the command (no shell)
+with DATABASE_URL, PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and PGSSLROOTCERT
+set; it exits with the command's status. url prints DATABASE_URL.
+
+Without --config, the options come from the environment the app reads: DB_CONFIG (a config
+file, with DB_CONNECTION), or DATABASE_URL with DB_AUTH (password | iam | secrets-manager) and
+AWS_REGION, DB_IAM_USER, DB_SECRET_ID.`,
   nothingToCheck: (usage: string) => `Nothing to check: pass --config, or set DATABASE_URL.\n\n${usage}`,
+  noOptions: (command: string) =>
+    `${command}: no connection options: pass --config config.yaml, or set DB_CONFIG or DATABASE_URL (with DB_AUTH).`,
+  noCommand: 'exec: no command to run: put it after --, e.g. nestjs-rotating-pg exec -- psql -c "SELECT 1"',
+  credentialsFailed: (source: string, error: string, fix: string) =>
+    `could not obtain credentials from ${source}: ${error}\nfix: ${fix}`,
+  spawnFailed: (command: string, code: string) =>
+    code === 'ENOENT'
+      ? `exec: ${command}: command not found (exec runs it without a shell: give a program on PATH or its path)`
+      : `exec: ${command}: could not run it (${code})`,
+  urlOnTerminal:
+    'nestjs-rotating-pg url: the URL below holds a live credential; do not paste it into tickets, chats or shell history.',
+  urlNeedsFile: (key: 'ca' | 'cert' | 'key') =>
+    `url: the TLS ${key === 'ca' ? "CA certificate (ssl.ca, or Node's built-in CAs when ssl is true)" : `client ${key} (ssl.${key})`} is not a file, and a URL can only name one: ` +
+    `name a file in the dsn (${key === 'ca' ? 'sslrootcert' : `ssl${key}`}=/path), or use exec, which writes it to a private file for the command's run.`,
+  loginWindow: (expiresAt: Date, now: Date) =>
+    `nestjs-rotating-pg: tokens are checked only at login: connections opened after ${clock(expiresAt)} (in ${within(expiresAt, now)}) may be refused; ` +
+    'open connections early, or run a long tool in steps, each through exec. Open sessions are not ended by the expiry.',
+  sessionsEnd: (endsAt: Date, now: Date) =>
+    `nestjs-rotating-pg: sessions logged in with these credentials must end by ${clock(endsAt)} (in ${within(endsAt, now)}): the credentials' lease ends then.`,
+
   fixConfiguration: 'Fix the keys named above.',
   configurationInvalid: 'configuration is invalid',
   configurationValid: (sourceKind: string) => `valid; credentials from ${sourceKind}`,
@@ -28,3 +56,13 @@ DB_SECRET_ID. Exit code 0 only when no check fails.`,
   recycleBackends: (lifetimeKey: string) =>
     `Whatever holds these connections does not recycle them: set ${lifetimeKey} below 15m (14m) there.`,
 } as const;
+
+/** Local time of day, HH:MM:SS, as a terminal user reads a clock. */
+function clock(at: Date): string {
+  return at.toTimeString().slice(0, 8);
+}
+
+function within(at: Date, now: Date): string {
+  const seconds = Math.max(0, Math.round((at.getTime() - now.getTime()) / 1000));
+  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60 ? `${seconds % 60}s` : ''}` : `${seconds}s`;
+}
