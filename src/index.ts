@@ -15,12 +15,22 @@ export type {
   Credentials,
   CredentialStatus,
 } from './credentials/index.js';
-export type { AwsIamAuthOptions, DsqlAuthOptions, SecretsManagerOptions } from './sources/index.js';
+export type {
+  AwsIamAuthOptions,
+  DsqlAuthOptions,
+  SecretsManagerOptions,
+  VaultAppRoleOptions,
+  VaultAuth,
+  VaultKubernetesOptions,
+  VaultOptions,
+  VaultProviderOptions,
+} from './sources/index.js';
 export {
   DsqlCredentialProvider,
   RdsIamCredentialProvider,
   SecretsManagerCredentialProvider,
   StaticCredentialProvider,
+  VaultCredentialProvider,
 } from './sources/index.js';
 export {
   CredentialSourceError,
