@@ -133,7 +133,7 @@ describe('Vault refusing, at startup: a clear error naming what Vault said, neve
     ],
   ] as const)('%s', async (_name, options, says, code, httpStatus) => {
     vault.addAppRole('app', { roleId: 'role-id-1', secretId: 'secret-id-1' }, { ttlMs: 60_000 });
-    const error = await startup(options as never);
+    const error = await startup(options);
     expect(error).toBeInstanceOf(CredentialSourceError);
     expect(error.message).toMatch(says);
     expect(error).toMatchObject({ code, httpStatus });
@@ -143,11 +143,10 @@ describe('Vault refusing, at startup: a clear error naming what Vault said, neve
   });
 
   it('an unreachable Vault: the network error code', async () => {
-    const error = await vaultDb(server, vault, { role: 'app', address: `http://127.0.0.1:${await freePort()}` }).catch(
-      (thrown: unknown) => thrown as Error,
-    );
+    const address = `http://127.0.0.1:${await freePort()}`;
+    const error: unknown = await vaultDb(server, vault, { role: 'app', address }).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(CredentialSourceError);
-    expect(error.message).toMatch(
+    expect((error as Error).message).toMatch(
       /Vault token lookup failed: http:\/\/127\.0\.0\.1:\d+ did not answer \(ECONNREFUSED\)/,
     );
   });
