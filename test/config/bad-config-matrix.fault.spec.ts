@@ -109,12 +109,11 @@ function invalidRows({ port, secretsManagerEndpoint, vaultAddress }: Targets): I
   const secretsManager = { secretId: 'prod/app', region: 'us-east-1', endpoint: secretsManagerEndpoint };
   const vault = { address: vaultAddress, token: SECRET, role: 'app' };
   const bareDsn = `postgresql://127.0.0.1:${port}/app`;
-  const vaultRow = (name: string, options: object, key: string, says: RegExp, problems?: number): InvalidRow => ({
+  const vaultRow = (name: string, options: object, key: string, says: RegExp): InvalidRow => ({
     name,
-    startup: { forRoot: { dsn: bareDsn, vault: { ...vault, ...options } as never } },
+    startup: { forRoot: { dsn: bareDsn, vault: { ...vault, ...options } } },
     key,
     says,
-    problems,
     absent: ['S3cretId-matrix-1'],
   });
   const lifetime = (value: unknown): Startup => ({ forRoot: { dsn, connectionMaxLifetime: value as string } });
