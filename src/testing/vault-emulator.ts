@@ -93,6 +93,8 @@ export class VaultEmulator {
   readonly calls: Record<string, number> = {};
   /** Every lease issued, oldest first. */
   readonly leases: VaultLeaseRecord[] = [];
+  /** Every token and password it has handed out, oldest first: for tests that sweep output for secrets. */
+  readonly issuedSecrets: string[] = [];
   /** Delay before every answer, in ms. */
   latencyMs = 0;
   /** A token that never expires, like the root token of a dev server. */
@@ -225,6 +227,7 @@ export class VaultEmulator {
       revoked: false,
     };
     this.tokens.set(token, stored);
+    this.issuedSecrets.push(token);
     this.armTokenExpiry(stored);
     return stored;
   }
@@ -367,6 +370,7 @@ export class VaultEmulator {
       .slice(0, 63)
       .toLowerCase();
     const password = `A1a-${randomBytes(15).toString('base64url')}`;
+    this.issuedSecrets.push(password);
     const expiresAt = Math.min(now + role.defaultTtlMs, now + role.maxTtlMs);
     await this.database.admin(
       `CREATE ROLE "${username}" WITH LOGIN PASSWORD '${password}' VALID UNTIL '${new Date(expiresAt).toISOString()}'`,
@@ -445,6 +449,7 @@ export class VaultEmulator {
   private async rotateStatic(role: StoredStaticRole): Promise<void> {
     clearTimeout(role.timer);
     const password = `A1a-${randomBytes(15).toString('base64url')}`;
+    this.issuedSecrets.push(password);
     await this.database.admin(`ALTER ROLE "${role.username}" WITH LOGIN PASSWORD '${password}'`);
     role.password = password;
     role.lastRotation = Date.now();
