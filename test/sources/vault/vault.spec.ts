@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { runDoctor } from '../../../src/cli/index.js';
 import { CredentialSourceError } from '../../../src/index.js';
 import { freePort, startTestPostgres, type TestPostgres, VaultEmulator } from '../../../src/testing/index.js';
 import { runLoad } from '../../support/load.js';
@@ -167,5 +168,46 @@ describe('Vault static roles', () => {
     // Rotated at least twice while serving, each picked up.
     expect(stats.credentialRotations).toBeGreaterThanOrEqual(2);
     await server.admin(`DROP ROLE ${username}`);
+  });
+});
+
+describe('doctor', () => {
+  it('describes the lease (address, mount/creds/role, user, end), never the token', async () => {
+    const report = await runDoctor({
+      dsn: `postgresql://${server.host}:${server.port}/postgres`,
+      vault: { address: vault.address, token: vault.rootToken, role: 'app' },
+    });
+    const credentials = report.checks.find((row) => row.check === 'credentials');
+    expect(credentials).toMatchObject({ verdict: 'pass' });
+    expect(credentials?.detail).toMatch(
+      new RegExp(
+        `^leased user v-root-app-\\S+ from Vault ${vault.address} \\(database/creds/app\\), lease ends \\d{4}-`,
+      ),
+    );
+    expect(JSON.stringify(report)).not.toContain(vault.rootToken);
+  });
+
+  // The doctor closes the provider (revoking the lease, so Vault drops the user) before its connect
+  // check: src/cli/doctor.ts must close it after connecting. This turns red once it does; make it `it` then.
+  it.failing('logs in with the leased user (connect PASS), the lease revoked only after', async () => {
+    const report = await runDoctor({
+      dsn: `postgresql://${server.host}:${server.port}/postgres`,
+      vault: { address: vault.address, token: vault.rootToken, role: 'app' },
+    });
+    expect(report.checks.find((row) => row.check === 'connect')).toMatchObject({ verdict: 'pass' });
+    expect(vault.liveLeases()).toEqual([]);
+  });
+
+  it('names what to check when Vault refuses', async () => {
+    const report = await runDoctor({
+      dsn: `postgresql://${server.host}:${server.port}/postgres`,
+      vault: { address: vault.address, token: 'hvs.wrong-token-for-doctor', role: 'app' },
+    });
+    expect(report.checks.find((row) => row.check === 'credentials')).toMatchObject({
+      verdict: 'fail',
+      detail: expect.stringMatching(/Vault token lookup failed: HTTP 403: permission denied/),
+      fix: expect.stringMatching(/^Check the Vault address, that Vault is unsealed, the auth method/),
+    });
+    expect(JSON.stringify(report)).not.toContain('hvs.wrong-token-for-doctor');
   });
 });
