@@ -10,7 +10,10 @@ export type CloseReason = 'lifetime' | 'idleTime' | 'maxIdle' | 'error' | 'rotat
 export interface DatabaseStats extends CredentialCounters {
   /** Configured `maxOpenConnections`. */
   maxOpenConnections: number;
-  /** Physical connections open or opening, in use or idle, across generations. */
+  /**
+   * Physical connections open, opening or still closing, across generations: each holds a backend on the server, so
+   * each counts against `maxOpenConnections`. `inUse` + `idle` are the ones that can serve a query.
+   */
   openConnections: number;
   inUse: number;
   idle: number;

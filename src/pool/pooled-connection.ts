@@ -16,6 +16,8 @@ export class PooledConnection {
   /** The credentials revision it logged in (or tried to) with. */
   revision = 0;
   state: ConnectionState = 'opening';
+  /** `Credentials.sessionsEndAt` of its login, in ms: its deadline comes before. */
+  sessionsEndAt?: number;
   /** opened + lifetime − jitter: never handed out at or after this instant. */
   deadline = Infinity;
   /** When it last became idle: the surplus check closes the longest idle first. */

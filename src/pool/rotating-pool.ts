@@ -16,6 +16,7 @@ import { type CloseReason, type DatabaseStats, PoolCounters } from './pool-stats
 import { type PoolTimings, secondsSince } from './pool-timings.js';
 import { PooledConnection } from './pooled-connection.js';
 import { sessionState } from './session.js';
+import { endLoginSocket, endSession } from './socket-close.js';
 import { WaitQueue } from './wait-queue.js';
 
 /**
@@ -71,7 +72,10 @@ export class RotatingPool {
   private ending?: Promise<void>;
   private ended = false;
   private allClosed?: () => void;
-  /** Sockets still closing; `end` waits for them so that nothing keeps the process alive. */
+  /**
+   * Sockets still closing, until the server has closed its side: they count against maxOpenConnections (the server
+   * still counts their backends), and `end` waits for them so that nothing keeps the process alive.
+   */
   private readonly closing = new Set<Promise<void>>();
   private readonly events = new PoolEvents();
 
@@ -131,7 +135,7 @@ export class RotatingPool {
             revision: refusal.revision,
           }),
         );
-      const poolBusy = this.connections.size >= this.options.maxOpenConnections;
+      const poolBusy = !this.hasFreeSlot();
       this.waiting.push(
         new Checkout(
           resolve,
@@ -152,7 +156,7 @@ export class RotatingPool {
     return {
       maxOpenConnections: this.options.maxOpenConnections,
       openConnections: total,
-      inUse: total - idle,
+      inUse: this.connections.size - idle,
       idle,
       waiting,
       ...this.counters,
@@ -162,12 +166,16 @@ export class RotatingPool {
     };
   }
 
-  /** pg.Pool's counts: connections open or opening, idle, checkouts waiting, and connections past their deadline. */
+  /**
+   * pg.Pool's counts: connections open, opening or still closing (as Go's OpenConnections, and as the server counts
+   * them), idle, checkouts waiting, and connections past their deadline.
+   */
   counts(): { total: number; idle: number; waiting: number; expired: number } {
     const now = this.clock.now();
     let expired = 0;
     for (const connection of this.connections) if (now >= connection.deadline) expired++;
-    return { total: this.connections.size, idle: this.idle.length, waiting: this.waiting.length, expired };
+    const total = this.connections.size + this.closing.size;
+    return { total, idle: this.idle.length, waiting: this.waiting.length, expired };
   }
 
   /**
@@ -257,13 +265,14 @@ export class RotatingPool {
       if (!connection) break;
       this.serve(this.waiting.shift()!, connection);
     }
-    while (
-      this.waiting.length > this.opening &&
-      this.connections.size < this.options.maxOpenConnections &&
-      this.gate.allowsLogin()
-    ) {
+    while (this.waiting.length > this.opening && this.hasFreeSlot() && this.gate.allowsLogin()) {
       this.open();
     }
+  }
+
+  /** Under the cap, as the server counts it: open connections, logins under way and sockets still closing. */
+  private hasFreeSlot(): boolean {
+    return this.connections.size + this.closing.size < this.options.maxOpenConnections;
   }
 
   private serve(checkout: Checkout, connection: PooledConnection): void {
@@ -289,6 +298,7 @@ export class RotatingPool {
   private login(connection: PooledConnection, credentials: Credentials, revision: number): void {
     connection.username = credentials.username;
     connection.revision = revision;
+    connection.sessionsEndAt = credentials.sessionsEndAt?.getTime();
     if (this.closed) return this.loginFailed(connection, this.errors.closed());
     const client = this.createClient({
       ...this.options.connection,
@@ -316,7 +326,12 @@ export class RotatingPool {
     this.credentials.loginSucceeded();
     this.gate.accepted(connection.revision);
     const now = this.clock.now();
-    const lifetime = this.options.connectionMaxLifetimeMs - this.random() * this.options.connectionMaxLifetimeJitterMs;
+    const jitter = this.random() * this.options.connectionMaxLifetimeJitterMs;
+    // Credentials whose sessions must end (a Vault lease) cut the lifetime short, spread by the same jitter.
+    const lifetime = Math.max(
+      0,
+      Math.min(this.options.connectionMaxLifetimeMs, (connection.sessionsEndAt ?? Infinity) - now) - jitter,
+    );
     connection.deadline = now + lifetime;
     connection.lifetimeTimer = this.clock.setTimeout(() => this.closeIfIdle(connection, 'lifetime'), lifetime);
     client.release = (error?: Error | boolean) => this.release(connection, error);
@@ -329,13 +344,13 @@ export class RotatingPool {
 
   /**
    * A login that did not happen: the credentials fetch failed, pg failed to connect, or the server
-   * refused. The socket, if any, is destroyed at once: a half-finished login would otherwise hold
+   * refused. The socket, if any, is ended at once: a half-finished login would otherwise hold
    * a backend (and a `max_connections` slot) on the server until `authentication_timeout`.
    */
   private loginFailed(connection: PooledConnection, error: unknown): void {
     this.opening--;
     connection.state = 'closed';
-    connection.client?.connection?.stream?.destroy();
+    this.trackClosing(endLoginSocket(connection.client, this.clock));
     this.connections.delete(connection);
     if (this.closed) return this.afterClose();
     const refusal = classifyLoginError(error);
@@ -456,10 +471,17 @@ export class RotatingPool {
     this.clock.clearTimeout(connection.idleTimer);
     const client = connection.client!;
     this.events.remove(client);
-    const closing: Promise<void> = client.end().catch(() => undefined);
-    this.closing.add(closing);
-    void closing.finally(() => this.closing.delete(closing));
+    this.trackClosing(endSession(client, this.clock));
     this.afterClose(connection.username);
+  }
+
+  /** A socket closing holds its slot until the server has closed it; then waiting checkouts may log in. */
+  private trackClosing(closing: Promise<void>): void {
+    this.closing.add(closing);
+    void closing.then(() => {
+      this.closing.delete(closing);
+      this.pump();
+    });
   }
 
   /**

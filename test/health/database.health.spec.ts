@@ -7,6 +7,7 @@ import { DatabaseHealthIndicator } from '../../src/health/index.js';
 import { healthMessages } from '../../src/health/messages.js';
 import { freePort } from '../../src/testing/index.js';
 import { useTestDatabase } from '../support/roles.js';
+import { eventually } from '../support/load.js';
 
 /**
  * The Terminus indicator through HTTP, as an application mounts it: up, degraded (a failed
@@ -157,13 +158,15 @@ describe("DatabaseHealthIndicator, details: 'full' (the default)", () => {
 
   it('down when SELECT 1 gets no answer within the timeout', async () => {
     const single = app.get<DbService>(getDbServiceToken('single'));
-    let release!: () => void;
+    let release: (() => void) | undefined;
     const held = single.withClient(() => new Promise<void>((resolve) => (release = resolve)));
+    // Its only connection held (its login may take a while on a busy machine): the ping can only wait.
+    await eventually('the only connection held', () => release !== undefined);
     try {
       const { body } = await health('single', 'full', '?timeout=200').expect(503);
       expect(body.details.database).toMatchObject({ status: 'down', message: healthMessages.pingTimedOut(200) });
     } finally {
-      release();
+      release!();
       await held;
     }
   });

@@ -128,6 +128,7 @@ describe('issue 19 defect 1: failed logins leave no backend on the server', () =
     const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => db.query('SELECT 1')));
     const leftAfterCheckouts = await view.drained();
     await watch.stop();
+    await eventually('the pool to see the sockets closed', () => db.stats().openConnections === 0, 5_000);
     const stats = db.stats();
     await db.onApplicationShutdown();
     log.restore();

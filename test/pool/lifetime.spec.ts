@@ -101,6 +101,8 @@ describe('connection lifetime', () => {
     await Promise.all(Array.from({ length: 6 }, () => db.query('SELECT pg_sleep(0.1)')));
     expect(db.stats()).toMatchObject({ idle: 6, maxIdleClosed: 0 });
     await eventually('the surplus to close', () => db.stats().maxIdleClosed === 4, 5_000);
+    // A closed connection counts until the server has closed its socket.
+    await eventually('the server to close their sockets', () => db.stats().openConnections === 2, 5_000);
     expect(db.stats()).toMatchObject({ idle: 2, openConnections: 2 });
     await eventually('idle connections to time out', () => db.stats().openConnections === 0, 10_000);
     expect(db.stats()).toMatchObject({ maxIdleClosed: 4, maxIdleTimeClosed: 2, maxLifetimeClosed: 0 });

@@ -138,3 +138,88 @@ describe('refused logins are the pool’s concern, not each checkout’s (invari
     expect(harness.pool.stats().authRecoveries).toBe(6);
   });
 });
+
+describe('a closing socket holds its slot until the server has closed it (the cap as pg_stat_activity counts it)', () => {
+  it('a rotation under a full pool: the new user’s login starts only once the old user’s socket is gone from the server', async () => {
+    const harness = await poolHarness({ maxOpenConnections: 1, maxIdleConnections: 1 });
+    harness.server.closeMs = 20;
+    const [old] = await acquired(harness, 1);
+    await rotateUsername(harness, 'app_clone', 'second');
+    const next = harness.pool.acquire();
+    old!.release(); // closes for the rotation: Terminate sent, the server needs 20 ms to close
+    expect(harness.server.sockets.size).toBe(1);
+    expect(harness.pool.stats()).toMatchObject({ openConnections: 1, inUse: 0, idle: 0 });
+    await harness.clock.advance(19);
+    expect(harness.server.logins).toBe(1);
+    await harness.clock.advance(1);
+    // The old socket is gone; only then the new user's login starts.
+    expect([...harness.server.sockets].map((socket) => socket.user)).toEqual(['app_clone']);
+    expect(harness.server.logins).toBe(2);
+    await harness.clock.advance(harness.server.loginMs);
+    expect(((await next) as unknown as { user: string }).user).toBe('app_clone');
+  });
+
+  it('a login abandoned half-way: its socket is ended, and counted until the server closes it', async () => {
+    const harness = await poolHarness({ maxOpenConnections: 1 });
+    harness.server.closeMs = 50;
+    harness.server.loginsBreakHalfWay = true;
+    const failed = harness.pool.acquire().catch((error: unknown) => error);
+    await harness.clock.advance(harness.server.loginMs);
+    expect(await failed).toBeInstanceOf(DatabaseConnectionError);
+    harness.server.loginsBreakHalfWay = false;
+    const next = harness.pool.acquire();
+    await harness.clock.advance(harness.server.loginMs);
+    // The abandoned backend is still on the server: no second login yet.
+    expect(harness.server.logins).toBe(1);
+    expect(harness.pool.stats().openConnections).toBe(1);
+    await harness.clock.advance(50);
+    expect(harness.server.logins).toBe(2);
+    await harness.clock.advance(harness.server.loginMs);
+    (await next).release();
+    expect(harness.server.sockets.size).toBe(1);
+  });
+});
+
+describe('Credentials.sessionsEndAt: no connection outlives the credentials it logged in with', () => {
+  it('cuts the lifetime to the sessions’ end, less the jitter: an idle connection closes then, one in use when given back', async () => {
+    const harness = await poolHarness({
+      connectionMaxLifetimeMs: 60_000,
+      connectionMaxLifetimeJitterMs: 6_000,
+      connectionMaxIdleTimeMs: 120_000,
+    });
+    // random() is 0.5, so the jitter is 3 s.
+    const endsAt = harness.clock.now() + 20_000;
+    harness.source.credentials = { username: 'app', password: 'first', sessionsEndAt: new Date(endsAt) };
+    await harness.cache.refresh('manual');
+    const [idle, held] = await acquired(harness, 2);
+    idle!.release();
+    await harness.clock.advance(endsAt - 3_000 - harness.clock.now() - 1);
+    expect(harness.server.sockets.size).toBe(2);
+    await harness.clock.advance(1);
+    expect(harness.server.sockets.size).toBe(1);
+    held!.release();
+    expect(harness.server.sockets.size).toBe(0);
+    expect(harness.pool.stats().maxLifetimeClosed).toBe(2);
+    expect(harness.clock.now()).toBeLessThan(endsAt);
+  });
+
+  it('leaves connectionMaxLifetime alone when the sessions end later', async () => {
+    const harness = await poolHarness({
+      connectionMaxLifetimeMs: 60_000,
+      connectionMaxLifetimeJitterMs: 6_000,
+      connectionMaxIdleTimeMs: 120_000,
+    });
+    harness.source.credentials = {
+      username: 'app',
+      password: 'first',
+      sessionsEndAt: new Date(harness.clock.now() + 3_600_000),
+    };
+    await harness.cache.refresh('manual');
+    const [client] = await acquired(harness, 1);
+    client!.release();
+    await harness.clock.advance(56_999 - harness.server.loginMs);
+    expect(harness.server.sockets.size).toBe(1);
+    await harness.clock.advance(1_000);
+    expect(harness.server.sockets.size).toBe(0);
+  });
+});

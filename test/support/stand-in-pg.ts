@@ -28,6 +28,11 @@ export class StandInServer {
    * throws): the server keeps the backend waiting until the client closes its socket.
    */
   loginsBreakHalfWay = false;
+  /**
+   * How long the server takes to close a socket the client ended (Terminate, or end-of-file during a login): its
+   * backend still counts, as in pg_stat_activity, until then. A destroyed socket goes at once.
+   */
+  closeMs = 0;
 
   constructor(readonly clock: ManualClock) {}
 
@@ -46,7 +51,8 @@ type QueryCallback = (error: Error | null, result?: unknown) => void;
 export class StandInClient extends EventEmitter {
   readonly user: string;
   private readonly password: string;
-  readonly connection = Object.assign(new EventEmitter(), { stream: { destroy: () => this.dropSocket() } });
+  /** pg's connection, and under it the socket, as far as the pool uses them. */
+  readonly connection = Object.assign(new EventEmitter(), { stream: new StandInSocket(this) });
   readyForQuery = false;
   _txStatus: 'I' | 'T' | 'E' | null = null;
   /** The session's real state on the server, which pg learns only from the next ReadyForQuery. */
@@ -111,8 +117,7 @@ export class StandInClient extends EventEmitter {
   }
 
   end(): Promise<void> {
-    this.dropSocket();
-    return Promise.resolve();
+    return this.connection.stream.closedByServer();
   }
 
   /** The server ends the session (pg_terminate_backend, a restart). */
@@ -150,10 +155,54 @@ export class StandInClient extends EventEmitter {
     this.connection.emit('readyForQuery', { status });
   }
 
-  private dropSocket(): void {
+  /** The socket is gone, on both sides. */
+  dropSocket(): void {
     if (this.ended) return;
     this.ended = true;
     this.server.sockets.delete(this);
+  }
+
+  get closeMs(): number {
+    return this.server.closeMs;
+  }
+
+  get clock(): ManualClock {
+    return this.server.clock;
+  }
+}
+
+/** The client's socket: ended, the server closes it after `closeMs`; destroyed, it is gone at once. */
+class StandInSocket extends EventEmitter {
+  destroyed = false;
+  connecting = false;
+  private closing?: Promise<void>;
+
+  constructor(private readonly client: StandInClient) {
+    super();
+  }
+
+  end(): void {
+    void this.closedByServer();
+  }
+
+  destroy(): void {
+    this.gone();
+  }
+
+  closedByServer(): Promise<void> {
+    if (this.destroyed) return Promise.resolve();
+    this.closing ??=
+      this.client.closeMs === 0
+        ? Promise.resolve(this.gone())
+        : new Promise<void>((resolve) => this.client.clock.setTimeout(() => resolve(this.gone()), this.client.closeMs));
+    return this.closing;
+  }
+
+  private gone(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.client.dropSocket();
+    this.emit('close');
   }
 }
 
