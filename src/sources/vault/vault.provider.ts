@@ -53,6 +53,8 @@ interface Lease {
   renewable: boolean;
   /** The lease's own end, moved by renewals. */
   leaseEndsAt: number;
+  /** When Vault last granted it time (issue or renewal): the margin before its end is a share of what is left. */
+  grantedAt: number;
   renewAt: number;
   /** The token that read it: its end revokes the lease. */
   token: VaultToken;
@@ -77,13 +79,20 @@ const AFTER_STATIC_ROTATION_MS = 1_000;
 const RENEW_SLACK_MS = 50;
 /** Revocations at shutdown each get this long: Vault's lease expiry ends them anyway. */
 const REVOKE_TIMEOUT_MS = 3_000;
+/**
+ * Sessions are to be closed this long before the lease ends (a tenth of the lease, at most 30 s): the pool closes a
+ * busy connection only when it is released, and the close takes a moment, all before Vault drops the user.
+ */
+const SESSIONS_END_MARGIN_SHARE = 0.1;
+const MAX_SESSIONS_END_MARGIN_MS = 30_000;
 
 /**
  * HashiCorp Vault / OpenBao database credentials. A dynamic role gives a new database user per
  * lease: the lease is renewed (`sys/leases/renew`) once two thirds of it have passed, and when a
  * renewal gives less than it asked (the lease's max TTL is near) or the Vault token that read it is
- * about to end, new credentials are read. `expiresAt` and `sessionsEndAt` are the end of the lease
- * (or of the token that read it, if earlier): the pool closes the sessions of that user before it.
+ * about to end, new credentials are read. `expiresAt` is the end of the lease (or of the token that
+ * read it, if earlier), `sessionsEndAt` a tenth of the lease (30 s at most) before it: the pool
+ * closes the sessions of that user by then.
  * A static role gives the same user with a password Vault rotates; it is read again after the
  * rotation Vault announces. The Vault token is renewed (`renew-self`), or AppRole / Kubernetes
  * login is done again, before it ends. On `close()` the leases still held are revoked.
@@ -138,6 +147,7 @@ export class VaultCredentialProvider implements CredentialProvider {
     if (typeof duration !== 'number') throw malformed('lease renewal', 'lease_duration');
     const renewedAt = Date.now();
     lease.leaseEndsAt = renewedAt + duration * 1000;
+    lease.grantedAt = renewedAt;
     lease.renewable = renewed?.renewable !== false;
     lease.renewAt = renewedAt + duration * 1000 * VAULT_RENEW_AT_SHARE;
     this.#held.set(lease.id, { endsAt: leaseEnd(lease) });
@@ -191,6 +201,7 @@ export class VaultCredentialProvider implements CredentialProvider {
       incrementSeconds: increment !== undefined ? Math.max(1, Math.round(increment / 1000)) : duration,
       renewable: answer.renewable === true,
       leaseEndsAt: now + duration * 1000,
+      grantedAt: now,
       renewAt: now + duration * 1000 * VAULT_RENEW_AT_SHARE,
       token,
       number: ++this.#leases,
@@ -289,12 +300,17 @@ function leaseEnd(lease: Lease): number {
 }
 
 function credentialsOf(lease: Lease): Credentials {
-  const endsAt = new Date(leaseEnd(lease));
+  const endsAt = leaseEnd(lease);
+  // A share of the time from the last grant to the end (the token's end may come first), so it never lies behind.
+  const margin = Math.min(
+    MAX_SESSIONS_END_MARGIN_MS,
+    Math.max(0, endsAt - lease.grantedAt) * SESSIONS_END_MARGIN_SHARE,
+  );
   return {
     username: lease.username,
     password: lease.password,
-    expiresAt: endsAt,
-    sessionsEndAt: endsAt,
+    expiresAt: new Date(endsAt),
+    sessionsEndAt: new Date(endsAt - margin),
     // The lease id's last segment identifies it in Vault's audit log; it grants nothing without a token.
     version: `lease ${lease.number} (…${lease.id.slice(-8)})`,
   };

@@ -13,10 +13,11 @@ import { GRANT, type LateSession, sessionsPastLeaseEnd, vaultDb, vaultRolesLeft 
  * 0 failed queries and no session alive past its lease's end; a sealed Vault serves the cached
  * credentials with health degraded; shutdown leaves no Vault-created role behind.
  *
- * Until the pool closes sessions by `Credentials.sessionsEndAt` (the lead's change that follows
- * commit 1a152e9), these runs keep `connectionMaxLifetime` at 1 s, well below the shortest time a
- * cut-over leaves the old lease (a third of its TTL: 3 s here), so the "no session past its
- * lease" check holds through the lifetime alone. With that support in, it holds without it.
+ * Two runs keep `connectionMaxLifetime` at 1 s, well below the shortest time a cut-over leaves the
+ * old lease (a third of its TTL: 3 s here), as the first evidence did before the pool closed
+ * sessions by `Credentials.sessionsEndAt`; one runs with a lifetime longer than the lease. Where a
+ * lease ends with no successor (Vault sealed through its end), only `sessionsEndAt` closes its
+ * sessions in time: that run fails without it.
  */
 const CALLERS = 16;
 const LIFETIME = '1s';
@@ -104,6 +105,28 @@ describe(`Vault dynamic credentials under load (${CALLERS} callers)`, () => {
     expect(await vaultRolesLeft(server)).toEqual([]);
   }, 60_000);
 
+  it("with connectionMaxLifetime longer than the lease (12 s): the old user's sessions still end before its lease, 0 failed queries", async () => {
+    vault.addRole('app', { defaultTtlMs: 9_000, maxTtlMs: 20_000, grantStatements: [GRANT] });
+    // The cut-over retires the old user's connections (rotation), and sessionsEndAt caps what is left.
+    const db = await vaultDb(server, vault, { role: 'app' }, { connectionMaxLifetime: '12s' });
+    const first = () => vault.leases[0];
+    const { load, users, late } = await loadThrough(
+      db,
+      5_000,
+      () => first()?.revokedAt !== undefined && vault.leases.length >= 2,
+      40_000,
+    );
+    const stats = db.stats();
+    await db.onApplicationShutdown();
+
+    expect(load.errors.map(String)).toEqual([]);
+    expect(first()).toMatchObject({ revokedBy: 'expiry' });
+    expect(users.size).toBeGreaterThanOrEqual(2);
+    expect(stats.credentialRotations).toBeGreaterThanOrEqual(1);
+    expect(late).toEqual([]);
+    expect(await vaultRolesLeft(server)).toEqual([]);
+  }, 60_000);
+
   it("through the Vault token's end (AppRole: renew-self up to its max TTL, then a new login and a new lease): 0 failed queries, no session past its lease", async () => {
     vault.addRole('app', { defaultTtlMs: 600_000, maxTtlMs: 600_000, grantStatements: [GRANT] });
     // A token of 9 s renewed at two thirds reaches its 20 s max TTL: its leases end with it.
@@ -149,6 +172,29 @@ describe('the late-session probe', () => {
 });
 
 describe('a sealed Vault', () => {
+  it('through the end of the lease: its sessions are closed before Vault drops the user (sessionsEndAt), none left running as a dropped role', async () => {
+    vault.addRole('app', { defaultTtlMs: 6_000, maxTtlMs: 600_000, grantStatements: [GRANT] });
+    // A lifetime far longer than the lease: only sessionsEndAt ends these sessions before the lease does.
+    const db = await vaultDb(server, vault, { role: 'app' }, { connectionMaxLifetime: '1m', connectionTimeout: '2s' });
+    const late = watchLateSessions();
+    const load = startLoad(4, () => db.query('SELECT pg_sleep(0.002)'), { pauseAfterFailureMs: 100 });
+    try {
+      await eventually('the load to run', () => load.succeeded > 100);
+      vault.seal();
+      // The renewal at 4 s fails; the lease ends at 6 s with no successor, and Vault drops its user.
+      await eventually('the lease to end', () => vault.leases[0]?.revokedAt !== undefined, 15_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      await load.stop();
+      vault.unseal();
+    }
+    const found = await late.stop();
+    await db.onApplicationShutdown();
+
+    expect(vault.leases[0]).toMatchObject({ revokedBy: 'expiry' });
+    expect(found).toEqual([]);
+  }, 60_000);
+
   it('is an outage: cached credentials serve new logins (0 failed queries), health degraded naming the 503, up again once unsealed', async () => {
     // A 9 s lease is renewed at 6 s: that renewal fails while sealed, 3 s before the lease ends.
     vault.addRole('app', { defaultTtlMs: 9_000, maxTtlMs: 600_000, grantStatements: [GRANT] });
