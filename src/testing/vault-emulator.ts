@@ -95,6 +95,8 @@ export class VaultEmulator {
   readonly leases: VaultLeaseRecord[] = [];
   /** Every token and password it has handed out, oldest first: for tests that sweep output for secrets. */
   readonly issuedSecrets: string[] = [];
+  /** The `X-Vault-Namespace` of every call that sent one. */
+  readonly namespaces = new Set<string>();
   /** Delay before every answer, in ms. */
   latencyMs = 0;
   /** A token that never expires, like the root token of a dev server. */
@@ -202,6 +204,12 @@ export class VaultEmulator {
     this.kubernetesRoles.set(name, { jwt, token: { displayName: `kubernetes-${name}`, ...token } });
   }
 
+  /** Revokes a lease now, as an operator's `vault lease revoke` does: its role is dropped. */
+  async revokeLease(leaseId: string): Promise<void> {
+    const lease = this.leases.find((candidate) => candidate.leaseId === leaseId);
+    if (lease) await this.revoke(lease, 'request');
+  }
+
   /** Revokes a token now (its leases with it), as an operator's `vault token revoke` does. */
   async revokeToken(token: string): Promise<void> {
     const stored = this.tokens.get(token);
@@ -255,6 +263,8 @@ export class VaultEmulator {
     const method = request.method ?? 'GET';
     const write = method === 'POST' || method === 'PUT';
     const body = parseBody(text);
+    const namespace = request.headers['x-vault-namespace'];
+    if (typeof namespace === 'string') this.namespaces.add(namespace);
     if (path === 'sys/health') {
       this.count('health');
       return { status: this.sealed ? 503 : 200, body: { initialized: true, sealed: this.sealed, standby: false } };
@@ -275,7 +285,7 @@ export class VaultEmulator {
       return { status: 204 };
     }
     if (write && path === 'sys/leases/renew') return this.renewLease(body);
-    if (write && path === 'sys/leases/revoke') return this.revokeLease(body);
+    if (write && path === 'sys/leases/revoke') return this.revokeRequested(body);
     const engine = new RegExp(`^${this.mount}/(creds|static-creds)/([^/]+)$`).exec(path);
     if (method === 'GET' && engine?.[1] === 'creds') return this.issue(token, decodeURIComponent(engine[2]!));
     if (method === 'GET' && engine?.[1] === 'static-creds') return this.readStatic(decodeURIComponent(engine[2]!));
@@ -422,7 +432,7 @@ export class VaultEmulator {
     });
   }
 
-  private async revokeLease(body: Record<string, unknown>) {
+  private async revokeRequested(body: Record<string, unknown>) {
     this.count('revoke');
     const lease = this.leases.find((candidate) => candidate.leaseId === body.lease_id);
     // Vault answers 204 for a lease it no longer knows, too.

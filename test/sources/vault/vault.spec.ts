@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { runDoctor } from '../../../src/cli/index.js';
 import { CredentialSourceError } from '../../../src/index.js';
 import { freePort, startTestPostgres, type TestPostgres, VaultEmulator } from '../../../src/testing/index.js';
-import { runLoad } from '../../support/load.js';
+import { eventually, runLoad } from '../../support/load.js';
 import { useTempFolder } from '../../support/temp-folder.js';
 import { GRANT, vaultDb, vaultRolesLeft } from './vault-fixture.js';
 
@@ -64,6 +64,32 @@ describe('Vault dynamic credentials', () => {
     expect(await vaultRolesLeft(server)).toEqual([vault.leases[0]!.username]);
     await vault.revokeToken(vault.rootToken);
     expect(await vaultRolesLeft(server)).toEqual([]);
+  });
+
+  it('a lease revoked behind its back (the user dropped): the refused login reads a new lease, 0 failed queries', async () => {
+    const db = await vaultDb(server, vault, { role: 'app' }, { connectionMaxLifetime: '1s' });
+    try {
+      const load = runLoad(8, 4_000, () => db.query('SELECT 1'));
+      await eventually(
+        'the first lease in use',
+        () => vault.leases.length === 1 && db.stats().credentials.username !== undefined,
+      );
+      await vault.revokeLease(vault.leases[0]!.leaseId);
+      const { errors, succeeded } = await load;
+      expect(errors.map(String)).toEqual([]);
+      expect(succeeded).toBeGreaterThan(100);
+      expect(vault.leases).toHaveLength(2);
+      expect(db.stats().credentials.username).toBe(vault.leases[1]!.username);
+    } finally {
+      await db.onApplicationShutdown();
+    }
+  });
+
+  it('sends the namespace as X-Vault-Namespace', async () => {
+    const db = await vaultDb(server, vault, { role: 'app', namespace: 'team-a' });
+    await db.query('SELECT 1');
+    await db.onApplicationShutdown();
+    expect([...vault.namespaces]).toEqual(['team-a']);
   });
 
   it('logs in with AppRole, and with Kubernetes auth reading the service account JWT from a file', async () => {
