@@ -26,6 +26,11 @@ export type {
   GoogleAuthClientLike,
   GoogleAuthLike,
   SecretsManagerOptions,
+  VaultAppRoleOptions,
+  VaultAuth,
+  VaultKubernetesOptions,
+  VaultOptions,
+  VaultProviderOptions,
 } from './sources/index.js';
 export {
   CloudSqlIamCredentialProvider,
@@ -34,6 +39,7 @@ export {
   RdsIamCredentialProvider,
   SecretsManagerCredentialProvider,
   StaticCredentialProvider,
+  VaultCredentialProvider,
 } from './sources/index.js';
 export {
   CredentialSourceError,

@@ -4,7 +4,7 @@ import * as defaults from '../config/defaults.js';
 import { type Duration, formatDuration, parseDuration } from '../common/duration.js';
 import type { ResolvedDatabaseOptions } from '../config/resolved-options.js';
 import { optionKeyNames, type KeyNamer, resolveDatabaseOptions } from '../config/resolve-database-options.js';
-import type { Credentials } from '../credentials/credential-provider.interface.js';
+import type { CredentialProvider, Credentials } from '../credentials/credential-provider.interface.js';
 import { IAM_TOKEN_VALIDITY_MS } from '../sources/rds-iam/rds-iam.defaults.js';
 import { createCredentialProvider, credentialSourceFix, describeCredentials } from '../sources/registry.js';
 import { DatabaseConfigError } from '../errors/errors.js';
@@ -85,17 +85,23 @@ export async function runDoctor(
     detail: cliMessages.configurationValid(resolved.credentialSource.kind),
   });
 
-  const credentials = await obtainCredentials(resolved, report);
-  const client = credentials && (await connect(resolved, credentials, report));
-  if (!client) {
-    if (!credentials) report.checks.push({ check: 'connect', verdict: 'skip', detail: cliMessages.noCredentials });
-    report.checks.push({ check: 'backends', verdict: 'skip', detail: cliMessages.notConnected });
-  } else {
-    try {
-      await inspectBackends(client, resolved, report, keyName);
-    } finally {
-      await client.end();
+  const provider = createCredentialProvider(resolved.credentialSource);
+  try {
+    const credentials = await obtainCredentials(provider, resolved, report);
+    const client = credentials && (await connect(resolved, credentials, report));
+    if (!client) {
+      if (!credentials) report.checks.push({ check: 'connect', verdict: 'skip', detail: cliMessages.noCredentials });
+      report.checks.push({ check: 'backends', verdict: 'skip', detail: cliMessages.notConnected });
+    } else {
+      try {
+        await inspectBackends(client, resolved, report, keyName);
+      } finally {
+        await client.end();
+      }
     }
+  } finally {
+    // After the connect check: a Vault source revokes its lease when closed.
+    await provider.close?.();
   }
   report.ok = [...report.settings, ...report.checks].every((row) => row.verdict !== 'fail');
   return report;
@@ -138,14 +144,13 @@ function judgeSettings(options: DatabaseModuleOptions, keyName: KeyNamer): Setti
 }
 
 async function obtainCredentials(
+  provider: CredentialProvider,
   resolved: ResolvedDatabaseOptions,
   report: DoctorReport,
 ): Promise<Credentials | undefined> {
   const source = resolved.credentialSource;
   try {
-    const provider = createCredentialProvider(source);
     const credentials = await provider.fetch({ reason: 'initial' });
-    await provider.close?.();
     report.checks.push({
       check: 'credentials',
       verdict: 'pass',

@@ -14,6 +14,11 @@ export class ToolCredentialsError extends Error {}
 export interface ToolCredentials {
   resolved: ResolvedDatabaseOptions;
   credentials: Credentials;
+  /**
+   * Closes the source once the tool is done with the credentials: a Vault source revokes its lease then, so this
+   * must come after the tool has ended, never before it starts.
+   */
+  release: () => Promise<void>;
 }
 
 /**
@@ -26,9 +31,13 @@ export async function fetchToolCredentials(
 ): Promise<ToolCredentials> {
   const resolved = resolveDatabaseOptions(options, keyName);
   const provider = createCredentialProvider(resolved.credentialSource);
+  const release = async (): Promise<void> => {
+    await provider.close?.();
+  };
   try {
-    return { resolved, credentials: await provider.fetch({ reason: 'initial' }) };
+    return { resolved, credentials: await provider.fetch({ reason: 'initial' }), release };
   } catch (error) {
+    await release();
     const message = redactSecrets((error as Error).message || String(error), []);
     throw new ToolCredentialsError(
       cliMessages.credentialsFailed(
@@ -37,8 +46,6 @@ export async function fetchToolCredentials(
         credentialSourceFix(resolved.credentialSource),
       ),
     );
-  } finally {
-    await provider.close?.();
   }
 }
 

@@ -78,12 +78,13 @@ async function main(argv: string[]): Promise<number> {
     console.error(cliMessages.noCommand);
     return 2;
   }
-  const { resolved, credentials } = await fetchToolCredentials(loaded.options, loaded.keyName);
+  const { resolved, credentials, release } = await fetchToolCredentials(loaded.options, loaded.keyName);
   for (const notice of validityNotices(credentials)) console.error(notice);
   if (command === 'url') {
     const { url } = toolEnvironment(resolved.connection, credentials);
     if (process.stdout.isTTY) console.error(cliMessages.urlOnTerminal);
     console.log(url);
+    // Not released: the URL is for a command that runs after this one, so a Vault lease must stay (until its TTL).
     return 0;
   }
   const files = new PrivateFiles();
@@ -92,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
     return await runTool(tool[0]!, tool.slice(1), { ...process.env, ...variables });
   } finally {
     files.remove();
+    await release();
   }
 }
 

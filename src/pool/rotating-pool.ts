@@ -326,12 +326,11 @@ export class RotatingPool {
     this.credentials.loginSucceeded();
     this.gate.accepted(connection.revision);
     const now = this.clock.now();
-    const jitter = this.random() * this.options.connectionMaxLifetimeJitterMs;
-    // Credentials whose sessions must end (a Vault lease) cut the lifetime short, spread by the same jitter.
-    const lifetime = Math.max(
-      0,
-      Math.min(this.options.connectionMaxLifetimeMs, (connection.sessionsEndAt ?? Infinity) - now) - jitter,
-    );
+    // Credentials whose sessions must end (a Vault lease) cut the lifetime short; the jitter shrinks in proportion, so
+    // a short lease still spreads its closes without closing most connections at once.
+    const longest = Math.min(this.options.connectionMaxLifetimeMs, (connection.sessionsEndAt ?? Infinity) - now);
+    const jitterMs = this.options.connectionMaxLifetimeJitterMs * (longest / this.options.connectionMaxLifetimeMs);
+    const lifetime = Math.max(0, longest - this.random() * jitterMs);
     connection.deadline = now + lifetime;
     connection.lifetimeTimer = this.clock.setTimeout(() => this.closeIfIdle(connection, 'lifetime'), lifetime);
     client.release = (error?: Error | boolean) => this.release(connection, error);

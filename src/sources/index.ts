@@ -29,3 +29,5 @@ export {
 export type { SecretsManagerOptions } from './secrets-manager/secrets-manager.source.js';
 export { SecretsManagerCredentialProvider } from './secrets-manager/secrets-manager.provider.js';
 export { StaticCredentialProvider } from './static/static.provider.js';
+export type { VaultAppRoleOptions, VaultKubernetesOptions, VaultOptions } from './vault/vault.source.js';
+export { type VaultAuth, VaultCredentialProvider, type VaultProviderOptions } from './vault/vault.provider.js';

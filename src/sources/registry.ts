@@ -9,6 +9,7 @@ import { sourceMessages } from './messages.js';
 import { type RdsIamSourceOptions, rdsIamSource } from './rds-iam/rds-iam.source.js';
 import { type SecretsManagerSourceOptions, secretsManagerSource } from './secrets-manager/secrets-manager.source.js';
 import { type StaticSourceOptions, staticPasswordSource } from './static/static.source.js';
+import { type VaultSourceOptions, vaultSource } from './vault/vault.source.js';
 
 /**
  * Every credential source, one line each in the two lists below. A new source (Vault, Entra ID…)
@@ -23,6 +24,7 @@ export const credentialSources = [
   entraIdSource,
   cloudSqlIamSource,
   secretsManagerSource,
+  vaultSource,
   customProviderSource,
 ] as const;
 /** The options the sources add to `DatabaseModuleOptions`, with their JSDoc. */
@@ -32,6 +34,7 @@ export type CredentialSourceOptions = StaticSourceOptions &
   EntraIdSourceOptions &
   CloudSqlIamSourceOptions &
   SecretsManagerSourceOptions &
+  VaultSourceOptions &
   CustomSourceOptions;
 
 type Source = (typeof credentialSources)[number];

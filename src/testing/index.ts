@@ -24,3 +24,11 @@ export { RdsIamProxy, type RdsIamProxyOptions } from './rds-iam-proxy.js';
 export { PostgresTokenFront, type PostgresTokenFrontOptions, type TokenRefusal } from './token-front.js';
 export { rotateSecret, type RotateSecretOptions, twinOf } from './secret-rotation.js';
 export { type SecretsManagerFault, SecretsManagerEmulator } from './secrets-manager-emulator.js';
+export {
+  type VaultDynamicRole,
+  VaultEmulator,
+  type VaultEmulatorDatabase,
+  type VaultLeaseRecord,
+  type VaultStaticRole,
+  type VaultTokenSettings,
+} from './vault-emulator.js';

@@ -11,7 +11,12 @@ import {
   DbService,
   loadDatabaseConfigFile,
 } from '../../src/index.js';
-import { SecretsManagerEmulator, startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
+import {
+  SecretsManagerEmulator,
+  startTestPostgres,
+  type TestPostgres,
+  VaultEmulator,
+} from '../../src/testing/index.js';
 import { createTestRole, setPassword, type TestRole } from '../support/roles.js';
 import { useTempFolder } from '../support/temp-folder.js';
 
@@ -92,14 +97,25 @@ interface InvalidRow {
 interface Targets {
   port: number;
   secretsManagerEndpoint: string;
+  /** The Vault emulator's address: no row may call it. */
+  vaultAddress: string;
 }
 
-function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
+function invalidRows({ port, secretsManagerEndpoint, vaultAddress }: Targets): InvalidRow[] {
   const dsn = `postgresql://app:${SECRET}@127.0.0.1:${port}/app`;
   const bareTlsDsn = `postgresql://app@127.0.0.1:${port}/app?sslmode=verify-full`;
   const iam = { enabled: true, region: 'us-east-1' };
   const dsql = { enabled: true, region: 'us-east-1' };
   const secretsManager = { secretId: 'prod/app', region: 'us-east-1', endpoint: secretsManagerEndpoint };
+  const vault = { address: vaultAddress, token: SECRET, role: 'app' };
+  const bareDsn = `postgresql://127.0.0.1:${port}/app`;
+  const vaultRow = (name: string, options: object, key: string, says: RegExp): InvalidRow => ({
+    name,
+    startup: { forRoot: { dsn: bareDsn, vault: { ...vault, ...options } } },
+    key,
+    says,
+    absent: ['S3cretId-matrix-1'],
+  });
   const lifetime = (value: unknown): Startup => ({ forRoot: { dsn, connectionMaxLifetime: value as string } });
   const yaml = (body: string) => `connections:\n  default:\n    dsn: "${dsn}"\n${body}`;
   const refusedLifetime = {
@@ -188,7 +204,7 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
     {
       name: 'no credential source',
       startup: { forRoot: { dsn: bareTlsDsn } },
-      key: 'password, awsIamAuth, dsqlAuth, entraIdAuth, cloudSqlIamAuth, secretsManager, credentialProvider',
+      key: 'password, awsIamAuth, dsqlAuth, entraIdAuth, cloudSqlIamAuth, secretsManager, vault, credentialProvider',
       says: /no credential source: set exactly one of/,
     },
     {
@@ -347,6 +363,93 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
       },
       key: 'secretsManager.secretId',
       says: /is required: the secret name or ARN/,
+    },
+    vaultRow(
+      'vault without role or staticRole',
+      { role: undefined },
+      'vault.role',
+      /no Vault role: set vault\.role \(dynamic credentials, a new user per lease\) or vault\.staticRole/,
+    ),
+    vaultRow(
+      'vault with both role and staticRole',
+      { staticRole: 'app-static' },
+      'vault.role and vault.staticRole',
+      /are both set; choose one/,
+    ),
+    vaultRow(
+      'vault without address (and no VAULT_ADDR)',
+      { address: undefined },
+      'vault.address',
+      /is required: Vault's address, e\.g\. "https:\/\/vault\.example\.com:8200" \(or set VAULT_ADDR\)/,
+    ),
+    vaultRow(
+      'vault with an address that is not a URL',
+      { address: 'vault.internal:8200' },
+      'vault.address',
+      /"vault\.internal:8200" is not an http\(s\) URL/,
+    ),
+    vaultRow(
+      'vault over plain http to a remote host',
+      { address: 'http://vault.example.com:8200' },
+      'vault.address',
+      /is plain http to a host that is not this machine.*set vault\.allowPlaintext: true/,
+    ),
+    vaultRow(
+      'vault with token and appRole',
+      { appRole: { roleId: 'r', secretId: 'S3cretId-matrix-1' } },
+      'vault.token and vault.appRole',
+      /are both set; choose one Vault auth method/,
+    ),
+    vaultRow(
+      'vault without any auth (and no VAULT_TOKEN)',
+      { token: undefined },
+      'vault.token',
+      /no Vault auth: set one of vault\.token, vault\.appRole, vault\.kubernetes \(or VAULT_TOKEN\)/,
+    ),
+    vaultRow(
+      'vault appRole without secretId',
+      { token: undefined, appRole: { roleId: 'r' } },
+      'vault.appRole.secretId',
+      /is required: a secret_id of the AppRole/,
+    ),
+    vaultRow(
+      'vault kubernetes without role',
+      { token: undefined, kubernetes: {} },
+      'vault.kubernetes.role',
+      /is required: the Vault role bound to the service account/,
+    ),
+    vaultRow('vault leaseIncrement 0', { leaseIncrement: '0s' }, 'vault.leaseIncrement', /must be greater than 0/),
+    vaultRow(
+      'vault requestTimeout not a duration',
+      { requestTimeout: '10' },
+      'vault.requestTimeout',
+      /is not a duration/,
+    ),
+    vaultRow(
+      'vault leaseIncrement with a static role',
+      { role: undefined, staticRole: 's', leaseIncrement: '1h' },
+      'vault.leaseIncrement',
+      /applies to dynamic roles only/,
+    ),
+    vaultRow(
+      'vault with an unknown key (ttl)',
+      { ttl: '1h' },
+      'vault.ttl',
+      /is not an option.*Known keys here: address, namespace, mount, role, staticRole, token/,
+    ),
+    {
+      name: 'YAML vault without role',
+      startup: {
+        yaml: `connections:\n  default:\n    dsn: "${bareDsn}"\n    vault:\n      address: ${vaultAddress}\n      token: ${SECRET}\n      static_role: ""\n`,
+      },
+      key: 'connections.default.vault.static_role',
+      says: /is empty: the name of a static role/,
+    },
+    {
+      name: 'vault and secretsManager',
+      startup: { forRoot: { dsn: bareDsn, vault, secretsManager } },
+      key: 'secretsManager and vault',
+      says: /are both set; choose exactly one credential source/,
     },
     {
       name: 'an unknown key (connectionMaxLifeTime)',
@@ -633,9 +736,14 @@ function invalidRows({ port, secretsManagerEndpoint }: Targets): InvalidRow[] {
 }
 
 // Named and counted before the servers listen; each test builds its row again with their real addresses.
-const INVALID_NAMES = invalidRows({ port: 1, secretsManagerEndpoint: 'http://127.0.0.1:1' }).map((row) => row.name);
+const INVALID_NAMES = invalidRows({
+  port: 1,
+  secretsManagerEndpoint: 'http://127.0.0.1:1',
+  vaultAddress: 'http://127.0.0.1:1',
+}).map((row) => row.name);
 const counter = new CountingServer();
 let emulator: SecretsManagerEmulator;
+let vaultEmulator: VaultEmulator;
 let targets: Targets;
 
 beforeAll(async () => {
@@ -643,12 +751,20 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLEMATRIX001';
   process.env.AWS_SECRET_ACCESS_KEY = 'matrix-emulator-secret';
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  // No row gets past validation: the Vault emulator needs no database behind it.
+  delete process.env.VAULT_ADDR;
+  delete process.env.VAULT_TOKEN;
   emulator = await new SecretsManagerEmulator().start();
-  targets = { port: await counter.start(), secretsManagerEndpoint: emulator.endpoint };
+  vaultEmulator = await new VaultEmulator({ admin: () => Promise.reject(new Error('no database')) }).start();
+  targets = {
+    port: await counter.start(),
+    secretsManagerEndpoint: emulator.endpoint,
+    vaultAddress: vaultEmulator.address,
+  };
 });
 
 afterAll(async () => {
-  await Promise.all([counter.stop(), emulator.stop()]);
+  await Promise.all([counter.stop(), emulator.stop(), vaultEmulator.stop()]);
 });
 
 describe(`refuses ${INVALID_NAMES.length} invalid option sets at startup, naming the key, with 0 connections attempted`, () => {
@@ -686,10 +802,11 @@ describe(`refuses ${INVALID_NAMES.length} invalid option sets at startup, naming
     }
   });
 
-  it('attempted 0 database connections and 0 Secrets Manager calls across all of them', () => {
+  it('attempted 0 database connections, 0 Secrets Manager calls and 0 Vault calls across all of them', () => {
     expect(refusals).toHaveLength(INVALID_NAMES.length);
     expect(counter.accepted).toBe(0);
     expect(emulator.totalCalls).toBe(0);
+    expect(vaultEmulator.totalCalls).toBe(0);
     // PRINT_REFUSALS=1 shows every message the matrix produced, to read them as a user would.
     if (process.env.PRINT_REFUSALS) console.log(refusals.join('\n\n'));
   });

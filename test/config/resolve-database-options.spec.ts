@@ -119,7 +119,7 @@ describe('option validation', () => {
   it('requires a credential source', () => {
     expect(problemsOf({ dsn: 'postgresql://app@db:5432/app' })).toEqual([
       expect.stringMatching(
-        /no credential source: set exactly one of password, awsIamAuth, dsqlAuth, secretsManager, credentialProvider/,
+        /no credential source: set exactly one of password, awsIamAuth, dsqlAuth, entraIdAuth, cloudSqlIamAuth, secretsManager, vault, credentialProvider/,
       ),
     ]);
   });

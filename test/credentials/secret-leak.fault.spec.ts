@@ -17,6 +17,7 @@ import {
   freePort,
   GoogleOAuthEmulator,
   testCertificate,
+  VaultEmulator,
 } from '../../src/testing/index.js';
 import { AppModule } from '../../sample-app/src/app.module.js';
 import { type DemoEnvironment, startDemoEnvironment } from '../../sample-app/src/demo-environment.js';
@@ -146,6 +147,71 @@ describe('no secret leaks', () => {
     seen('stats() as JSON', JSON.stringify(db.stats()));
     seen('/health', JSON.stringify((await http().get('/health').expect(200)).body));
     seen('/metrics', (await http().get('/metrics').expect(200)).text);
+    expect(leaks()).toEqual([]);
+  }, 60_000);
+
+  it('through Vault leases (AppRole login, token renewals and re-logins, lease renewals and re-issues), a sealed Vault, a refused secret_id and the doctor', async () => {
+    const vault = await new VaultEmulator(demo.postgres).start();
+    const secretId = distinctive('LeakVaultSecretId');
+    secrets.set('a Vault AppRole secret_id', secretId);
+    const wrongSecretId = distinctive('LeakWrongVaultSecretId');
+    secrets.set('a wrong Vault AppRole secret_id', wrongSecretId);
+    vault.addRole('app', { defaultTtlMs: 3_000, maxTtlMs: 7_000 });
+    vault.addAppRole('app', { roleId: 'leak-role-id', secretId }, { ttlMs: 3_000, maxTtlMs: 7_000 });
+    const options = {
+      dsn: `postgresql://${demo.postgres.host}:${demo.postgres.port}/postgres`,
+      vault: { address: vault.address, role: 'app', appRole: { roleId: 'leak-role-id', secretId } },
+    };
+    try {
+      const db = await DbService.create({ name: 'leak-vault', ...options, connectionMaxLifetime: '1s' });
+      const load = await runLoad(4, 8_000, () => db.query('SELECT 1'));
+      expect(load.failed).toBe(0);
+      vault.seal();
+      // A fetch already under way when Vault sealed answers this refresh too (single flight): ask until one fails.
+      let sealedError: unknown;
+      await eventually('a refresh to fail while sealed', async () => {
+        sealedError = await db.refreshCredentials().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        return sealedError !== undefined;
+      });
+      seenError('a refresh while Vault is sealed', sealedError);
+      seen('Vault DbService while sealed', db);
+      seen('Vault stats() as JSON while sealed', JSON.stringify(db.stats()));
+      vault.unseal();
+      await db.onApplicationShutdown();
+
+      seenError(
+        'a refused Vault AppRole login',
+        await DbService.create({
+          name: 'leak-vault-refused',
+          ...options,
+          vault: { ...options.vault, appRole: { roleId: 'leak-role-id', secretId: wrongSecretId } },
+        }).catch((error: unknown) => error),
+      );
+      seenError(
+        'bad Vault options',
+        await DbService.create({
+          name: 'leak-vault-bad',
+          ...options,
+          vault: { ...options.vault, address: 'http://vault.example.com', token: wrongSecretId },
+        }).catch((error: unknown) => error),
+      );
+
+      const report = await runDoctor(options);
+      expect(report.checks.find((row) => row.check === 'credentials')?.detail).toMatch(/^leased user v-approle-app-/);
+      seen('Vault doctor text', renderDoctorReport(report, 'options'));
+      seen('Vault doctor JSON', JSON.stringify(report));
+    } finally {
+      await vault.stop();
+    }
+    // Logins again and renewals happened: more than the first token and password were handed out.
+    expect(vault.calls.login).toBeGreaterThanOrEqual(2);
+    expect(vault.calls.renew).toBeGreaterThanOrEqual(1);
+    for (const [index, secret] of vault.issuedSecrets.entries())
+      secrets.set(`Vault token or password #${index}`, secret);
+    secrets.set('the Vault root token', vault.rootToken);
     expect(leaks()).toEqual([]);
   }, 60_000);
 

@@ -187,13 +187,14 @@ describe('Credentials.sessionsEndAt: no connection outlives the credentials it l
       connectionMaxLifetimeJitterMs: 6_000,
       connectionMaxIdleTimeMs: 120_000,
     });
-    // random() is 0.5, so the jitter is 3 s.
+    // random() is 0.5; the jitter (6 s of 60 s) shrinks in proportion to the 20 s left: 2 s, half of it taken.
     const endsAt = harness.clock.now() + 20_000;
     harness.source.credentials = { username: 'app', password: 'first', sessionsEndAt: new Date(endsAt) };
     await harness.cache.refresh('manual');
     const [idle, held] = await acquired(harness, 2);
     idle!.release();
-    await harness.clock.advance(endsAt - 3_000 - harness.clock.now() - 1);
+    // Logged in 5 ms after the credentials: 19,995 ms left, a jitter of 1,999.5 ms, half of it: closes at 19,000.25 ms.
+    await harness.clock.advance(endsAt - 1_000 - harness.clock.now());
     expect(harness.server.sockets.size).toBe(2);
     await harness.clock.advance(1);
     expect(harness.server.sockets.size).toBe(1);

@@ -1,0 +1,33 @@
+import { describeValue } from '../../errors/messages.js';
+
+/**
+ * The Vault source's sentences: one catalogue per area (see errors/messages.ts for the rule). They
+ * name the address, mount, role and lease, never a token, secret_id, JWT or password.
+ */
+export const vaultMessages = {
+  addressRequired: (envName: string) => `Vault's address, e.g. "https://vault.example.com:8200" (or set ${envName})`,
+  notAnAddress: (value: unknown) =>
+    `${describeValue(value)} is not an http(s) URL; write Vault's address, e.g. "https://vault.example.com:8200"`,
+  plaintextAddress: (allowKey: string) =>
+    `is plain http to a host that is not this machine: the Vault token and the database password would cross the network in clear. Use https, or set ${allowKey}: true to accept that`,
+  noRole: (roleKey: string, staticRoleKey: string) =>
+    `no Vault role: set ${roleKey} (dynamic credentials, a new user per lease) or ${staticRoleKey} (a static role)`,
+  bothRoles: (roleKey: string, staticRoleKey: string) => `${roleKey} and ${staticRoleKey} are both set; choose one`,
+  noAuth: (keys: readonly string[], envName: string) => `no Vault auth: set one of ${keys.join(', ')} (or ${envName})`,
+  manyAuths: (keys: readonly string[]) => `${keys.join(' and ')} are both set; choose one Vault auth method`,
+  empty: (what: string) => `is empty: ${what}`,
+  leaseIncrementForStatic: (staticRoleKey: string) =>
+    `applies to dynamic roles only; a static role (${staticRoleKey}) has no lease to renew`,
+  describeLease: (username: string, address: string, path: string, until?: string) =>
+    `leased user ${username} from Vault ${address} (${path})${until ? `, lease ends ${until}` : ''}`,
+  describeStatic: (username: string, address: string, path: string) =>
+    `read static role user ${username} from Vault ${address} (${path})`,
+  fix: 'Check the Vault address, that Vault is unsealed, the auth method (token, AppRole or Kubernetes), and that its policy allows read on <mount>/creds/<role> (or static-creds) and update on sys/leases/renew and sys/leases/revoke.',
+  unreachable: (operation: string, address: string, reason: string) =>
+    `Vault ${operation} failed: ${address} did not answer (${reason})`,
+  refused: (operation: string, status: number, errors: string) =>
+    `Vault ${operation} failed: HTTP ${status}: ${errors}`,
+  malformedAnswer: (operation: string, problem: string) => `Vault ${operation} answered without ${problem}`,
+  jwtUnreadable: (path: string, code: string) =>
+    `cannot read the Kubernetes service account token at ${path} (${code}); set vault.kubernetes.tokenPath`,
+} as const;
