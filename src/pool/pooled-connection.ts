@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type pg from 'pg';
 import type { TimerHandle } from '../clock.js';
 import type { CloseReason } from './pool-stats.js';
@@ -31,4 +32,13 @@ export class PooledConnection {
   idleTimer?: TimerHandle;
   /** Set once a close is decided, and counted then. */
   closeReason?: CloseReason;
+
+  /**
+   * What `util.inspect` shows of it, without its client: until the login ends, pg holds the password on the client (a
+   * hidden property, shown with `showHidden`), and a log line or an error reporter may dump the whole service.
+   */
+  [inspect.custom](): object {
+    const { username, revision, state, deadline, closeReason } = this;
+    return { username, revision, state, deadline, closeReason };
+  }
 }
