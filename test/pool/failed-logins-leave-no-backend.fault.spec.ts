@@ -67,7 +67,7 @@ describe('issue 19 defect 1: failed logins leave no backend on the server', () =
     expect(afterRotation.map(({ usename, state }) => ({ usename, state }))).toEqual([
       { usename: clone.username, state: 'idle' },
     ]);
-    // The pool counts the old connection until the server's close of its socket reaches it, just after the backend left.
+    // The pool counts the old connection until the server has closed its socket, just after the backend left.
     await eventually(
       'the pool to count what the server shows',
       () => db.stats().openConnections === afterRotation.length,
