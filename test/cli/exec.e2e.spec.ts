@@ -1,10 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { RdsIamProxy, rotateSecret, SecretsManagerEmulator } from '../../src/testing/index.js';
+import { RdsIamProxy, rotateSecret, SecretsManagerEmulator, testCertificate } from '../../src/testing/index.js';
 import { iamProxyFor } from '../support/iam.js';
 import { createTestRole, type TestRole, useTestDatabase } from '../support/roles.js';
 import { useTempFolder } from '../support/temp-folder.js';
@@ -307,7 +307,7 @@ describe('nestjs-rotating-pg exec with RDS IAM tokens over verified TLS', () => 
 
   beforeAll(async () => {
     role = await createTestRole(database.server, 'iam');
-    const certificate = selfSignedCertificate();
+    const certificate = testCertificate();
     proxy = iamProxyFor(database.server, role, { credentials: awsCredentials, tls: certificate, requireTls: true });
     const endpoint = await proxy.start();
     config = configFile(
@@ -371,38 +371,3 @@ describe('nestjs-rotating-pg exec with RDS IAM tokens over verified TLS', () => 
     expect(run.stderr).toMatch(/url: the TLS CA certificate \(ssl\.ca.*\) is not a file.*use exec/);
   });
 });
-
-/** A self-signed certificate for 127.0.0.1, made with the machine's openssl. */
-function selfSignedCertificate(): { key: string; cert: string } {
-  const certFolder = join(folder, 'tls');
-  mkdirSync(certFolder, { recursive: true });
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(certFolder, 'key.pem'),
-      '-out',
-      join(certFolder, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  try {
-    return {
-      key: readFileSync(join(certFolder, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(certFolder, 'cert.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(certFolder, { recursive: true, force: true });
-  }
-}
