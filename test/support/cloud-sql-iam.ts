@@ -1,30 +1,13 @@
 import { JWT } from 'google-auth-library';
-import {
-  CLOUD_SQL_LOGIN_SCOPE,
-  GoogleOAuthEmulator,
-  type PostgresTokenFront,
-  type ServiceAccountKey,
-  startTestPostgres,
-  type TestCertificate,
-  testCertificate,
-  type TestPostgres,
-} from '../../src/testing/index.js';
-import { createTestRole, type TestRole } from './roles.js';
+import { CLOUD_SQL_LOGIN_SCOPE, GoogleOAuthEmulator, type ServiceAccountKey } from '../../src/testing/index.js';
+import { createTestRole } from './roles.js';
+import { type TokenFrontSuite, useTokenFrontSuite } from './token-front-suite.js';
 
 /** A test PostgreSQL behind a Cloud SQL IAM front whose tokens come from a Google OAuth emulator. */
-export interface CloudSqlIamEndpoint {
-  server: TestPostgres;
-  /** The database role of the service account: its email without `.gserviceaccount.com`. */
-  role: TestRole;
-  /** The role's database. */
-  database: string;
-  certificate: TestCertificate;
+export interface CloudSqlIamEndpoint extends TokenFrontSuite {
   google: GoogleOAuthEmulator;
   /** The service account's key file content (its `token_uri` the emulator). */
   key: ServiceAccountKey;
-  /** This test's front: a new one per test, so its counters start at zero. */
-  front: PostgresTokenFront;
-  endpoint: { host: string; port: number };
 }
 
 /**
@@ -33,35 +16,23 @@ export interface CloudSqlIamEndpoint {
  * `.gserviceaccount.com`, a quoted identifier) for the suite; a front (TLS required) per test.
  */
 export function useCloudSqlIamEndpoint(prefix: string, options: { tokenLifetimeMs: number }): CloudSqlIamEndpoint {
-  const context = {} as CloudSqlIamEndpoint;
-  beforeAll(async () => {
-    context.certificate = testCertificate();
-    context.server = await startTestPostgres();
-    const backing = await createTestRole(context.server, prefix);
-    context.google = new GoogleOAuthEmulator({ tokenLifetimeMs: options.tokenLifetimeMs });
-    await context.google.start();
-    context.key = context.google.addServiceAccount(backing.username.replace(/_/g, '-'));
-    const iamUser = context.key.client_email.replace(/\.gserviceaccount\.com$/, '');
-    await context.server.admin(`ALTER ROLE ${backing.username} RENAME TO "${iamUser}"`);
-    context.role = { ...backing, username: iamUser };
-    context.database = backing.username;
+  return useTokenFrontSuite<CloudSqlIamEndpoint>({
+    async start(context) {
+      const backing = await createTestRole(context.server, prefix);
+      context.google = new GoogleOAuthEmulator({ tokenLifetimeMs: options.tokenLifetimeMs });
+      await context.google.start();
+      context.key = context.google.addServiceAccount(backing.username.replace(/_/g, '-'));
+      const iamUser = context.key.client_email.replace(/\.gserviceaccount\.com$/, '');
+      await context.server.admin(`ALTER ROLE ${backing.username} RENAME TO "${iamUser}"`);
+      context.role = { ...backing, username: iamUser };
+      context.database = backing.username;
+    },
+    frontFor(context, frontOptions) {
+      context.google.unavailable = false;
+      return context.google.cloudSqlFront(frontOptions);
+    },
+    stop: async (context) => context.google?.stop(),
   });
-  beforeEach(async () => {
-    context.google.unavailable = false;
-    context.front = context.google.cloudSqlFront({
-      backend: { host: context.server.host, port: context.server.port },
-      backendPassword: (user) => (user === context.role.username ? context.role.password : undefined),
-      tls: context.certificate,
-      requireTls: true,
-    });
-    context.endpoint = await context.front.start();
-  });
-  afterEach(() => context.front?.stop());
-  afterAll(async () => {
-    await context.google?.stop();
-    await context.server?.stop();
-  });
-  return context;
 }
 
 /**
@@ -81,19 +52,4 @@ export function googleAuthFor(
     scopes,
     transporterOptions: { fetchImplementation: context.google.fetch },
   });
-}
-
-/** Options of a pool logging in through the front over verified TLS; `overrides` win. */
-export function cloudSqlDbOptions(context: CloudSqlIamEndpoint, overrides: object = {}) {
-  return {
-    host: context.endpoint.host,
-    port: context.endpoint.port,
-    database: context.database,
-    user: context.role.username,
-    ssl: { ca: context.certificate.cert },
-    maxOpenConnections: 8,
-    maxIdleConnections: 4,
-    connectionMaxLifetime: '1s',
-    ...overrides,
-  };
 }

@@ -1,10 +1,11 @@
+import { tokenFrontDbOptions } from '../../support/token-front-suite.js';
 import { inspect } from 'node:util';
 import { renderDoctorReport, runDoctor } from '../../../src/cli/index.js';
 import { CloudSqlIamCredentialProvider, DbService } from '../../../src/index.js';
 import { importGoogleAuth } from '../../../src/sources/cloud-sql-iam/google-auth.js';
 import { cloudSqlIamUser } from '../../../src/sources/index.js';
 import { captureNestLog } from '../../support/captured-log.js';
-import { cloudSqlDbOptions, googleAuthFor, useCloudSqlIamEndpoint } from '../../support/cloud-sql-iam.js';
+import { googleAuthFor, useCloudSqlIamEndpoint } from '../../support/cloud-sql-iam.js';
 
 const gcp = useCloudSqlIamEndpoint('gsql', { tokenLifetimeMs: 60_000 });
 
@@ -22,7 +23,7 @@ describe('Google access tokens from google-auth-library through the Cloud SQL IA
     const log = captureNestLog();
     try {
       const db = await DbService.create(
-        cloudSqlDbOptions(gcp, {
+        tokenFrontDbOptions(gcp, {
           name: 'gsql-basic',
           cloudSqlIamAuth: { enabled: true, auth: googleAuthFor(gcp, gcp.key) },
         }),
@@ -52,7 +53,7 @@ describe('Google access tokens from google-auth-library through the Cloud SQL IA
   }, 30_000);
 
   it('with no user anywhere, logs in as the service account (its email without .gserviceaccount.com)', async () => {
-    const { user: _user, ...withoutUser } = cloudSqlDbOptions(gcp);
+    const { user: _user, ...withoutUser } = tokenFrontDbOptions(gcp);
     const db = await DbService.create({
       ...withoutUser,
       cloudSqlIamAuth: { enabled: true, auth: googleAuthFor(gcp, gcp.key) },
@@ -65,7 +66,7 @@ describe('Google access tokens from google-auth-library through the Cloud SQL IA
   it("another service account's token: the front refuses it (28P01) and the error names the login, not the token", async () => {
     const stranger = gcp.google.addServiceAccount('someone-else');
     const db = await DbService.create(
-      cloudSqlDbOptions(gcp, {
+      tokenFrontDbOptions(gcp, {
         cloudSqlIamAuth: { enabled: true, auth: googleAuthFor(gcp, stranger) },
         connectionTimeout: '2s',
       }),
@@ -85,7 +86,7 @@ describe('Google access tokens from google-auth-library through the Cloud SQL IA
     const deleted = gcp.google.addServiceAccount('gone');
     gcp.google.deleteKey(deleted.private_key_id);
     const error = await DbService.create(
-      cloudSqlDbOptions(gcp, { cloudSqlIamAuth: { enabled: true, auth: googleAuthFor(gcp, deleted) } }),
+      tokenFrontDbOptions(gcp, { cloudSqlIamAuth: { enabled: true, auth: googleAuthFor(gcp, deleted) } }),
     ).catch((caught: Error) => caught);
     expect(error).toMatchObject({ name: 'CredentialSourceError' });
     expect((error as Error).message).toMatch(/the first fetch from cloud-sql-iam failed .*invalid_grant/);
@@ -99,7 +100,7 @@ describe('Google access tokens from google-auth-library through the Cloud SQL IA
     const auth = googleAuthFor(gcp, gcp.key, ['https://www.googleapis.com/auth/devstorage.read_only']);
     const provider = new CloudSqlIamCredentialProvider({ auth, username: gcp.role.username });
     const db = await DbService.create(
-      cloudSqlDbOptions(gcp, { credentialProvider: provider, connectionTimeout: '2s' }),
+      tokenFrontDbOptions(gcp, { credentialProvider: provider, connectionTimeout: '2s' }),
     );
     const error = await db.query('SELECT 1').catch((caught: Error) => caught);
     await db.onApplicationShutdown();
@@ -110,18 +111,18 @@ describe('Google access tokens from google-auth-library through the Cloud SQL IA
   it('refuses a plaintext connection unless allowPlaintext, and unverified TLS unless allowUnverifiedTls', async () => {
     const auth = googleAuthFor(gcp, gcp.key);
     await expect(
-      DbService.create(cloudSqlDbOptions(gcp, { ssl: undefined, cloudSqlIamAuth: { enabled: true, auth } })),
+      DbService.create(tokenFrontDbOptions(gcp, { ssl: undefined, cloudSqlIamAuth: { enabled: true, auth } })),
     ).rejects.toThrow(/cloudSqlIamAuth: Cloud SQL IAM logins need TLS/);
     await expect(
       DbService.create(
-        cloudSqlDbOptions(gcp, { ssl: { rejectUnauthorized: false }, cloudSqlIamAuth: { enabled: true, auth } }),
+        tokenFrontDbOptions(gcp, { ssl: { rejectUnauthorized: false }, cloudSqlIamAuth: { enabled: true, auth } }),
       ),
     ).rejects.toThrow(/cloudSqlIamAuth: TLS without verifying the server .*cloudSqlIamAuth\.allowUnverifiedTls: true/);
   });
 
   it('doctor: obtains a token, connects, and shows neither the token nor the key', async () => {
     const report = await runDoctor(
-      cloudSqlDbOptions(gcp, {
+      tokenFrontDbOptions(gcp, {
         connectionMaxLifetime: '14m',
         cloudSqlIamAuth: { enabled: true, auth: googleAuthFor(gcp, gcp.key) },
       }),

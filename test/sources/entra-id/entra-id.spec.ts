@@ -1,3 +1,4 @@
+import { tokenFrontDbOptions } from '../../support/token-front-suite.js';
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import pg from 'pg';
@@ -6,7 +7,7 @@ import { DbService, EntraIdCredentialProvider } from '../../../src/index.js';
 import { importDefaultAzureCredential } from '../../../src/sources/entra-id/azure-identity.js';
 import { usernameFromEntraToken } from '../../../src/sources/index.js';
 import { captureNestLog } from '../../support/captured-log.js';
-import { entraCredential, entraDbOptions, useEntraIdEndpoint } from '../../support/entra-id.js';
+import { entraCredential, useEntraIdEndpoint } from '../../support/entra-id.js';
 
 const SCOPE = 'https://ossrdbms-aad.database.windows.net/.default';
 const azure = useEntraIdEndpoint('entra', { tokenLifetimeMs: 60_000 });
@@ -51,7 +52,7 @@ describe('Entra ID tokens from @azure/identity through the Azure Database for Po
     const log = captureNestLog();
     try {
       const db = await DbService.create(
-        entraDbOptions(azure, {
+        tokenFrontDbOptions(azure, {
           name: 'entra-basic',
           entraIdAuth: { enabled: true, credential: entraCredential(azure, azure.client) },
         }),
@@ -80,7 +81,7 @@ describe('Entra ID tokens from @azure/identity through the Azure Database for Po
 
   it('takes the user from the token when the options name none (a user principal: upn)', async () => {
     const user = azure.entra.addClient(azure.role.username, { upn: azure.role.username });
-    const { user: _user, ...withoutUser } = entraDbOptions(azure);
+    const { user: _user, ...withoutUser } = tokenFrontDbOptions(azure);
     const db = await DbService.create({
       ...withoutUser,
       entraIdAuth: { enabled: true, credential: entraCredential(azure, user) },
@@ -104,7 +105,7 @@ describe('Entra ID tokens from @azure/identity through the Azure Database for Po
   it('a token of another principal: the front refuses it (28P01) and the error names the login, not the token', async () => {
     const stranger = azure.entra.addClient('someone_else');
     const db = await DbService.create(
-      entraDbOptions(azure, {
+      tokenFrontDbOptions(azure, {
         entraIdAuth: { enabled: true, credential: entraCredential(azure, stranger) },
         connectionTimeout: '2s',
       }),
@@ -121,7 +122,7 @@ describe('Entra ID tokens from @azure/identity through the Azure Database for Po
   it('a wrong client secret: the start fails typed, naming the source and AADSTS7000215, without the secret', async () => {
     const wrongSecret = `wrong-${randomUUID()}`;
     const error = await DbService.create(
-      entraDbOptions(azure, {
+      tokenFrontDbOptions(azure, {
         entraIdAuth: { enabled: true, credential: entraCredential(azure, azure.client, wrongSecret) },
         connectionTimeout: '2s',
       }),
@@ -167,18 +168,18 @@ describe('Entra ID tokens from @azure/identity through the Azure Database for Po
   it('refuses a plaintext connection unless allowPlaintext, and unverified TLS unless allowUnverifiedTls', async () => {
     const credential = entraCredential(azure, azure.client);
     await expect(
-      DbService.create(entraDbOptions(azure, { ssl: undefined, entraIdAuth: { enabled: true, credential } })),
+      DbService.create(tokenFrontDbOptions(azure, { ssl: undefined, entraIdAuth: { enabled: true, credential } })),
     ).rejects.toThrow(/entraIdAuth: Azure Database for PostgreSQL accepts connections over TLS only/);
     await expect(
       DbService.create(
-        entraDbOptions(azure, { ssl: { rejectUnauthorized: false }, entraIdAuth: { enabled: true, credential } }),
+        tokenFrontDbOptions(azure, { ssl: { rejectUnauthorized: false }, entraIdAuth: { enabled: true, credential } }),
       ),
     ).rejects.toThrow(/entraIdAuth: TLS without verifying the server .*entraIdAuth\.allowUnverifiedTls: true/);
   });
 
   it('doctor: obtains a token, connects, and shows neither the token nor the secret', async () => {
     const report = await runDoctor(
-      entraDbOptions(azure, {
+      tokenFrontDbOptions(azure, {
         connectionMaxLifetime: '14m',
         entraIdAuth: { enabled: true, credential: entraCredential(azure, azure.client) },
       }),

@@ -1,9 +1,5 @@
 import { DbService } from '../../../src/index.js';
-import type { RdsIamProxy } from '../../../src/testing/index.js';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type RdsIamProxy, type TestCertificate, testCertificate } from '../../../src/testing/index.js';
 import { runLoad } from '../../support/load.js';
 import { iamProxyFor, tokenCachedForever, tokenSigner, useIamEndpoint } from '../../support/iam.js';
 
@@ -80,44 +76,13 @@ describe('RDS IAM auth through the emulator', () => {
   }, 30_000);
 });
 
-/** A self-signed certificate for 127.0.0.1, made with the machine's openssl. */
-function selfSignedCertificate(): { key: string; cert: string } {
-  const folder = mkdtempSync(join(tmpdir(), 'iam-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(folder, 'key.pem'),
-      '-out',
-      join(folder, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  try {
-    return { key: readFileSync(join(folder, 'key.pem'), 'utf8'), cert: readFileSync(join(folder, 'cert.pem'), 'utf8') };
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
-
 describe('RDS IAM over TLS', () => {
   let tlsProxy: RdsIamProxy;
-  let certificate: { key: string; cert: string };
+  let certificate: TestCertificate;
   let tlsEndpoint: { host: string; port: number };
 
   beforeAll(async () => {
-    certificate = selfSignedCertificate();
+    certificate = testCertificate();
     tlsProxy = iamProxyFor(iam.server, iam.role, {
       credentials: testCredentials,
       tls: certificate,
