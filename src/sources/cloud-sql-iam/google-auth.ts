@@ -1,4 +1,4 @@
-import { isMissingPackage } from '../../common/missing-package.js';
+import { importOptionalPeer, loadOnFirstUse } from '../../common/optional-peer.js';
 import { cloudSqlIamMessages } from './messages.js';
 
 const PACKAGE = 'google-auth-library';
@@ -10,22 +10,10 @@ export type GoogleAuthClass = GoogleAuthModule['GoogleAuth'];
 export async function importGoogleAuth(
   load: () => Promise<Pick<GoogleAuthModule, 'GoogleAuth'>>,
 ): Promise<GoogleAuthClass> {
-  try {
-    return (await load()).GoogleAuth;
-  } catch (error) {
-    if (isMissingPackage(error, PACKAGE)) throw new Error(cloudSqlIamMessages.authMissing(PACKAGE), { cause: error });
-    throw error;
-  }
+  return (
+    await importOptionalPeer(PACKAGE, load, (cause) => new Error(cloudSqlIamMessages.authMissing(PACKAGE), { cause }))
+  ).GoogleAuth;
 }
 
-let loading: Promise<GoogleAuthClass> | undefined;
-
-/**
- * `google-auth-library` is an optional peer: imported on the first token when no client was given,
- * so that nobody else needs it installed. A failed load is not cached.
- */
-export function loadGoogleAuth(): Promise<GoogleAuthClass> {
-  loading ??= importGoogleAuth(() => import('google-auth-library'));
-  loading.catch(() => (loading = undefined));
-  return loading;
-}
+/** `google-auth-library` is an optional peer: imported on the first token when no client was given. */
+export const loadGoogleAuth = loadOnFirstUse(() => importGoogleAuth(() => import('google-auth-library')));

@@ -1,4 +1,4 @@
-import { isMissingPackage } from '../../common/missing-package.js';
+import { importOptionalPeer, loadOnFirstUse } from '../../common/optional-peer.js';
 import { dsqlMessages } from './messages.js';
 
 const PACKAGE = '@aws-sdk/dsql-signer';
@@ -10,23 +10,9 @@ export type DsqlSignerClass = DsqlSignerModule['DsqlSigner'];
 export async function importDsqlSigner(
   load: () => Promise<Pick<DsqlSignerModule, 'DsqlSigner'>>,
 ): Promise<DsqlSignerClass> {
-  try {
-    return (await load()).DsqlSigner;
-  } catch (error) {
-    if (isMissingPackage(error, PACKAGE)) throw new Error(dsqlMessages.signerMissing(PACKAGE), { cause: error });
-    throw error;
-  }
+  return (await importOptionalPeer(PACKAGE, load, (cause) => new Error(dsqlMessages.signerMissing(PACKAGE), { cause })))
+    .DsqlSigner;
 }
 
-let loading: Promise<DsqlSignerClass> | undefined;
-
-/**
- * `@aws-sdk/dsql-signer` is an optional peer: imported on the first DSQL token, so that nobody
- * else needs it installed. A failed load is not cached: installing the package and trying again
- * works in the same process.
- */
-export function loadDsqlSigner(): Promise<DsqlSignerClass> {
-  loading ??= importDsqlSigner(() => import('@aws-sdk/dsql-signer'));
-  loading.catch(() => (loading = undefined));
-  return loading;
-}
+/** `@aws-sdk/dsql-signer` is an optional peer: imported on the first DSQL token. */
+export const loadDsqlSigner = loadOnFirstUse(() => importDsqlSigner(() => import('@aws-sdk/dsql-signer')));

@@ -1,4 +1,4 @@
-import { isMissingPackage } from '../../common/missing-package.js';
+import { importOptionalPeer, loadOnFirstUse } from '../../common/optional-peer.js';
 import { entraIdMessages } from './messages.js';
 
 const PACKAGE = '@azure/identity';
@@ -10,22 +10,12 @@ export type DefaultAzureCredentialClass = AzureIdentityModule['DefaultAzureCrede
 export async function importDefaultAzureCredential(
   load: () => Promise<Pick<AzureIdentityModule, 'DefaultAzureCredential'>>,
 ): Promise<DefaultAzureCredentialClass> {
-  try {
-    return (await load()).DefaultAzureCredential;
-  } catch (error) {
-    if (isMissingPackage(error, PACKAGE)) throw new Error(entraIdMessages.identityMissing(PACKAGE), { cause: error });
-    throw error;
-  }
+  return (
+    await importOptionalPeer(PACKAGE, load, (cause) => new Error(entraIdMessages.identityMissing(PACKAGE), { cause }))
+  ).DefaultAzureCredential;
 }
 
-let loading: Promise<DefaultAzureCredentialClass> | undefined;
-
-/**
- * `@azure/identity` is an optional peer: imported on the first token when no credential was given,
- * so that nobody else needs it installed. A failed load is not cached.
- */
-export function loadDefaultAzureCredential(): Promise<DefaultAzureCredentialClass> {
-  loading ??= importDefaultAzureCredential(() => import('@azure/identity'));
-  loading.catch(() => (loading = undefined));
-  return loading;
-}
+/** `@azure/identity` is an optional peer: imported on the first token when no credential was given. */
+export const loadDefaultAzureCredential = loadOnFirstUse(() =>
+  importDefaultAzureCredential(() => import('@azure/identity')),
+);
