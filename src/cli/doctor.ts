@@ -241,6 +241,9 @@ async function inspectBackends(
   report: DoctorReport,
   keyName: KeyNamer,
 ): Promise<void> {
+  // pg_stat_activity shows a backend's details only to roles with the privileges of its user: under sessionRole the
+  // session acts as the owner, so it looks as the login user (this client ends right after).
+  if (resolved.sessionRole !== undefined) await client.query('SET ROLE NONE');
   const { rows } = await client.query<{
     pid: number;
     application_name: string;
