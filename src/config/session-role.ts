@@ -1,7 +1,7 @@
 /**
  * `sessionRole` as a startup parameter: `-c role=<owner>` in pg's `options`. Set at login, the role
- * is the session's default, so `RESET ROLE`, `DISCARD ALL` and `RESET ALL` (what poolers and ORMs
- * run between uses) return to it, and no query is spent on it per connection.
+ * is the session's default, so `RESET ROLE` and `DISCARD ALL` (what poolers and ORMs run between
+ * uses) return to it, `RESET ALL` leaves it, and no query is spent on it per connection.
  */
 
 /**
