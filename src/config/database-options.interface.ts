@@ -82,8 +82,8 @@ export interface DatabaseModuleOptions extends CredentialSourceOptions {
    * migration or the app creates belong to this stable role, not to a login user that rotates away (alternating users,
    * a Vault lease). `RESET ROLE` and `DISCARD ALL` return to it. Each login user must be a member of it (`GRANT
    * <sessionRole> TO <user>`); the name is exact (no case folding). A pooler may drop startup options (PgBouncer with
-   * `options` in ignore_startup_parameters; `doctor` notices): there, use `ALTER ROLE <user> SET role = '<sessionRole>'`.
-   * Default: none (the login user).
+   * `options` in ignore_startup_parameters; `doctor` notices): there, use
+   * `ALTER ROLE <user> SET role = '<sessionRole>'`. Default: none (the login user).
    */
   sessionRole?: string;
   /** Custom type parsers for every connection (pg `types`, e.g. a `TypeOverrides`). Default: pg's. */

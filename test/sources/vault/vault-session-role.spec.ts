@@ -35,7 +35,7 @@ describe('Vault dynamic credentials with sessionRole', () => {
 
       // Vault drops the lease's user; the pool's next logins read a new lease.
       await vault.revokeLease(first.leaseId);
-      // Until their lifetime ends, sessions of the dropped user live on, and session_user fails there (invalid role OID).
+      // Sessions of the dropped user live on until their lifetime ends; session_user fails there (invalid role OID).
       await eventually('a session of the next lease', () =>
         db.query<{ login: string }>('SELECT session_user AS login').then(
           ({ rows }) => rows[0]!.login !== first.username,
