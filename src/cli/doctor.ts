@@ -24,7 +24,7 @@ export interface SettingRow {
 }
 
 export interface CheckRow {
-  check: 'configuration' | 'credentials' | 'connect' | 'backends';
+  check: 'configuration' | 'credentials' | 'connect' | 'session-role' | 'backends';
   verdict: Verdict;
   detail: string;
   /** What to do, from the troubleshooting table. */
@@ -94,6 +94,7 @@ export async function runDoctor(
       report.checks.push({ check: 'backends', verdict: 'skip', detail: cliMessages.notConnected });
     } else {
       try {
+        if (resolved.sessionRole !== undefined) await checkSessionRole(client, resolved.sessionRole, report, keyName);
         await inspectBackends(client, resolved, report, keyName);
       } finally {
         await client.end();
@@ -198,9 +199,40 @@ async function connect(
   } catch (error) {
     await client.end().catch(() => undefined);
     const message = redactSecrets((error as Error).message || String(error), [credentials.password]);
-    report.checks.push({ check: 'connect', verdict: 'fail', detail: message, fix: hintFor(error) });
+    report.checks.push({
+      check: 'connect',
+      verdict: 'fail',
+      detail: message,
+      fix: hintFor(error, credentials.username),
+    });
     return undefined;
   }
+}
+
+/**
+ * The login took the role (a refusal fails the connect check), unless something between dropped the startup options:
+ * PgBouncer with `options` in ignore_startup_parameters lets the session run as the login user without a word.
+ */
+async function checkSessionRole(
+  client: pg.Client,
+  role: string,
+  report: DoctorReport,
+  keyName: KeyNamer,
+): Promise<void> {
+  const { rows } = await client.query<{ current: string; session: string }>(
+    'SELECT current_user AS current, session_user AS session',
+  );
+  const { current = '', session = '' } = rows[0] ?? {};
+  report.checks.push(
+    current === role
+      ? { check: 'session-role', verdict: 'pass', detail: cliMessages.sessionRoleTaken(role, session) }
+      : {
+          check: 'session-role',
+          verdict: 'fail',
+          detail: cliMessages.sessionRoleDropped(role, current),
+          fix: cliMessages.setRoleOnServer(keyName(['sessionRole']), role, session),
+        },
+  );
 }
 
 async function inspectBackends(
@@ -209,6 +241,9 @@ async function inspectBackends(
   report: DoctorReport,
   keyName: KeyNamer,
 ): Promise<void> {
+  // pg_stat_activity shows a backend's details only to roles with the privileges of its user: under sessionRole the
+  // session acts as the owner, so it looks as the login user (this client ends right after).
+  if (resolved.sessionRole !== undefined) await client.query('SET ROLE NONE');
   const { rows } = await client.query<{
     pid: number;
     application_name: string;
@@ -220,7 +255,7 @@ async function inspectBackends(
     `SELECT pid, application_name, client_addr::text, backend_start, state,
             extract(epoch FROM now() - backend_start)::float8 AS age
        FROM pg_stat_activity
-      WHERE usename = current_user AND pid <> pg_backend_pid()
+      WHERE usename = session_user AND pid <> pg_backend_pid()
       ORDER BY backend_start`,
   );
   const limitSeconds = resolved.connectionMaxLifetimeMs / 1000;

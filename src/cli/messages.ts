@@ -47,6 +47,12 @@ AWS_REGION, DB_IAM_USER, DB_SECRET_ID.`,
   timeoutReason: 'Allows time for token generation and network latency',
   loggedIn: (username: string, host: string, port: number, version: string | undefined, ms: number) =>
     `logged in as ${username} to ${host}:${port} (PostgreSQL ${version}) in ${ms} ms`,
+  sessionRoleTaken: (role: string, loginUser: string) =>
+    `sessions act as role ${role} (login user ${loginUser}): what they create is owned by ${role}`,
+  sessionRoleDropped: (role: string, currentUser: string) =>
+    `sessions act as ${currentUser}, not as role ${role}: the login succeeded but the startup option -c role=${role} did not reach the server`,
+  setRoleOnServer: (roleKey: string, role: string, loginUser: string) =>
+    `A pooler between (PgBouncer in transaction mode, a proxy) drops startup options. Set the role on the server instead: ALTER ROLE "${loginUser}" SET role = '${role}'; (for every login user; with Vault in creation_statements), or connect directly; ${roleKey} then only documents it.`,
   backendsYoung: (count: number, lifetime: string) =>
     `${count} other backend(s) of this user, none older than ${lifetime}`,
   backendsTooOld: (count: number, lifetime: string, backends: readonly string[]) =>

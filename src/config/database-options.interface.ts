@@ -77,6 +77,15 @@ export interface DatabaseModuleOptions extends CredentialSourceOptions {
   keepAliveInitialDelay?: Duration;
   /** Command-line options sent at login (pg `options`), e.g. `'-c search_path=app'`. Default: none. */
   options?: string;
+  /**
+   * The role every session acts as (`SET ROLE`), sent at login as `-c role=<sessionRole>` in `options`, so objects a
+   * migration or the app creates belong to this stable role, not to a login user that rotates away (alternating users,
+   * a Vault lease). `RESET ROLE` and `DISCARD ALL` return to it. Each login user must be a member of it (`GRANT
+   * <sessionRole> TO <user>`); the name is exact (no case folding). A pooler may drop startup options (PgBouncer with
+   * `options` in ignore_startup_parameters; `doctor` notices): there, use
+   * `ALTER ROLE <user> SET role = '<sessionRole>'`. Default: none (the login user).
+   */
+  sessionRole?: string;
   /** Custom type parsers for every connection (pg `types`, e.g. a `TypeOverrides`). Default: pg's. */
   types?: CustomTypesConfig;
   /**

@@ -52,6 +52,10 @@ export const configMessages = {
     `sets connect_timeout and the option ${optionKey} is set too; keep one of them`,
   dsnConflicts: (keys: readonly string[]) =>
     `cannot be combined with ${keys.join(', ')}; put everything in the dsn or use the separate keys`,
+  emptySessionRole: () =>
+    'must not be empty; name the role that should own what the sessions create (e.g. "app_owner"), or leave it out to act as the login user',
+  sessionRoleConflict: (optionsKey: string) =>
+    `cannot be combined with a -c role=… in ${optionsKey} (or the dsn's options): both set the session's role; keep sessionRole and remove the other`,
   unknownDbAuth: (auth: string) => `DB_AUTH: "${auth}" is not one of password, iam, secrets-manager`,
   envRequired: (name: string, auth: string) => `${name}: required when DB_AUTH=${auth}`,
   yamlConnectionNotFound: (connection: string, source: string, names: readonly string[]) =>

@@ -45,6 +45,7 @@ export const databaseOptionsSchema = z.strictObject({
   keepAlive: z.boolean().optional(),
   keepAliveInitialDelay: duration.optional(),
   options: z.string().optional(),
+  sessionRole: z.string().min(1, { error: configMessages.emptySessionRole() }).optional(),
   types: typeParsers.optional(),
   meterProvider: meterProvider.optional(),
   durationMetrics: z.boolean().optional(),

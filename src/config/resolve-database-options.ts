@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import * as defaults from './defaults.js';
 import { MAX_DURATION_MS } from '../common/duration.js';
 import { DsnError, parseDsn } from './dsn.js';
+import { setsRole, withSessionRole } from './session-role.js';
 import { databaseOptionsSchema, knownKeys, lenientOptionsSchema } from './options.schema.js';
 import {
   isRecord,
@@ -103,6 +104,7 @@ export function resolveDatabaseOptions(
     plaintextUnasked: connection.plaintextUnasked,
     ...(raw.meterProvider !== undefined && { meterProvider: raw.meterProvider as MeterProviderLike }),
     durationMetrics: typeof raw.durationMetrics === 'boolean' ? raw.durationMetrics : true,
+    ...(typeof raw.sessionRole === 'string' && { sessionRole: raw.sessionRole }),
   };
 }
 
@@ -157,6 +159,7 @@ function resolveConnection(raw: Raw, check: DatabaseOptionChecker): ResolvedConn
   };
   if (raw.ssl !== undefined) settings.ssl = raw.ssl as ConnectionSettings['ssl'];
   Object.assign(settings, resolveSessionSettings(raw, check));
+  applySessionRole(settings, raw, check);
   return {
     settings,
     dsnUser: dsnUser || undefined,
@@ -229,6 +232,16 @@ function resolveSessionSettings(raw: Raw, check: DatabaseOptionChecker): Partial
     types: raw.types as ConnectionSettings['types'],
   };
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+}
+
+/** sessionRole joins `options` (the option's or the dsn's): the pool, `doctor`, `exec` and `url` all log in with it. */
+function applySessionRole(settings: ConnectionSettings, raw: Raw, check: DatabaseOptionChecker): void {
+  if (typeof raw.sessionRole !== 'string' || raw.sessionRole === '') return;
+  if (setsRole(settings.options)) {
+    check.fail(['sessionRole'], configMessages.sessionRoleConflict(check.keyName(['options'])));
+    return;
+  }
+  settings.options = withSessionRole(settings.options, raw.sessionRole);
 }
 
 function fromZodIssue(issue: z.core.$ZodIssue, input: Raw, keyName: KeyNamer): Problem[] {

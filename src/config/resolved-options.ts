@@ -24,4 +24,6 @@ export interface ResolvedDatabaseOptions {
   /** Given in the options; the global one is looked up when the pool starts. */
   meterProvider?: MeterProviderLike;
   durationMetrics: boolean;
+  /** The role sessions act as; already in `connection.options` as `-c role=…`. */
+  sessionRole?: string;
 }

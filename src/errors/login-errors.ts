@@ -64,9 +64,28 @@ const UNREACHABLE = new Set([
   'EPIPE',
 ]);
 
-/** The troubleshooting table: the fix for a login or connect error, by its code first, its text otherwise. */
-export function hintFor(error: unknown): string {
+/**
+ * The server refused the startup `-c role=…` (sessionRole): the login user is not a member of the role (42501), or no
+ * such role exists (22023). A configuration fault, not a refused credential: new credentials do not cure it.
+ */
+const ROLE_NOT_GRANTED = /^permission denied to set role "(.+)"$/;
+const ROLE_MISSING = /^role "(.+)" does not exist$/;
+
+function sessionRoleHint(code: string | undefined, message: string, username: string | undefined): string | undefined {
+  const notGranted = code === '42501' ? ROLE_NOT_GRANTED.exec(message) : null;
+  if (notGranted) return hints.sessionRoleNotGranted(notGranted[1]!, username);
+  const missing = code === '22023' ? ROLE_MISSING.exec(message) : null;
+  return missing ? hints.sessionRoleMissing(missing[1]!) : undefined;
+}
+
+/**
+ * The troubleshooting table: the fix for a login or connect error, by its code first, its text otherwise. `username`
+ * (the login user) lets a hint name it.
+ */
+export function hintFor(error: unknown, username?: string): string {
   const { code, message = '' } = (error ?? {}) as PgLikeError;
+  const roleHint = sessionRoleHint(code, message, username);
+  if (roleHint) return roleHint;
   if (error instanceof DatabaseConnectionTimeoutError || code === 'ETIMEDOUT') return hints.timeout;
   if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) return hints.tls;
   if ((code !== undefined && UNREACHABLE.has(code)) || /Connection terminated unexpectedly/i.test(message))

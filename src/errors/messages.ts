@@ -88,11 +88,20 @@ export const hints = {
   serverRefused:
     'the server refused the session for a reason other than the credentials; its message says which (database name, connection limits, the server starting or shutting down).',
   generic: 'Check the credential source and that the database user exists.',
+  sessionRoleNotGranted: (role: string, username?: string) =>
+    `check sessionRole: the login user may not act as role "${role}". Run GRANT ${quoted(role)} TO ${username === undefined ? '<login user>' : quoted(username)}; every login user needs it (with alternating users both of them; with Vault, add GRANT ${quoted(role)} TO "{{name}}"; to the role's creation_statements), or remove sessionRole. New credentials do not cure this, so none are fetched for it.`,
+  sessionRoleMissing: (role: string) =>
+    `check sessionRole: the role "${role}" does not exist (the name is taken exactly, without case folding). Create it (CREATE ROLE ${quoted(role)} NOLOGIN, then GRANT it to the login users) or fix the name.`,
 } as const;
 
 /** An option's value as messages quote it: strings in quotes, so `"14"` and `14` read apart. */
 export function describeValue(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** A role or user name as SQL writes it: in double quotes, a quote doubled. */
+function quoted(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** How a checkout's refused logins read: was it retried, and did the source ever give other credentials? */

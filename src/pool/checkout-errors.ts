@@ -47,7 +47,7 @@ export class CheckoutErrors {
   connectFailed(error: unknown, username: string): Error {
     if (error instanceof RotatingPgError) return error;
     const { code, message } = (error ?? {}) as { code?: string; message?: string };
-    const hint = hintFor(error);
+    const hint = hintFor(error, username);
     return new DatabaseConnectionError(
       messages.connectFailed(this.context.address, username, message ?? String(error), hint),
       code,

@@ -6,6 +6,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { RdsIamProxy, rotateSecret, SecretsManagerEmulator, testCertificate } from '../../src/testing/index.js';
 import { iamProxyFor } from '../support/iam.js';
+import { createOwnerRole, tableOwner } from '../support/owner-role.js';
 import { createTestRole, type TestRole, useTestDatabase } from '../support/roles.js';
 import { useTempFolder } from '../support/temp-folder.js';
 
@@ -369,5 +370,50 @@ describe('nestjs-rotating-pg exec with RDS IAM tokens over verified TLS', () => 
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/url: the TLS CA certificate \(ssl\.ca.*\) is not a file.*use exec/);
+  });
+});
+
+describe('nestjs-rotating-pg exec with sessionRole', () => {
+  let role: TestRole;
+  let owner: string;
+  let config: string;
+
+  beforeAll(async () => {
+    role = await createTestRole(database.server, 'migrator');
+    // A space: escaped once for PostgreSQL's options, then percent-encoded in DATABASE_URL.
+    owner = await createOwnerRole(database.server, role, [role], `Schema Owner ${role.username.slice(-4)}`);
+    config = configFile('owner', `dsn: "${role.dsn}"\nsession_role: "${owner}"`);
+  });
+
+  it('gives psql the role through PGOPTIONS and through DATABASE_URL', async () => {
+    const run = await cliRun([
+      'exec',
+      '--config',
+      config,
+      '--',
+      'sh',
+      '-c',
+      `psql -XAtc "SELECT 'pg-vars ' || current_user || ' ' || session_user" && psql "$DATABASE_URL" -XAtc "SELECT 'url ' || current_user || ' ' || session_user"`,
+    ]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toBe(`pg-vars ${owner} ${role.username}\nurl ${owner} ${role.username}\n`);
+  });
+
+  it('node-pg-migrate creates its tables owned by the role, not by the login user', async () => {
+    const run = await cliRun([
+      'exec',
+      '--config',
+      config,
+      '--',
+      process.execPath,
+      nodePgMigrate,
+      'up',
+      '-m',
+      migrationsFolder('owned_things'),
+    ]);
+    expect(run.code).toBe(0);
+    expect(await tablesOf(role)).toEqual(['owned_things', 'pgmigrations']);
+    expect(await tableOwner(role, 'owned_things')).toBe(owner);
+    expect(await tableOwner(role, 'pgmigrations')).toBe(owner);
   });
 });

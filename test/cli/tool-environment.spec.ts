@@ -4,6 +4,7 @@ import { rootCertificates } from 'node:tls';
 import { parse } from 'pg-connection-string';
 import { PrivateFiles, toolEnvironment } from '../../src/cli/tool-environment.js';
 import type { ConnectionSettings } from '../../src/config/resolved-options.js';
+import { resolveDatabaseOptions } from '../../src/config/resolve-database-options.js';
 import { useTempFolder } from '../support/temp-folder.js';
 
 const folder = useTempFolder('tool-env-');
@@ -51,6 +52,17 @@ describe('the environment exec gives a tool', () => {
     const { url, variables } = toolEnvironment({ ...local, options: '-c search_path=app' }, credentials);
     expect(variables.PGOPTIONS).toBe('-c search_path=app');
     expect(url).toContain('options=-c%20search_path%3Dapp');
+  });
+
+  it("adds sessionRole to the dsn's options, escaped for PostgreSQL and percent-encoded in the URL", () => {
+    const { connection } = resolveDatabaseOptions({
+      dsn: 'postgresql://app:x@127.0.0.1:6543/app?options=-c%20search_path%3Dapp',
+      sessionRole: 'Schema Owner\\1',
+    });
+    const { url, variables } = toolEnvironment(connection, credentials);
+    expect(variables.PGOPTIONS).toBe('-c search_path=app -c role=Schema\\ Owner\\\\1');
+    expect(url).toContain('options=-c%20search_path%3Dapp%20-c%20role%3DSchema%5C%20Owner%5C%5C1');
+    expect(parse(url).options).toBe(variables.PGOPTIONS);
   });
 
   describe('pg TLS settings as libpq sslmode', () => {

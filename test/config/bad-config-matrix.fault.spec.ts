@@ -583,6 +583,36 @@ function invalidRows({ port, secretsManagerEndpoint, vaultAddress }: Targets): I
       says: /must have a top-level "connections:" map/,
     },
     {
+      name: 'sessionRole empty',
+      startup: { forRoot: { dsn, sessionRole: '' } },
+      key: 'sessionRole',
+      says: /must not be empty; name the role that should own what the sessions create/,
+    },
+    {
+      name: 'sessionRole not a string',
+      startup: { forRoot: { dsn, sessionRole: 42 as unknown as string } },
+      key: 'sessionRole',
+      says: /must be a string, not a number/,
+    },
+    {
+      name: 'sessionRole beside a role in options',
+      startup: { forRoot: { dsn, sessionRole: 'app_owner', options: '-c search_path=app -c role=other' } },
+      key: 'sessionRole',
+      says: /cannot be combined with a -c role=… in options .*keep sessionRole and remove the other/,
+    },
+    {
+      name: 'sessionRole beside a role in the dsn options',
+      startup: { forRoot: { dsn: `${dsn}?options=--role%3Dother`, sessionRole: 'app_owner' } },
+      key: 'sessionRole',
+      says: /cannot be combined with a -c role=…/,
+    },
+    {
+      name: 'YAML session_role empty',
+      startup: { yaml: yaml('    session_role: ""\n') },
+      key: 'connections.default.session_role',
+      says: /must not be empty/,
+    },
+    {
       name: 'a YAML connection left empty',
       startup: { yaml: 'connections:\n  default:\n' },
       key: 'connections.default',

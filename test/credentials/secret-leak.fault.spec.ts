@@ -514,6 +514,14 @@ describe('no secret leaks', () => {
     seenError('server unreachable', await unreachable.query('SELECT 1').catch((error: unknown) => error));
     await unreachable.onApplicationShutdown();
 
+    // The server refuses the startup role: its error and hint name the user and the role, never the password.
+    const notMember = await DbService.create({ name: 'leak-session-role', dsn: role.dsn, sessionRole: 'pg_monitor' });
+    const roleRefused = await notMember.query('SELECT 1').catch((error: unknown) => error);
+    expect(roleRefused).toMatchObject({ code: '42501' });
+    seenError('sessionRole refused', roleRefused);
+    seen('sessionRole-refused DbService', notMember);
+    await notMember.onApplicationShutdown();
+
     const encoded = distinctive('Leak@Pw:/#');
     secrets.set('a password with URL characters', encoded);
     secrets.set('that password percent-encoded', encodeURIComponent(encoded));

@@ -37,6 +37,9 @@ describe('login refusals', () => {
     [{ code: '08P01', message: 'password authentication failed' }, 'refused'],
     [{ code: '08P01', message: 'invalid startup packet layout' }, undefined],
     [{ code: '08P01', message: 'no such user' }, undefined],
+    // sessionRole refused at login: configuration, not credentials, so no refetch.
+    [{ code: '42501', routine: 'call_string_check_hook', message: 'permission denied to set role "owner"' }, undefined],
+    [{ code: '22023', routine: 'call_string_check_hook', message: 'role "owner" does not exist' }, undefined],
   ])('%j is %p', (error, expected) => {
     expect(classifyLoginError(error)).toBe(expected);
   });
@@ -72,5 +75,26 @@ describe('the troubleshooting table', () => {
     [new Error('something else entirely'), hints.generic],
   ])('%p -> its fix', (error, hint) => {
     expect(hintFor(error)).toBe(hint);
+  });
+});
+
+describe('the fix for a sessionRole the server refused at login', () => {
+  it('names sessionRole and the GRANT, with the login user when it is known, quoted as SQL', () => {
+    // PostgreSQL quotes the name in its message without doubling inner quotes.
+    const error = { code: '42501', severity: 'FATAL', message: 'permission denied to set role "Owner "x""' };
+    expect(hintFor(error, 'app_clone')).toBe(hints.sessionRoleNotGranted('Owner "x"', 'app_clone'));
+    expect(hintFor(error, 'app_clone')).toContain('check sessionRole');
+    expect(hintFor(error, 'app_clone')).toContain('GRANT "Owner ""x""" TO "app_clone"');
+    expect(hintFor(error)).toContain('GRANT "Owner ""x""" TO <login user>');
+  });
+
+  it('names a role that does not exist', () => {
+    const error = { code: '22023', severity: 'FATAL', message: 'role "App_Owner" does not exist' };
+    expect(hintFor(error)).toBe(hints.sessionRoleMissing('App_Owner'));
+  });
+
+  it('leaves other permission errors to the server-refused fix', () => {
+    const error = { code: '42501', severity: 'FATAL', message: 'permission denied for database app' };
+    expect(hintFor(error)).toBe(hints.serverRefused);
   });
 });
