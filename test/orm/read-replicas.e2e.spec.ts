@@ -3,6 +3,8 @@ import { readReplicas } from '@prisma/extension-read-replicas';
 import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { withReplicas } from 'drizzle-orm/pg-core';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { typeOrmDriver, typeOrmReplication } from '../../src/index.js';
 import { startTestPostgres, type TestPostgres } from '../../src/testing/index.js';
 import { expectNoFailedOperations, runThroughRotations } from '../support/orm-rotation.js';
 import {
@@ -12,7 +14,7 @@ import {
   type ReplicatedDatabase,
   WRITER_ONLY_WORKER,
 } from '../support/read-replica.js';
-import { CREATE_NOTES, drizzleNotes } from './orm-adapters.js';
+import { CREATE_NOTES, drizzleNotes, TypeOrmNote } from './orm-adapters.js';
 import { PrismaClient } from './prisma/generated/client.js';
 
 /**
@@ -108,4 +110,65 @@ describe('Drizzle withReplicas over the writer’s and the reader’s DbService.
     expectBothRecovered(database);
     await closeReplicatedDatabase(database);
   }, 60_000);
+});
+
+describe('TypeORM replication over the writer’s and the reader’s DbService.pool (typeOrmReplication)', () => {
+  it('find goes to the reader, save, transactions, query() and the master query runner to the writer, through rotations on each: no failed query', async () => {
+    const database = await createReplicatedDatabase(server);
+    const dataSource = await new DataSource({
+      type: 'postgres',
+      ...typeOrmReplication({ master: database.db.pool, slaves: [database.reader.pool] }),
+      entities: [TypeOrmNote],
+      // Schema changes run on the master.
+      synchronize: true,
+    }).initialize();
+    await database.shareNotesWithReader();
+    const notes = dataSource.getRepository(TypeOrmNote);
+    /** Runs `work` on a query runner of the given replication mode (TypeORM's way to pick one). */
+    async function on<T>(mode: 'master' | 'slave', work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+      const runner = dataSource.createQueryRunner(mode);
+      try {
+        return await work(runner);
+      } finally {
+        await runner.release();
+      }
+    }
+    const who = async (runner?: QueryRunner) =>
+      (await dataSource.query<{ who: string }[]>('SELECT current_user AS who', [], runner))[0]!.who;
+
+    // Raw query() may write: TypeORM runs it on the master unless given a slave's query runner.
+    expect(await who()).toBe(database.owner.username);
+    expect(await on('slave', who)).toBe(database.readerUser);
+    await expect(
+      on('slave', (runner) => runner.query('INSERT INTO notes (worker, body) VALUES (1, $1)', ['to the reader'])),
+    ).rejects.toMatchObject({ driverError: { code: '42501' } });
+
+    const writerOnly = { worker: WRITER_ONLY_WORKER };
+    const run = await runThroughRotations(database, async (worker) => {
+      await notes.save({ worker, body: 'plain' });
+      await dataSource.transaction((manager) => manager.save(TypeOrmNote, { worker, body: 'in a transaction' }));
+      expectServedBy('reader', (await notes.findBy(writerOnly)).length);
+      expectServedBy('writer', await on('master', (runner) => runner.manager.countBy(TypeOrmNote, writerOnly)));
+    });
+    expectNoFailedOperations(run);
+    expectBothRecovered(database);
+    // TypeORM ends the pools it was given; the module's own shutdown is then a no-op.
+    await dataSource.destroy();
+    await closeReplicatedDatabase(database);
+  }, 60_000);
+
+  it('negative control: typeOrmDriver(pool) with TypeORM’s own replication settings sends every query to that one pool', async () => {
+    const database = await createReplicatedDatabase(server);
+    const dataSource = await new DataSource({
+      type: 'postgres',
+      driver: typeOrmDriver(database.db.pool),
+      replication: { master: { host: 'writer.example' }, slaves: [{ host: 'reader.example' }] },
+      entities: [TypeOrmNote],
+    }).initialize();
+    expect((await dataSource.query<{ who: string }[]>('SELECT current_user AS who'))[0]!.who).toBe(
+      database.owner.username,
+    );
+    await dataSource.destroy();
+    await closeReplicatedDatabase(database);
+  });
 });
