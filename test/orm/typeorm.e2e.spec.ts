@@ -114,6 +114,15 @@ describe('typeOrmDriver', () => {
     await expect(dataSource.initialize()).rejects.toThrow(
       /host "db\.example".*replication settings typeOrmReplication returned/,
     );
+    // An entry given as a URL: the error names no part of it, so its password stays out of logs.
+    const fromUrl = new DataSource({
+      type: 'postgres',
+      driver,
+      replication: { master: { url: 'postgresql://app:url-secret-pw@db.example/app' }, slaves: [] },
+    });
+    const error = await fromUrl.initialize().catch((caught: Error) => caught);
+    expect((error as Error).message).toMatch(/replication settings typeOrmReplication returned/);
+    expect((error as Error).message).not.toContain('url-secret-pw');
     await service.onApplicationShutdown();
   });
 });
