@@ -56,4 +56,4 @@ export type { DatabaseModuleExtras, DatabaseOptionsFactory } from './database.mo
 export { InjectDb, InjectPgPool } from './database.decorators.js';
 export { getDbServiceToken, getPgPoolToken } from './database.utils.js';
 export { DbService } from './db.service.js';
-export { typeOrmDriver } from './orm/index.js';
+export { typeOrmDriver, typeOrmReplication, type TypeOrmReplicationOptions } from './orm/index.js';

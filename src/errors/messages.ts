@@ -67,6 +67,10 @@ export const messages = {
   providerAnswerMalformed: () => 'the provider returned no { username, password } strings',
   typeOrmDriverNeedsPool: () =>
     'typeOrmDriver(pool) takes the pg.Pool of a connection: inject it with @InjectPgPool() or getPgPoolToken()',
+  typeOrmReplicationNeedsPools: () =>
+    'typeOrmReplication({ master, slaves }) takes pg.Pools of connections: inject each with @InjectPgPool(name) or getPgPoolToken(name)',
+  typeOrmReplicationUnknownEntry: (host: string) =>
+    `TypeORM asked typeOrmReplication's driver for a pool for host "${host}": pass the replication settings typeOrmReplication returned, unchanged, beside its driver`,
   queryGivenFunction: () => 'Passing a function as the first parameter to pool.query is not supported',
   poolClosed: (connection: string) => `Connection "${connection}" is shut down; no new queries are accepted.`,
 } as const;

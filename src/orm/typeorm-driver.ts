@@ -16,9 +16,17 @@ import { messages } from '../errors/messages.js';
  */
 export function typeOrmDriver(pool: pg.Pool): typeof pg {
   if (!(pool instanceof pg.Pool)) throw new TypeError(messages.typeOrmDriverNeedsPool());
+  return pgWithPools(() => pool);
+}
+
+/**
+ * The application's `pg` with `Pool` replaced: TypeORM's `new driver.Pool(options)` gets the
+ * rotating pool `choose` picks for those options.
+ */
+export function pgWithPools(choose: (options: pg.PoolConfig) => pg.Pool): typeof pg {
   // Called with `new`: a constructor that returns an object yields that object.
-  function Pool(): pg.Pool {
-    return pool;
+  function Pool(options: pg.PoolConfig): pg.Pool {
+    return choose(options);
   }
   // `native: null` hides pg's getter, so TypeORM never swaps in pg-native's own pool.
   return Object.create(pg, {

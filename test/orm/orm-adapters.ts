@@ -66,7 +66,7 @@ const rawPool: OrmAdapter<Pool, PoolClient> = {
   close: async () => undefined,
 };
 
-const drizzleNotes = pgTable('notes', {
+export const drizzleNotes = pgTable('notes', {
   id: serial('id').primaryKey(),
   worker: integer('worker').notNull(),
   body: text('body').notNull(),
