@@ -13,9 +13,9 @@ check fails. exec fetches credentials once, as the app would, and runs the comma
 with DATABASE_URL, PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and PGSSLROOTCERT
 set; it exits with the command's status. url prints DATABASE_URL.
 
---config takes the YAML config file, or a JavaScript module (.mjs, .cjs, .js) whose default
-export (or export named connections) is the options, an array of named options, or a function,
-async or not, that returns them: what a forRootAsync factory returns.
+--config takes the YAML config file, or a JavaScript module (.mjs, .cjs, .js; .ts on Node 22.18+)
+whose default export (or export named connections) is the options, an array of named options, or
+a function, async or not, that returns them: what a forRootAsync factory returns.
 
 Without --config, the options come from the environment the app reads: DB_CONFIG (a config
 file, with DB_CONNECTION), or DATABASE_URL with DB_AUTH (password | iam | secrets-manager) and

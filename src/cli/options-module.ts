@@ -5,9 +5,12 @@ import { redactSecrets } from '../errors/redact.js';
 import type { DatabaseModuleOptions } from '../config/database-options.interface.js';
 import { cliMessages } from './messages.js';
 
-/** A `--config` file that is JavaScript rather than YAML: its exports are the options. */
+/**
+ * A `--config` file that is a module rather than YAML: its exports are the options. TypeScript too, which
+ * Node loads where it strips types (22.18+, 24); elsewhere the load fails with Node's reason, the file named.
+ */
 export function isOptionsModule(path: string): boolean {
-  return /\.(?:m|c)?js$/.test(path);
+  return /\.(?:m|c)?(?:js|ts)$/.test(path);
 }
 
 /** A problem with an options module: the message names the file and says what to export. */

@@ -16,8 +16,10 @@ function moduleFile(extension: 'mjs' | 'cjs' | 'js', source: string): string {
 const DSN = 'postgresql://app@127.0.0.1:5432/app';
 
 describe('options from a JavaScript module (exec, url and doctor --config)', () => {
-  it('takes .mjs, .cjs and .js files as modules, and anything else as YAML', () => {
-    expect(['db.config.mjs', 'db.config.cjs', 'db.config.js'].map(isOptionsModule)).toEqual([true, true, true]);
+  it('takes .mjs, .cjs, .js (and TypeScript) files as modules, and anything else as YAML', () => {
+    expect(
+      ['db.config.mjs', 'db.config.cjs', 'db.config.js', 'db.config.ts', 'db.config.mts'].map(isOptionsModule),
+    ).toEqual([true, true, true, true, true]);
     expect(['config.yaml', 'config.yml', 'config.json'].map(isOptionsModule)).toEqual([false, false, false]);
   });
 
