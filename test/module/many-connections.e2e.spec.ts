@@ -155,6 +155,17 @@ async function warmUp(): Promise<void> {
   await Promise.all(CONNECTIONS.flatMap((name) => [1, 2].map(() => service(name).query('SELECT pg_sleep(0.05)'))));
 }
 
+/**
+ * Waits until the pool's count of its connections matches the server's: a rotation's closes have reached the
+ * server, so nothing of this test's event is still under way when the next test looks at the others.
+ */
+async function settled(name: Name): Promise<void> {
+  await eventually(
+    `${name}: openConnections as pg_stat_activity counts them`,
+    async () => service(name).stats().openConnections === (await backendsByUser())[name].length,
+  );
+}
+
 function others(name: Name): Name[] {
   return CONNECTIONS.filter((other) => other !== name);
 }
@@ -250,6 +261,7 @@ describe('many named connections in one app', () => {
     for (const name of others('reports'))
       expect({ name, pids: backendsAfter[name] }).toEqual({ name, pids: backendsBefore[name] });
     expect(backendsAfter.reports).not.toEqual(backendsBefore.reports);
+    await settled('reports');
   });
 
   it("refreshCredentials() on audit signs a new token for audit alone; the others' stats and backends stay as they were", async () => {
@@ -258,6 +270,7 @@ describe('many named connections in one app', () => {
     const backendsBefore = await backendsByUser();
 
     await service('audit').refreshCredentials();
+    await settled('audit');
 
     expect(service('audit').stats().credentialRefreshes).toBe(statsBefore.audit!.credentialRefreshes + 1);
     for (const name of others('audit'))
