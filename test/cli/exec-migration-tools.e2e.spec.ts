@@ -5,6 +5,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { rotateSecret, SecretsManagerEmulator } from '../../src/testing/index.js';
 import { runCli } from '../support/cli.js';
+import { tablesIn } from '../support/tables.js';
 import { createTestRole, type TestRole, useTestDatabase } from '../support/roles.js';
 import { useTempFolder } from '../support/temp-folder.js';
 
@@ -70,19 +71,8 @@ function withStaleUrl(args: string[], url: string): { code: number | null; outpu
   return { code: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
-async function tables(schema: string): Promise<string[]> {
-  const { host, port, user, password } = database.server;
-  const admin = new pg.Client({ host, port, user, password, database: role.username });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query<{ table: string }>(
-      'SELECT tablename AS table FROM pg_tables WHERE schemaname = $1 ORDER BY 1',
-      [schema],
-    );
-    return rows.map((row) => row.table);
-  } finally {
-    await admin.end();
-  }
+function tables(schema: string): Promise<string[]> {
+  return tablesIn(database.server, role.username, schema);
 }
 
 beforeAll(async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { runCli } from '../support/cli.js';
+import { tablesIn } from '../support/tables.js';
 import { createTestRole, newPassword, setPassword, type TestRole, useTestDatabase } from '../support/roles.js';
 import { useTempFolder } from '../support/temp-folder.js';
 
@@ -42,17 +43,8 @@ describe('nestjs-rotating-pg exec with the options from a JavaScript module', ()
   });
 
   it("runs psql, then, after a rotation, node-pg-migrate with the provider's new password", async () => {
-    const before = await runCli([
-      'exec',
-      '--config',
-      config,
-      '--connection',
-      'migrations',
-      '--',
-      'psql',
-      '-XAtc',
-      'SELECT current_user',
-    ]);
+    const exec = ['exec', '--config', config, '--connection', 'migrations', '--'];
+    const before = await runCli([...exec, 'psql', '-XAtc', 'SELECT current_user']);
     expect(before).toEqual({ code: 0, stdout: `${role.username}\n`, stderr: '' });
 
     const rotated = newPassword();
@@ -66,31 +58,12 @@ describe('nestjs-rotating-pg exec with the options from a JavaScript module', ()
       join(migrations, '1700000000000_create-module_things.sql'),
       '-- Up Migration\nCREATE TABLE module_things (id int PRIMARY KEY);\n-- Down Migration\nDROP TABLE module_things;\n',
     );
-    const after = await runCli([
-      'exec',
-      '--config',
-      config,
-      '--connection',
-      'migrations',
-      '--',
-      process.execPath,
-      nodePgMigrate,
-      'up',
-      '-m',
-      migrations,
-    ]);
+    const after = await runCli([...exec, process.execPath, nodePgMigrate, 'up', '-m', migrations]);
     expect(after.stdout).toMatch(/Migrations complete!/);
     expect(after.code).toBe(0);
     expect(`${after.stdout}${after.stderr}`).not.toContain(rotated);
 
-    const { host, port, user, password } = database.server;
-    const client = new pg.Client({ host, port, user, password, database: role.username });
-    await client.connect();
-    const { rows } = await client.query<{ table: string }>(
-      `SELECT tablename AS table FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
-    );
-    await client.end();
-    expect(rows.map((row) => row.table)).toEqual(['module_things', 'pgmigrations']);
+    expect(await tablesIn(database.server, role.username)).toEqual(['module_things', 'pgmigrations']);
   });
 
   it('doctor and url read the same module', async () => {

@@ -641,7 +641,7 @@ describe('no secret leaks', () => {
     );
     expect(surfaces.find((surface) => surface.where === `doctor on ${refusing} text`)?.text).toMatch(/connect\s+FAIL/);
     expect(leaks()).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 
   it('in any log line of all of the above', () => {
     expect(log.lines.length).toBeGreaterThan(10);
