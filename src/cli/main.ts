@@ -8,6 +8,7 @@ import type { DatabaseModuleOptions } from '../config/database-options.interface
 import type { KeyNamer } from '../common/option-checker.js';
 import { runDoctor } from './doctor.js';
 import { fetchToolCredentials, runTool, validityNotices } from './exec.js';
+import { isOptionsModule, loadOptionsModule } from './options-module.js';
 import { cliMessages } from './messages.js';
 import { renderDoctorReport } from './render.js';
 import { PrivateFiles, toolEnvironment } from './tool-environment.js';
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let loaded: LoadedOptions | undefined;
   try {
-    loaded = loadOptions(values.config, values.connection);
+    loaded = await loadOptions(values.config, values.connection);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     return 1;
@@ -98,10 +99,18 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * The options exactly as the app reads them: the config file given, or the environment the sample
- * app reads (DB_CONFIG, or DATABASE_URL with DB_AUTH). `--connection` picks the file's connection.
+ * The options exactly as the app reads them: the config file given (YAML, or a JavaScript module
+ * exporting them), or the environment the sample app reads (DB_CONFIG, or DATABASE_URL with DB_AUTH).
+ * `--connection` picks the file's connection.
  */
-function loadOptions(config: string | undefined, connectionFlag: string | undefined): LoadedOptions | undefined {
+async function loadOptions(
+  config: string | undefined,
+  connectionFlag: string | undefined,
+): Promise<LoadedOptions | undefined> {
+  if (config && isOptionsModule(config)) {
+    const options = await loadOptionsModule(config, connectionFlag);
+    return { options: { ...options, name: options.name ?? DEFAULT_CONNECTION_NAME }, source: config };
+  }
   if (config) {
     const connection = connectionFlag ?? DEFAULT_CONNECTION_NAME;
     return {

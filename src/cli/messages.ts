@@ -4,14 +4,18 @@
  */
 export const cliMessages = {
   usage: `Usage:
-  nestjs-rotating-pg doctor [--config config.yaml] [--connection name] [--json]
-  nestjs-rotating-pg exec [--config config.yaml] [--connection name] -- <command> [args...]
-  nestjs-rotating-pg url [--config config.yaml] [--connection name]
+  nestjs-rotating-pg doctor [--config config.yaml|db.config.mjs] [--connection name] [--json]
+  nestjs-rotating-pg exec [--config config.yaml|db.config.mjs] [--connection name] -- <command> [args...]
+  nestjs-rotating-pg url [--config config.yaml|db.config.mjs] [--connection name]
 
 doctor runs the IAM / rotation checklist against a real database; exit code 0 only when no
 check fails. exec fetches credentials once, as the app would, and runs the command (no shell)
 with DATABASE_URL, PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and PGSSLROOTCERT
 set; it exits with the command's status. url prints DATABASE_URL.
+
+--config takes the YAML config file, or a JavaScript module (.mjs, .cjs, .js; .ts on Node 22.18+)
+whose default export (or export named connections) is the options, an array of named options, or
+a function, async or not, that returns them: what a forRootAsync factory returns.
 
 Without --config, the options come from the environment the app reads: DB_CONFIG (a config
 file, with DB_CONNECTION), or DATABASE_URL with DB_AUTH (password | iam | secrets-manager) and
@@ -20,6 +24,18 @@ AWS_REGION, DB_IAM_USER, DB_SECRET_ID.`,
   noOptions: (command: string) =>
     `${command}: no connection options: pass --config config.yaml, or set DB_CONFIG or DATABASE_URL (with DB_AUTH).`,
   noCommand: 'exec: no command to run: put it after --, e.g. nestjs-rotating-pg exec -- psql -c "SELECT 1"',
+  optionsModuleUnloadable: (path: string, error: string) =>
+    `${path}: could not load it as a JavaScript module (${error}); fix the file, or give a YAML config (.yaml)`,
+  optionsModuleNoExport: (path: string) =>
+    `${path}: exports no options: export default the options (or a function returning them), or export const connections = [...]`,
+  optionsModuleFactoryFailed: (path: string, error: string) => `${path}: the exported function failed: ${error}`,
+  optionsModuleWrongShape: (path: string, index: number | undefined, got: string) =>
+    `${path}: ${index === undefined ? 'the export' : `entry ${index} of the exported array`} is ${got}, not an options object: ` +
+    'export the options of one connection ({ dsn, ... }), an array of them each with a name, or a function returning either',
+  optionsModuleDuplicate: (path: string, name: string) =>
+    `${path}: two connections are named "${name}"; give each its own name`,
+  optionsModuleConnectionNotFound: (path: string, connection: string, names: readonly string[]) =>
+    `${path}: no connection named "${connection}"; it has ${names.map((name) => `"${name}"`).join(', ')}: pass one of them with --connection, or set name: '${connection}' on the options`,
   credentialsFailed: (source: string, error: string, fix: string) =>
     `could not obtain credentials from ${source}: ${error}\nfix: ${fix}`,
   spawnFailed: (command: string, code: string) =>

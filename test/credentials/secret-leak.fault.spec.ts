@@ -613,6 +613,44 @@ describe('no secret leaks', () => {
     expect(leaks()).toEqual([]);
   }, 60_000);
 
+  it('from an options module (issue 23): a factory that throws quoting a DSN, and a provider the database refuses, through doctor and exec', async () => {
+    const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+    const { host, port } = demo.postgres;
+    const quoted = distinctive('LeakModuleFactoryPw');
+    const refused = distinctive('LeakModuleProviderPw');
+    secrets.set("a DSN password in an options module's error", quoted);
+    secrets.set("a refused password from an options module's provider", refused);
+    const throwing = join(doctorConfigs, 'throwing.config.mjs');
+    writeFileSync(
+      throwing,
+      `export default () => { throw new Error('no route to postgresql://app:${quoted}@db.internal/app'); };\n`,
+    );
+    const refusing = join(doctorConfigs, 'refusing.config.cjs');
+    writeFileSync(
+      refusing,
+      `module.exports = { dsn: 'postgresql://notes_app@${host}:${port}/notes', connectionTimeout: '2s', ` +
+        `credentialProvider: { name: 'mine', fetch: async () => ({ username: 'notes_app', password: '${refused}' }) } };\n`,
+    );
+    for (const file of [throwing, refusing]) {
+      for (const format of [[], ['--json']])
+        seen(`doctor on ${file} ${format.join('') || 'text'}`, await doctor(cli, file, ...format));
+      const exec = await new Promise<string>((resolve) => {
+        execFile(
+          process.execPath,
+          [cli, 'exec', '--config', file, '--', 'psql', '-XAtc', 'SELECT 1'],
+          { encoding: 'utf8', timeout: 30_000 },
+          (_, stdout, stderr) => resolve(`${stdout}${stderr}`),
+        );
+      });
+      seen(`exec on ${file}`, exec);
+    }
+    expect(surfaces.find((surface) => surface.where === `doctor on ${throwing} text`)?.text).toMatch(
+      /the exported function failed: no route to postgresql:\/\/app:\[redacted\]@db\.internal/,
+    );
+    expect(surfaces.find((surface) => surface.where === `doctor on ${refusing} text`)?.text).toMatch(/connect\s+FAIL/);
+    expect(leaks()).toEqual([]);
+  }, 90_000);
+
   it('in any log line of all of the above', () => {
     expect(log.lines.length).toBeGreaterThan(10);
     seen('Nest log', JSON.stringify(log.lines));
