@@ -5,50 +5,34 @@ import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { RdsIamProxy, rotateSecret, SecretsManagerEmulator, testCertificate } from '../../src/testing/index.js';
+import { cliPath as cli, type CliRun, runCli } from '../support/cli.js';
 import { iamProxyFor } from '../support/iam.js';
 import { createOwnerRole, tableOwner } from '../support/owner-role.js';
 import { createTestRole, type TestRole, useTestDatabase } from '../support/roles.js';
+import { tablesIn } from '../support/tables.js';
 import { useTempFolder } from '../support/temp-folder.js';
 
 const database = useTestDatabase('exec');
 const folder = useTempFolder('exec-');
-const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const knexCli = new URL('../../node_modules/knex/bin/cli.js', import.meta.url).pathname;
 const nodePgMigrate = new URL('../../node_modules/node-pg-migrate/bin/node-pg-migrate.js', import.meta.url).pathname;
 const awsCredentials = { accessKeyId: 'AKIDEXAMPLEEXEC00001', secretAccessKey: 'test-secret-access-key-for-exec' };
 /** Every character a token or a generated password may hold that a URL gives a meaning to. */
 const AWKWARD_PASSWORD = 'p&w=1%2/3+4 5@6:7?8#9';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
- * Runs the built CLI. Asynchronously: the Secrets Manager emulator and the IAM proxy live in this
- * process and must go on answering while it runs.
+ * Runs the built CLI with the test's AWS keys; `onStarted` gets its pid once the tool has printed
+ * `ready`.
  */
 function cliRun(
   args: string[],
   { env = {}, onStarted }: { env?: NodeJS.ProcessEnv; onStarted?: (pid: number) => void } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, ...awsEnv, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const run: Run = { code: null, stdout: '', stderr: '' };
-    child.stdout.on('data', (chunk: Buffer) => {
-      run.stdout += chunk.toString();
-      if (onStarted && run.stdout.includes('ready')) {
-        onStarted(child.pid!);
-        onStarted = undefined;
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ ...run, code }));
+): Promise<CliRun> {
+  let started = false;
+  return runCli(args, { ...awsEnv, ...env }, (stdout, pid) => {
+    if (!onStarted || started || !stdout.includes('ready')) return;
+    started = true;
+    onStarted(pid);
   });
 }
 
@@ -91,18 +75,8 @@ function knexProject(table: string): string {
   return join(path, 'knexfile.cjs');
 }
 
-async function tablesOf(role: TestRole): Promise<string[]> {
-  const { host, port, user, password } = database.server;
-  const admin = new pg.Client({ host, port, user, password, database: role.username });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query<{ table: string }>(
-      `SELECT tablename AS table FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
-    );
-    return rows.map((row) => row.table);
-  } finally {
-    await admin.end();
-  }
+function tablesOf(role: TestRole): Promise<string[]> {
+  return tablesIn(database.server, role.username);
 }
 
 describe('nestjs-rotating-pg exec with a password full of URL characters', () => {
@@ -228,11 +202,11 @@ describe('nestjs-rotating-pg exec with a password full of URL characters', () =>
 
   it('url warns on stderr when stdout is a terminal', async () => {
     // script(1) gives the command a pseudo-terminal; its output holds both streams.
-    const run = await new Promise<Run>((resolve, reject) => {
+    const run = await new Promise<CliRun>((resolve, reject) => {
       const child = spawn('script', ['-qec', `${process.execPath} ${cli} url --config ${config}`, '/dev/null'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const result: Run = { code: null, stdout: '', stderr: '' };
+      const result: CliRun = { code: null, stdout: '', stderr: '' };
       child.stdout.on('data', (chunk: Buffer) => (result.stdout += chunk.toString()));
       child.on('error', reject);
       child.on('close', (code) => resolve({ ...result, code }));
