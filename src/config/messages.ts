@@ -52,8 +52,14 @@ export const configMessages = {
     `sets connect_timeout and the option ${optionKey} is set too; keep one of them`,
   dsnConflicts: (keys: readonly string[]) =>
     `cannot be combined with ${keys.join(', ')}; put everything in the dsn or use the separate keys`,
-  unknownDbAuth: (auth: string) => `DB_AUTH: "${auth}" is not one of password, iam, secrets-manager`,
-  envRequired: (name: string, auth: string) => `${name}: required when DB_AUTH=${auth}`,
+  unknownDbAuth: (auth: string, known: readonly string[]) =>
+    `DB_AUTH: "${auth}" is not one of ${known.join(', ')}; set one of them, or leave it out for password (the password in DATABASE_URL)`,
+  envRequired: (name: string, auth: string) => `${name}: required when DB_AUTH=${auth}; set it`,
+  envConflict: (names: readonly string[], auth: string) =>
+    `${names.join(', ')}: set only one of them when DB_AUTH=${auth}; they choose different things`,
+  envNotFlag: (name: string) => `${name}: must be true or false (value not shown); set it to true, or leave it out`,
+  invalidEnv: (problems: readonly string[]) =>
+    `Invalid nestjs-rotating-pg environment (${problems.length} problems):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
   yamlConnectionNotFound: (connection: string, source: string, names: readonly string[]) =>
     `connections.${connection}: not found in ${source}; it has ${names.length > 0 ? names.join(', ') : 'no connections'}`,
   yamlDriverNotSupported: (connection: string, driver: unknown) =>
