@@ -1,7 +1,7 @@
 import type { EnvSource } from '../env-source.js';
 import type { DsqlSourceOptions } from './dsql.source.js';
 
-/** `DB_AUTH=dsql`: Aurora DSQL tokens for the region in `AWS_REGION`, as the user in `DATABASE_URL` (`admin` or a role). */
+/** `DB_AUTH=dsql`: Aurora DSQL tokens for the region in `AWS_REGION`, as the user in `DATABASE_URL`. */
 export const dsqlEnv = {
   dbAuth: 'dsql',
   options: (env) => ({
