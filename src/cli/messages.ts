@@ -18,8 +18,9 @@ whose default export (or export named connections) is the options, an array of n
 a function, async or not, that returns them: what a forRootAsync factory returns.
 
 Without --config, the options come from the environment the app reads: DB_CONFIG (a config
-file, with DB_CONNECTION), or DATABASE_URL with DB_AUTH (password | iam | secrets-manager) and
-AWS_REGION, DB_IAM_USER, DB_SECRET_ID.`,
+file, with DB_CONNECTION), or DATABASE_URL with DB_AUTH (password | iam | dsql | entra-id |
+cloud-sql-iam | secrets-manager | vault) and that source's variables (docs/sources.md, "From
+environment variables").`,
   nothingToCheck: (usage: string) => `Nothing to check: pass --config, or set DATABASE_URL.\n\n${usage}`,
   noOptions: (command: string) =>
     `${command}: no connection options: pass --config config.yaml, or set DB_CONFIG or DATABASE_URL (with DB_AUTH).`,

@@ -1,4 +1,5 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import type { CustomTypesConfig } from 'pg';
 import type { MeterProviderLike } from '../common/opentelemetry.js';
 import type { Duration } from '../common/duration.js';
@@ -88,6 +89,13 @@ export interface DatabaseModuleOptions extends CredentialSourceOptions {
   sessionRole?: string;
   /** Custom type parsers for every connection (pg `types`, e.g. a `TypeOverrides`). Default: pg's. */
   types?: CustomTypesConfig;
+  /**
+   * Opens the socket of each new connection instead of pg's own connect to `host`:`port` (pg `stream`), e.g. the
+   * `stream` of `@google-cloud/cloud-sql-connector`'s `getOptions()`. Called once per physical connection, rotations
+   * included; pg then logs in over it. A socket that is TLS already (the connector's) goes with `ssl: false`. In code
+   * only, not in a YAML file. Default: pg's socket.
+   */
+  stream?: () => Duplex;
   /**
    * Where the pool's OpenTelemetry metrics go. Default: the global MeterProvider (the one the
    * OpenTelemetry SDK registers at start-up); with none registered, or without

@@ -56,8 +56,14 @@ export const configMessages = {
     'must not be empty; name the role that should own what the sessions create (e.g. "app_owner"), or leave it out to act as the login user',
   sessionRoleConflict: (optionsKey: string) =>
     `cannot be combined with a -c role=… in ${optionsKey} (or the dsn's options): both set the session's role; keep sessionRole and remove the other`,
-  unknownDbAuth: (auth: string) => `DB_AUTH: "${auth}" is not one of password, iam, secrets-manager`,
-  envRequired: (name: string, auth: string) => `${name}: required when DB_AUTH=${auth}`,
+  unknownDbAuth: (auth: string, known: readonly string[]) =>
+    `DB_AUTH: "${auth}" is not one of ${known.join(', ')}; set one of them, or leave it out for password (the password in DATABASE_URL)`,
+  envRequired: (name: string, auth: string) => `${name}: required when DB_AUTH=${auth}; set it`,
+  envConflict: (names: readonly string[], auth: string) =>
+    `${names.join(', ')}: set only one of them when DB_AUTH=${auth}; they choose different things`,
+  envNotFlag: (name: string) => `${name}: must be true or false (value not shown); set it to true, or leave it out`,
+  invalidEnv: (problems: readonly string[]) =>
+    `Invalid nestjs-rotating-pg environment (${problems.length} problems):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
   yamlConnectionNotFound: (connection: string, source: string, names: readonly string[]) =>
     `connections.${connection}: not found in ${source}; it has ${names.length > 0 ? names.join(', ') : 'no connections'}`,
   yamlDriverNotSupported: (connection: string, driver: unknown) =>

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { CustomTypesConfig } from 'pg';
 import { z } from 'zod';
 import { messages } from '../errors/messages.js';
@@ -23,6 +24,10 @@ const meterProvider = z.custom<MeterProviderLike>(
   { error: messages.wrongType('an OpenTelemetry MeterProvider (an object with a getMeter(name) method)') },
 );
 
+const socketFactory = z.custom<() => Duplex>((value) => typeof value === 'function', {
+  error: messages.wrongType("a function that returns a connection's socket, such as the Cloud SQL connector's stream"),
+});
+
 export const databaseOptionsSchema = z.strictObject({
   name: z.string().min(1, { error: configMessages.emptyName() }).optional(),
   dsn: z.string().optional(),
@@ -47,6 +52,7 @@ export const databaseOptionsSchema = z.strictObject({
   options: z.string().optional(),
   sessionRole: z.string().min(1, { error: configMessages.emptySessionRole() }).optional(),
   types: typeParsers.optional(),
+  stream: socketFactory.optional(),
   meterProvider: meterProvider.optional(),
   durationMetrics: z.boolean().optional(),
   ...credentialSourceShape,

@@ -230,6 +230,7 @@ function resolveSessionSettings(raw: Raw, check: DatabaseOptionChecker): Partial
     keepAliveInitialDelayMillis: check.positiveDuration(['keepAliveInitialDelay'], undefined),
     options: typeof raw.options === 'string' ? raw.options : undefined,
     types: raw.types as ConnectionSettings['types'],
+    stream: raw.stream as ConnectionSettings['stream'],
   };
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }

@@ -10,7 +10,8 @@ export interface Credentials {
   /**
    * Sessions logged in with these credentials must be closed by this instant (a Vault lease's end: revoking it drops
    * the role, and the server's `VALID UNTIL` does not end open sessions). The pool closes each such connection before
-   * it, when idle or as soon as it is released, even when `connectionMaxLifetime` would keep it longer.
+   * it, when idle or as soon as it is released, even when `connectionMaxLifetime` would keep it longer. Like
+   * `expiresAt`, it ends their use for new logins: from shortly before it, new ones are fetched.
    */
   sessionsEndAt?: Date;
   version?: string;

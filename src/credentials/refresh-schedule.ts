@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { CredentialProvider, Credentials } from './credential-provider.interface.js';
 import { MAX_DURATION_MS } from '../common/duration.js';
-import { expiryMargin } from './expiry.js';
+import { expiryMargin, usableUntil } from './expiry.js';
 
 /** Floor for the refresh timer, so a source that returns nearly-expired credentials cannot spin. */
 const MIN_SCHEDULE_DELAY_MS = 250;
@@ -17,7 +17,7 @@ export interface ScheduleInputs {
 }
 
 /**
- * When to fetch next without being asked: before `expiresAt` (less a margin), every
+ * When to fetch next without being asked: before `expiresAt` or `sessionsEndAt` (less a margin), every
  * `refreshIntervalMs`, at the source's own hint, whichever comes first, each with jitter; after a
  * failure, when the backoff says. Undefined when nothing calls for a refresh.
  */
@@ -25,9 +25,9 @@ export function nextRefreshDelay(inputs: ScheduleInputs, now: number, random: ()
   if (inputs.retryIn !== undefined) return inputs.retryIn;
   const candidates: number[] = [];
   const { current, provider } = inputs;
-  const expiresAt = current?.expiresAt?.getTime();
-  if (current && expiresAt !== undefined) {
-    const window = expiresAt - expiryMargin(current, inputs.fetchedAt) - now;
+  const until = current && usableUntil(current);
+  if (current && until !== undefined) {
+    const window = until - expiryMargin(current, inputs.fetchedAt) - now;
     candidates.push(window - random() * window * JITTER_SHARE);
   }
   const interval = provider.refreshIntervalMs;

@@ -45,6 +45,11 @@ export const PREAMBLES: Record<string, string> = {
     "import { GoogleOAuthEmulator } from 'nestjs-rotating-pg/testing';",
     'declare class JWT { constructor(options: object); }',
   ].join('\n'),
+  // The Cloud SQL connector, an optional package the consumer apps do not install: its getOptions() as documented.
+  'cloud-sql-connector': [
+    "import { DatabaseModule } from 'nestjs-rotating-pg';",
+    "declare class Connector { getOptions(options: { instanceConnectionName: string; ipType: 'PUBLIC' | 'PRIVATE' | 'PSC'; authType?: 'PASSWORD' | 'IAM' }): Promise<{ stream: () => import('node:tls').TLSSocket; ssl: boolean }>; close(): void; }",
+  ].join('\n'),
   // main.ts: the app's root module is the reader's own.
   'app-module': ["import { NestFactory } from '@nestjs/core';", 'declare class AppModule {}'].join('\n'),
 };

@@ -254,6 +254,57 @@ describe('CredentialCache: scheduled refresh', () => {
   });
 });
 
+describe('CredentialCache: sessionsEndAt (sessions must end by then) counts like expiresAt', () => {
+  // Credentials whose sessions must already be closed give connections the pool closes before handing them out.
+  const lease = (clock: ManualClock, password: string, sessionsInMs: number): Credentials => ({
+    username: 'app',
+    password,
+    expiresAt: new Date(clock.now() + 3_600_000),
+    sessionsEndAt: new Date(clock.now() + sessionsInMs),
+  });
+
+  it('asks for new credentials at checkout once sessionsEndAt is near, though expiresAt is far', async () => {
+    const clock = new ManualClock();
+    const provider = stubProvider(lease(clock, 'lease-one', 10_000));
+    const { cache } = cacheOf(provider, clock);
+    await cache.initialize();
+    await cache.close();
+    provider.next = lease(clock, 'lease-two', 600_000);
+    // Margin: a tenth of the 10 s to sessionsEndAt.
+    await clock.advance(8_999);
+    expect((await cache.get()).password).toBe('lease-one');
+    await clock.advance(1);
+    expect((await cache.get()).password).toBe('lease-two');
+    expect(provider.reasons).toEqual(['initial', 'scheduled']);
+  });
+
+  it('renews on schedule before sessionsEndAt', async () => {
+    const clock = new ManualClock();
+    const provider = stubProvider(lease(clock, 'lease-one', 10_000));
+    const { cache } = cacheOf(provider, clock);
+    await cache.initialize();
+    provider.next = lease(clock, 'lease-two', 600_000);
+    // As for expiresAt: the margin (1 s), less up to a tenth of the window.
+    await clock.advance(8_099);
+    expect(provider.calls).toBe(1);
+    await clock.advance(1);
+    expect(provider.reasons).toEqual(['initial', 'scheduled']);
+    await cache.close();
+  });
+
+  it('fails a login instead of serving credentials past sessionsEndAt while the source is down', async () => {
+    const clock = new ManualClock();
+    const provider = stubProvider(lease(clock, 'lease-one', 1_000));
+    const { cache } = cacheOf(provider, clock);
+    await cache.initialize();
+    await cache.close();
+    provider.next = new Error('vault sealed');
+    await clock.advance(1_000);
+    await expect(cache.get()).rejects.toBeInstanceOf(CredentialSourceError);
+    expect(cache.status().lastError).toContain('vault sealed');
+  });
+});
+
 describe('CredentialCache: changes', () => {
   it('bumps the revision and tells the listener only when the username or password changed', async () => {
     const provider = stubProvider({ username: 'app', password: 'pw-one', version: 'v1' });

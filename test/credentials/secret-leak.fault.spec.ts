@@ -9,7 +9,12 @@ import { Test } from '@nestjs/testing';
 import { JWT } from 'google-auth-library';
 import pg from 'pg';
 import request from 'supertest';
-import { DbService, DsqlCredentialProvider, RdsIamCredentialProvider } from '../../src/index.js';
+import {
+  databaseOptionsFromEnv,
+  DbService,
+  DsqlCredentialProvider,
+  RdsIamCredentialProvider,
+} from '../../src/index.js';
 import { renderDoctorReport, runDoctor } from '../../src/cli/index.js';
 import {
   CLOUD_SQL_LOGIN_SCOPE,
@@ -536,6 +541,55 @@ describe('no secret leaks', () => {
       seenError(
         `bad options #${index + 1}`,
         await DbService.create({ name: 'leak-bad', ...options }).catch((error: unknown) => error),
+      );
+    }
+    expect(leaks()).toEqual([]);
+  }, 60_000);
+
+  it('through environment variables that hold secrets (DB_AUTH), in the errors of wrong ones and of the options they give', async () => {
+    const token = distinctive('LeakEnvVaultToken');
+    secrets.set('VAULT_TOKEN from the environment', token);
+    const secretId = distinctive('LeakEnvSecretId');
+    secrets.set('VAULT_SECRET_ID from the environment', secretId);
+    // A secret pasted into the wrong variable is quoted nowhere either.
+    const pasted = distinctive('LeakEnvPasted');
+    secrets.set('a secret pasted into DB_ALLOW_PLAINTEXT', pasted);
+    const dsnPassword = distinctive('LeakEnvDsnPw');
+    secrets.set('a password in DATABASE_URL', dsnPassword);
+    const dsn = `postgresql://app:${dsnPassword}@db.internal:5432/app?sslmode=verify-full`;
+    const wrongEnvs = [
+      {
+        DB_AUTH: 'vault',
+        VAULT_TOKEN: token,
+        VAULT_ROLE_ID: 'r',
+        VAULT_SECRET_ID: secretId,
+        VAULT_KUBERNETES_ROLE: 'k',
+      },
+      { DB_AUTH: 'vault', VAULT_TOKEN: token, DB_VAULT_ROLE: 'a', DB_VAULT_STATIC_ROLE: 'b' },
+      { DB_AUTH: 'cloud-sql-iam', DB_ALLOW_PLAINTEXT: pasted },
+    ];
+    for (const [index, variables] of wrongEnvs.entries()) {
+      const error = await Promise.resolve()
+        .then(() => databaseOptionsFromEnv({ DATABASE_URL: dsn, ...variables }))
+        .catch((rejected: unknown) => rejected);
+      seenError(`wrong environment #${index + 1}`, error);
+    }
+    // Read well, refused by the options' rules: Vault over plaintext HTTP to another host, a password next to a source.
+    const refusedEnvs = [
+      { DB_AUTH: 'vault', VAULT_ADDR: 'http://vault.internal:8200', VAULT_TOKEN: token, DB_VAULT_ROLE: 'a' },
+      {
+        DB_AUTH: 'vault',
+        VAULT_ADDR: 'https://vault.internal:8200',
+        DB_VAULT_ROLE: 'a',
+        VAULT_ROLE_ID: 'r',
+        VAULT_SECRET_ID: secretId,
+      },
+    ];
+    for (const [index, variables] of refusedEnvs.entries()) {
+      const options = databaseOptionsFromEnv({ DATABASE_URL: dsn, ...variables })!;
+      seenError(
+        `options from the environment #${index + 1}`,
+        await DbService.create({ name: 'leak-env', ...options }).catch((error: unknown) => error),
       );
     }
     expect(leaks()).toEqual([]);

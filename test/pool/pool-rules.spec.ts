@@ -224,3 +224,29 @@ describe('Credentials.sessionsEndAt: no connection outlives the credentials it l
     expect(harness.server.sockets.size).toBe(0);
   });
 });
+
+describe('Credentials.sessionsEndAt already past: a checkout logs in with new credentials', () => {
+  it('fetches new ones for the login instead of opening a connection that would be closed before it is handed out', async () => {
+    const harness = await poolHarness();
+    harness.source.credentials = {
+      username: 'app',
+      password: 'first',
+      sessionsEndAt: new Date(harness.clock.now() + 1_000),
+    };
+    await harness.cache.refresh('manual');
+    // The source kept answering with the same lease until its sessions' end: the cache holds it, past its end.
+    await harness.clock.advance(1_000);
+    harness.server.passwords.set('app_next', 'second');
+    harness.source.credentials = { username: 'app_next', password: 'second' };
+    let client: pg.PoolClient | undefined;
+    const checkout = harness.pool.acquire().then((acquiredClient) => (client = acquiredClient));
+    // One login's time, far inside connectionTimeout (2 s): a connection with the old lease would never be handed out.
+    await harness.clock.advance(harness.server.loginMs);
+    expect(client).toBeDefined();
+    await checkout;
+    expect((client as unknown as { user: string }).user).toBe('app_next');
+    expect(harness.server.sessionsOf('app')).toBe(0);
+    expect(harness.server.sessionsOf('app_next')).toBe(1);
+    client!.release();
+  });
+});
