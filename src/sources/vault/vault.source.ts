@@ -181,7 +181,6 @@ const vaultSchema = z.strictObject({
   mount: z.string().optional(),
   role: z.string().optional(),
   staticRole: z.string().optional(),
-  kv: kvSchema.optional(),
   token: z.string().optional(),
   appRole: appRoleSchema.optional(),
   kubernetes: kubernetesSchema.optional(),
@@ -189,6 +188,7 @@ const vaultSchema = z.strictObject({
   revokeOnShutdown: z.boolean().optional(),
   requestTimeout: durationSchema.optional(),
   allowPlaintext: z.boolean().optional(),
+  kv: kvSchema.optional(),
 });
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
