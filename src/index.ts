@@ -29,6 +29,8 @@ export type {
   VaultAppRoleOptions,
   VaultAuth,
   VaultKubernetesOptions,
+  VaultKvOptions,
+  VaultKvProviderOptions,
   VaultOptions,
   VaultProviderOptions,
 } from './sources/index.js';
@@ -40,6 +42,7 @@ export {
   SecretsManagerCredentialProvider,
   StaticCredentialProvider,
   VaultCredentialProvider,
+  VaultKvCredentialProvider,
 } from './sources/index.js';
 export {
   CredentialSourceError,

@@ -29,5 +29,12 @@ export {
 export type { SecretsManagerOptions } from './secrets-manager/secrets-manager.source.js';
 export { SecretsManagerCredentialProvider } from './secrets-manager/secrets-manager.provider.js';
 export { StaticCredentialProvider } from './static/static.provider.js';
-export type { VaultAppRoleOptions, VaultKubernetesOptions, VaultOptions } from './vault/vault.source.js';
-export { type VaultAuth, VaultCredentialProvider, type VaultProviderOptions } from './vault/vault.provider.js';
+export type {
+  VaultAppRoleOptions,
+  VaultKubernetesOptions,
+  VaultKvOptions,
+  VaultOptions,
+} from './vault/vault.source.js';
+export { VaultKvCredentialProvider, type VaultKvProviderOptions } from './vault/vault-kv.provider.js';
+export { VaultCredentialProvider, type VaultProviderOptions } from './vault/vault.provider.js';
+export type { VaultAuth } from './vault/vault-login.js';

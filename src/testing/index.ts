@@ -32,3 +32,9 @@ export {
   type VaultStaticRole,
   type VaultTokenSettings,
 } from './vault-emulator.js';
+export {
+  rotateVaultKvSecret,
+  type RotateVaultKvSecretOptions,
+  type VaultKvSecretRef,
+  writeVaultKvSecret,
+} from './vault-kv-rotation.js';

@@ -6,6 +6,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
+import { quoteIdent, quoteLiteral } from './sql-quote.js';
 
 export interface RotateSecretOptions {
   /** A client pointed at the emulator (or a real Secrets Manager, for a staging drill). */
@@ -81,12 +82,4 @@ export async function rotateSecret(options: RotateSecretOptions): Promise<{ user
 /** AWS's alternating-users template appends `_clone` to the user, and strips it on the way back. */
 export function twinOf(username: string): string {
   return username.endsWith('_clone') ? username.slice(0, -'_clone'.length) : `${username}_clone`;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
 }

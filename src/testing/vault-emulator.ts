@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { VaultKvRefusal, VaultKvStore } from './vault-kv-store.js';
 
 /** What the emulator needs of PostgreSQL: SQL as a superuser (`TestPostgres` has it). */
 export interface VaultEmulatorDatabase {
@@ -85,7 +86,8 @@ const PERMISSION_DENIED = 'permission denied';
  * the role as Vault's default revocation does: `REASSIGN OWNED`, `DROP OWNED`, `DROP ROLE`, open
  * sessions left running), token TTLs with `auth/token/renew-self` and `lookup-self` (an expired
  * token takes its leases with it), AppRole and Kubernetes login, `X-Vault-Token` checks,
- * `{"errors": [...]}` bodies, and `seal()` (every call answers 503). Leases expire on their own and
+ * `{"errors": [...]}` bodies, KV v2 secrets engines (`enableKv`, `GET`/`POST <mount>/data/<path>`,
+ * see VaultKvStore), and `seal()` (every call answers 503). Leases expire on their own and
  * are revoked then, as Vault does. TTLs are in ms so tests can use seconds; the API speaks seconds.
  */
 export class VaultEmulator {
@@ -113,6 +115,7 @@ export class VaultEmulator {
   /** Leases whose revocation has begun; `revokedAt` is set once their role is gone. */
   private readonly revoking = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly kvMounts = new Map<string, VaultKvStore>();
   private server?: Server;
   private url?: string;
 
@@ -166,6 +169,14 @@ export class VaultEmulator {
 
   unseal(): void {
     this.sealed = false;
+  }
+
+  /**
+   * Mounts a KV v2 secrets engine at `mount`, as `vault secrets enable -path=<mount> kv-v2` does (a dev
+   * server has one at `secret`). Secrets are written through the HTTP API (`POST <mount>/data/<path>`).
+   */
+  enableKv(mount = 'secret'): void {
+    if (!this.kvMounts.has(mount)) this.kvMounts.set(mount, new VaultKvStore());
   }
 
   /** Configures a dynamic role under the mount. */
@@ -251,7 +262,9 @@ export class VaultEmulator {
       send(response, status, body);
     } catch (error) {
       const status = error instanceof VaultError ? error.status : 500;
-      send(response, status, { errors: [error instanceof Error ? error.message : String(error)] });
+      const message = error instanceof Error ? error.message : String(error);
+      // Vault answers a missing KV secret with 404 and an empty list.
+      send(response, status, { errors: message === '' ? [] : [message] });
     } finally {
       this.pending.delete(work);
     }
@@ -286,11 +299,38 @@ export class VaultEmulator {
     }
     if (write && path === 'sys/leases/renew') return this.renewLease(body);
     if (write && path === 'sys/leases/revoke') return this.revokeRequested(body);
+    const kv = this.kvRoute(path);
+    if (kv && method === 'GET') return this.readKv(kv.store, kv.path, url.searchParams.get('version'));
+    if (kv && write) return this.writeKv(kv.store, kv.path, body);
     const engine = new RegExp(`^${this.mount}/(creds|static-creds)/([^/]+)$`).exec(path);
     if (method === 'GET' && engine?.[1] === 'creds') return this.issue(token, decodeURIComponent(engine[2]!));
     if (method === 'GET' && engine?.[1] === 'static-creds') return this.readStatic(decodeURIComponent(engine[2]!));
     this.count('unknown');
     throw new VaultError(404, `no handler for route "${path}". route entry not found.`);
+  }
+
+  /** `<mount>/data/<path>` of a KV v2 mount: its store and the secret's path. */
+  private kvRoute(path: string): { store: VaultKvStore; path: string } | undefined {
+    for (const [mount, store] of this.kvMounts) {
+      const prefix = `${mount}/data/`;
+      if (path.startsWith(prefix) && path.length > prefix.length)
+        return { store, path: decodeURIComponent(path.slice(prefix.length)) };
+    }
+    return undefined;
+  }
+
+  private readKv(store: VaultKvStore, path: string, version: string | null) {
+    this.count('kv-read');
+    return ok({ data: kvAnswer(() => store.read(path, version === null ? undefined : Number(version))) });
+  }
+
+  private writeKv(store: VaultKvStore, path: string, body: Record<string, unknown>) {
+    this.count('kv-write');
+    const metadata = kvAnswer(() => store.write(path, body));
+    // Every value written to KV may be a password, for sweeps to look for, but a user's name: that is shown by design.
+    for (const [key, value] of Object.entries(body.data as object))
+      if (typeof value === 'string' && value !== '' && !/user|login|name/i.test(key)) this.issuedSecrets.push(value);
+    return ok({ data: metadata });
   }
 
   private count(operation: string): void {
@@ -515,6 +555,16 @@ export class VaultEmulator {
     await this.database.admin(`DROP ROLE IF EXISTS ${name}`);
     lease.revokedAt = Date.now();
     lease.revokedBy = by;
+  }
+}
+
+/** A KV refusal as Vault answers it: 404 with an empty `errors`, 400 with its text. */
+function kvAnswer<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof VaultKvRefusal) throw new VaultError(error.status, error.message);
+    throw error;
   }
 }
 

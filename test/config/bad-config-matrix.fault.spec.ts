@@ -432,6 +432,56 @@ function invalidRows({ port, secretsManagerEndpoint, vaultAddress }: Targets): I
       /applies to dynamic roles only/,
     ),
     vaultRow(
+      'vault kv without path',
+      { role: undefined, kv: {} },
+      'vault.kv.path',
+      /is required: the path of the KV v2 secret under its mount, e\.g\. "db\/app"/,
+    ),
+    vaultRow(
+      'vault kv with an empty path',
+      { role: undefined, kv: { path: '' } },
+      'vault.kv.path',
+      /is required: the path of the KV v2 secret/,
+    ),
+    vaultRow(
+      'vault kv with role',
+      { kv: { path: 'db/app' } },
+      'vault.kv and vault.role',
+      /are both set; choose one: a KV v2 secret, or the database secrets engine/,
+    ),
+    vaultRow(
+      "vault kv path with the API's data/",
+      { role: undefined, kv: { path: 'data/db/app' } },
+      'vault.kv.path',
+      /"data\/db\/app" starts with "data\/": write the path as `vault kv get -mount=<mount> <path>` takes it/,
+    ),
+    vaultRow(
+      'vault kv with the database engine mount',
+      { role: undefined, mount: 'database', kv: { path: 'db/app' } },
+      'vault.mount',
+      /applies to the database secrets engine only; with vault\.kv set the KV mount in vault\.kv\.mount/,
+    ),
+    vaultRow(
+      'vault kv refreshInterval 0',
+      { role: undefined, kv: { path: 'db/app', refreshInterval: '0s' } },
+      'vault.kv.refreshInterval',
+      /must be greater than 0/,
+    ),
+    vaultRow(
+      'vault kv with an empty passwordKey',
+      { role: undefined, kv: { path: 'db/app', passwordKey: '' } },
+      'vault.kv.passwordKey',
+      /is empty: the name of the secret's key holding the password/,
+    ),
+    {
+      name: 'YAML vault kv with an empty username_key',
+      startup: {
+        yaml: `connections:\n  default:\n    dsn: "${bareDsn}"\n    vault:\n      address: ${vaultAddress}\n      token: ${SECRET}\n      kv:\n        path: db/app\n        username_key: ""\n`,
+      },
+      key: 'connections.default.vault.kv.username_key',
+      says: /is empty: the name of the secret's key holding the user/,
+    },
+    vaultRow(
       'vault with an unknown key (ttl)',
       { ttl: '1h' },
       'vault.ttl',

@@ -22,13 +22,15 @@ import {
   freePort,
   GoogleOAuthEmulator,
   testCertificate,
+  rotateVaultKvSecret,
   VaultEmulator,
+  writeVaultKvSecret,
 } from '../../src/testing/index.js';
 import { AppModule } from '../../sample-app/src/app.module.js';
 import { type DemoEnvironment, startDemoEnvironment } from '../../sample-app/src/demo-environment.js';
 import { startTelemetry, type Telemetry } from '../../sample-app/src/metrics/telemetry.js';
 import { captureNestLog } from '../support/captured-log.js';
-import { eventually, runLoad } from '../support/load.js';
+import { eventually, runLoad, sleep } from '../support/load.js';
 import { createTestRole } from '../support/roles.js';
 import { iamProxyFor } from '../support/iam.js';
 import { useTempFolder } from '../support/temp-folder.js';
@@ -217,6 +219,106 @@ describe('no secret leaks', () => {
     for (const [index, secret] of vault.issuedSecrets.entries())
       secrets.set(`Vault token or password #${index}`, secret);
     secrets.set('the Vault root token', vault.rootToken);
+    expect(leaks()).toEqual([]);
+  }, 60_000);
+
+  it('through a Vault KV v2 secret (AppRole login, rotations, wrong credentials in the secret, a secret without its keys), a sealed Vault and the doctor', async () => {
+    const vault = await new VaultEmulator(demo.postgres).start();
+    vault.enableKv();
+    const role = await createTestRole(demo.postgres, 'leak_kv');
+    secrets.set('KV role database password', role.password);
+    const secretId = distinctive('LeakVaultKvSecretId');
+    secrets.set('a Vault AppRole secret_id (KV)', secretId);
+    vault.addAppRole('kv', { roleId: 'leak-kv-role-id', secretId }, { ttlMs: 3_000, maxTtlMs: 7_000 });
+    const secret = { address: vault.address, token: vault.rootToken, path: 'db/app' };
+    await writeVaultKvSecret(secret, { username: role.username, password: role.password });
+    const options = {
+      dsn: role.bareDsn,
+      vault: { address: vault.address, appRole: { roleId: 'leak-kv-role-id', secretId }, kv: { path: 'db/app' } },
+    };
+    try {
+      const db = await DbService.create({
+        name: 'leak-vault-kv',
+        ...options,
+        connectionMaxLifetime: '1s',
+        connectionTimeout: '2s',
+      });
+      const rotations = (async () => {
+        for (const pauseAfterDatabaseMs of [0, 500]) {
+          await rotateVaultKvSecret({
+            secret,
+            username: role.username,
+            admin: (sql) => demo.postgres.admin(sql),
+            pauseAfterDatabaseMs,
+          });
+          await sleep(1_500);
+        }
+      })();
+      const load = await runLoad(4, 5_000, () => db.query('SELECT 1'));
+      await rotations;
+      expect(load.failed).toBe(0);
+      seen('Vault KV DbService', db);
+      seen('Vault KV stats() as JSON', JSON.stringify(db.stats()));
+
+      const wrong = distinctive('LeakKvWrongPassword');
+      secrets.set('a wrong password written to KV', wrong);
+      await writeVaultKvSecret(secret, { username: role.username, password: wrong });
+      await db.refreshCredentials();
+      // Idle connections still serve; the first new login (1 s lifetimes) is refused.
+      let refused: unknown;
+      await eventually(
+        'a login refused with the wrong password',
+        async () => {
+          refused = await db.query('SELECT 1').then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          return refused !== undefined;
+        },
+        20_000,
+      );
+      seenError('a login refused with the wrong password from KV', refused);
+
+      vault.seal();
+      let sealedError: unknown;
+      await eventually('a refresh to fail while sealed', async () => {
+        sealedError = await db.refreshCredentials().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        return sealedError !== undefined;
+      });
+      seenError('a KV refresh while Vault is sealed', sealedError);
+      seen('Vault KV stats() as JSON while sealed', JSON.stringify(db.stats()));
+      vault.unseal();
+      await db.onApplicationShutdown();
+
+      const valueOnly = distinctive('LeakKvValueWithoutKeys');
+      secrets.set('a KV secret value under other keys', valueOnly);
+      await writeVaultKvSecret({ ...secret, path: 'db/other-keys' }, { pw: valueOnly });
+      seenError(
+        'a KV secret without the expected keys',
+        await DbService.create({
+          name: 'leak-vault-kv-keys',
+          ...options,
+          vault: { ...options.vault, kv: { path: 'db/other-keys' } },
+        }).catch((error: unknown) => error),
+      );
+
+      // The doctor reads the secret and logs in: a rotation puts matching credentials back.
+      await rotateVaultKvSecret({ secret, username: role.username, admin: (sql) => demo.postgres.admin(sql) });
+      const report = await runDoctor(options);
+      expect(report.checks.find((row) => row.check === 'credentials')?.detail).toMatch(
+        /KV v2 secret secret\/data\/db\/app/,
+      );
+      seen('Vault KV doctor text', renderDoctorReport(report, 'options'));
+      seen('Vault KV doctor JSON', JSON.stringify(report));
+    } finally {
+      await vault.stop();
+    }
+    for (const [index, issued] of vault.issuedSecrets.entries())
+      secrets.set(`Vault KV token or password #${index}`, issued);
+    secrets.set('the Vault root token (KV)', vault.rootToken);
     expect(leaks()).toEqual([]);
   }, 60_000);
 

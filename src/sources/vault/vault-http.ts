@@ -90,3 +90,8 @@ function codeFor(status: number, text: string): string {
   if (status >= 500) return 'VaultUnavailable';
   return 'VaultRequestRefused';
 }
+
+/** Vault answered, but without what the operation needs. */
+export function vaultMalformed(operation: string, problem: string): CredentialSourceError {
+  return new CredentialSourceError(messages.malformedAnswer(operation, problem), 'vault');
+}

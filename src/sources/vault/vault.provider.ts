@@ -1,19 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import type {
   CredentialFetchContext,
   CredentialProvider,
   Credentials,
 } from '../../credentials/credential-provider.interface.js';
-import { CredentialSourceError } from '../../errors/errors.js';
-import { vaultMessages as messages } from './messages.js';
-import { VAULT_RENEW_AT_SHARE } from './vault.defaults.js';
-import { VaultHttp, VaultRefusedError } from './vault-http.js';
-
-/** How the provider logs in to Vault. */
-export type VaultAuth =
-  | { method: 'token'; token: string }
-  | { method: 'appRole'; roleId: string; secretId: string; mount: string }
-  | { method: 'kubernetes'; role: string; tokenPath: string; mount: string };
+import { RENEW_SLACK_MS, VAULT_RENEW_AT_SHARE } from './vault.defaults.js';
+import { VaultHttp, VaultRefusedError, vaultMalformed as malformed } from './vault-http.js';
+import { type VaultAuth, VaultLogin, type VaultToken } from './vault-login.js';
 
 export interface VaultProviderOptions {
   /** `https://vault.example.com:8200`. */
@@ -32,16 +24,6 @@ export interface VaultProviderOptions {
   /** Revoke the leases still held on `close()`. */
   revokeOnShutdown: boolean;
   requestTimeoutMs: number;
-}
-
-interface VaultToken {
-  value: string;
-  /** ms since the epoch; undefined for a token that never expires. */
-  expiresAt?: number;
-  renewAt?: number;
-  /** Its TTL as given at login (seconds): what a renewal asks for. */
-  ttlSeconds: number;
-  renewable: boolean;
 }
 
 interface Lease {
@@ -68,15 +50,8 @@ interface SecretResponse {
   data?: Record<string, unknown> | null;
 }
 
-interface AuthResponse {
-  auth?: { client_token?: string; lease_duration?: number; renewable?: boolean } | null;
-  data?: { ttl?: number; renewable?: boolean } | null;
-}
-
 /** A static role is read again this long after Vault's `ttl` says it rotates: `ttl` is whole seconds. */
 const AFTER_STATIC_ROTATION_MS = 1_000;
-/** A scheduled refresh this close to a renewal's time renews: timers may fire a little early. */
-const RENEW_SLACK_MS = 50;
 /** Revocations at shutdown each get this long: Vault's lease expiry ends them anyway. */
 const REVOKE_TIMEOUT_MS = 3_000;
 /**
@@ -102,7 +77,7 @@ export class VaultCredentialProvider implements CredentialProvider {
   // ES private fields: util.inspect and JSON never show the token, secret_id or a password.
   readonly #options: VaultProviderOptions;
   readonly #http: VaultHttp;
-  #token?: VaultToken;
+  readonly #login: VaultLogin;
   #lease?: Lease;
   /** Leases read and not yet past their end: revoked at shutdown. */
   readonly #held = new Map<string, { endsAt: number }>();
@@ -112,10 +87,11 @@ export class VaultCredentialProvider implements CredentialProvider {
   constructor(options: VaultProviderOptions) {
     this.#options = options;
     this.#http = new VaultHttp(options);
+    this.#login = new VaultLogin(options.auth, this.#http);
   }
 
   async fetch({ reason, rejected }: CredentialFetchContext): Promise<Credentials> {
-    const token = await this.ensureToken();
+    const token = await this.#login.ensure();
     if (this.#options.staticRole !== undefined) return this.readStatic(token);
     const lease = this.#lease;
     const now = Date.now();
@@ -158,7 +134,7 @@ export class VaultCredentialProvider implements CredentialProvider {
 
   /** The next renewal of the lease or the Vault token, or the read after a static role's rotation. */
   nextRefreshAt(): Date | undefined {
-    const times = [this.#lease?.renewAt, this.#token?.renewAt, this.#staticNextAt].filter(
+    const times = [this.#lease?.renewAt, this.#login.current?.renewAt, this.#staticNextAt].filter(
       (time): time is number => time !== undefined,
     );
     return times.length > 0 ? new Date(Math.min(...times)) : undefined;
@@ -166,7 +142,7 @@ export class VaultCredentialProvider implements CredentialProvider {
 
   /** Revokes the leases still held (unless `revokeOnShutdown` is false). Called after the pool's sessions closed. */
   async close(): Promise<void> {
-    const token = this.#token;
+    const token = this.#login.current;
     const now = Date.now();
     const live = [...this.#held].filter(([, { endsAt }]) => endsAt > now).map(([id]) => id);
     this.#held.clear();
@@ -223,75 +199,6 @@ export class VaultCredentialProvider implements CredentialProvider {
     this.#staticNextAt = typeof ttl === 'number' ? Date.now() + ttl * 1000 + AFTER_STATIC_ROTATION_MS : undefined;
     return { username, password, version: typeof rotatedAt === 'string' ? `rotated ${rotatedAt}` : 'static role' };
   }
-
-  /** A Vault token that is not due for renewal: renewed, or logged in again, when it is. */
-  private async ensureToken(): Promise<VaultToken> {
-    const current = this.#token;
-    if (current && (current.renewAt === undefined || Date.now() < current.renewAt - RENEW_SLACK_MS)) return current;
-    if (current?.renewable) {
-      try {
-        const answer = await this.#http.call<AuthResponse>('token renewal', 'POST', 'auth/token/renew-self', {
-          token: current.value,
-          body: { increment: current.ttlSeconds },
-        });
-        const duration = answer?.auth?.lease_duration;
-        if (typeof duration === 'number') {
-          const now = Date.now();
-          current.expiresAt = now + duration * 1000;
-          current.renewAt = now + duration * 1000 * VAULT_RENEW_AT_SHARE;
-          // Given all it asked for: keep it. Less: its max TTL is near, so log in again (when the method can).
-          if (duration >= current.ttlSeconds || this.#options.auth.method === 'token') {
-            if (duration < current.ttlSeconds) current.renewAt = undefined;
-            return current;
-          }
-        }
-      } catch (error) {
-        if (this.#options.auth.method === 'token') throw error;
-      }
-    } else if (current && this.#options.auth.method === 'token') {
-      current.renewAt = undefined;
-      return current;
-    }
-    this.#token = await this.login();
-    return this.#token;
-  }
-
-  private async login(): Promise<VaultToken> {
-    const { auth } = this.#options;
-    if (auth.method === 'token') {
-      const answer = await this.#http.call<AuthResponse>('token lookup', 'GET', 'auth/token/lookup-self', {
-        token: auth.token,
-      });
-      const ttl = answer?.data?.ttl;
-      return tokenFrom(auth.token, typeof ttl === 'number' ? ttl : 0, answer?.data?.renewable === true);
-    }
-    const body =
-      auth.method === 'appRole'
-        ? { role_id: auth.roleId, secret_id: auth.secretId }
-        : { role: auth.role, jwt: await readJwt(auth.tokenPath) };
-    const answer = await this.#http.call<AuthResponse>(
-      auth.method === 'appRole' ? 'AppRole login' : 'Kubernetes login',
-      'POST',
-      `auth/${auth.mount}/login`,
-      { body },
-    );
-    const issued = answer?.auth;
-    if (typeof issued?.client_token !== 'string') throw malformed(`${auth.method} login`, 'auth.client_token');
-    return tokenFrom(issued.client_token, issued.lease_duration ?? 0, issued.renewable === true);
-  }
-}
-
-function tokenFrom(value: string, ttlSeconds: number, renewable: boolean): VaultToken {
-  const now = Date.now();
-  // ttl 0: a token that never expires (root, or a periodic token without a TTL).
-  if (ttlSeconds <= 0) return { value, ttlSeconds: 0, renewable: false };
-  return {
-    value,
-    ttlSeconds,
-    renewable,
-    expiresAt: now + ttlSeconds * 1000,
-    renewAt: now + ttlSeconds * 1000 * VAULT_RENEW_AT_SHARE,
-  };
 }
 
 /** A lease ends at its own end, or with the token that read it. */
@@ -314,19 +221,4 @@ function credentialsOf(lease: Lease): Credentials {
     // The lease id's last segment identifies it in Vault's audit log; it grants nothing without a token.
     version: `lease ${lease.number} (…${lease.id.slice(-8)})`,
   };
-}
-
-async function readJwt(path: string): Promise<string> {
-  try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new CredentialSourceError(messages.jwtUnreadable(path, typeof code === 'string' ? code : 'error'), 'vault', {
-      code: typeof code === 'string' ? code : undefined,
-    });
-  }
-}
-
-function malformed(operation: string, problem: string): CredentialSourceError {
-  return new CredentialSourceError(messages.malformedAnswer(operation, problem), 'vault');
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { Duration } from '../../common/duration.js';
+import { type Duration, parseDuration } from '../../common/duration.js';
 import { durationSchema } from '../../common/duration.schema.js';
 import { isRecord, stringOr } from '../../common/option-checker.js';
+import { messages } from '../../errors/messages.js';
 import type { CredentialSource } from '../credential-source.js';
 import { sourceMessages } from '../messages.js';
 import { vaultMessages } from './messages.js';
@@ -9,11 +10,17 @@ import {
   DEFAULT_APPROLE_MOUNT,
   DEFAULT_KUBERNETES_MOUNT,
   DEFAULT_KUBERNETES_TOKEN_PATH,
+  DEFAULT_VAULT_KV_MOUNT,
+  DEFAULT_VAULT_KV_PASSWORD_KEY,
+  DEFAULT_VAULT_KV_REFRESH_INTERVAL,
+  DEFAULT_VAULT_KV_USERNAME_KEY,
   DEFAULT_VAULT_MOUNT,
   DEFAULT_VAULT_REQUEST_TIMEOUT,
   VAULT_ENV,
 } from './vault.defaults.js';
-import { type VaultAuth, VaultCredentialProvider } from './vault.provider.js';
+import { VaultCredentialProvider } from './vault.provider.js';
+import { kvApiPath, VaultKvCredentialProvider } from './vault-kv.provider.js';
+import type { VaultAuth } from './vault-login.js';
 
 /** Log in to Vault with AppRole (`POST auth/<mount>/login`). */
 export interface VaultAppRoleOptions {
@@ -39,11 +46,32 @@ export interface VaultKubernetesOptions {
 }
 
 /**
- * Database credentials from HashiCorp Vault or OpenBao's database secrets engine. With `role`, each
- * lease is a new database user: the lease is renewed before it ends, new credentials are read
+ * A KV v2 secret (`GET <mount>/data/<path>`) holding the database user and password, rotated by
+ * something else that writes a new version (a pipeline, a script).
+ */
+export interface VaultKvOptions {
+  /** Where the KV v2 secrets engine is mounted. Default `'secret'`, as `vault server -dev` mounts it. */
+  mount?: string;
+  /** The secret's path under the mount, as `vault kv get -mount=<mount> <path>` takes it: `'db/app'`. Required. */
+  path: string;
+  /**
+   * The secret's key holding the database user. Default `'username'`. A secret without it is read as
+   * holding only a password: the user is then the connection's `user` (or the dsn's).
+   */
+  usernameKey?: string;
+  /** The secret's key holding the password. Default `'password'`. */
+  passwordKey?: string;
+  /** How often to re-read the secret even without a refused login. Default `'5m'`. */
+  refreshInterval?: Duration;
+}
+
+/**
+ * Database credentials from HashiCorp Vault or OpenBao's database secrets engine, or from a KV v2
+ * secret. With `role`, each lease is a new database user: the lease is renewed before it ends, new credentials are read
  * before its max TTL, and the pool closes every session of a user before its lease ends. With
- * `staticRole`, the user stays and Vault rotates its password. Exactly one of `role` and
- * `staticRole`; at most one of `token`, `appRole` and `kubernetes`.
+ * `staticRole`, the user stays and Vault rotates its password. With `kv`, a KV v2 secret holds the
+ * user and password and something else rotates them. Exactly one of `role`, `staticRole` and `kv`; at
+ * most one of `token`, `appRole` and `kubernetes`.
  */
 export interface VaultOptions {
   /**
@@ -53,7 +81,7 @@ export interface VaultOptions {
   address?: string;
   /** Vault Enterprise / OpenBao namespace, sent as `X-Vault-Namespace`. Default: `VAULT_NAMESPACE`, else none. */
   namespace?: string;
-  /** Where the database secrets engine is mounted. Default `'database'`. */
+  /** Where the database secrets engine is mounted (not with `kv`: see `kv.mount`). Default `'database'`. */
   mount?: string;
   /** Dynamic role: reads `<mount>/creds/<role>`, a new user per lease. Set this or `staticRole`. */
   role?: string;
@@ -62,6 +90,8 @@ export interface VaultOptions {
    * Set this or `role`.
    */
   staticRole?: string;
+  /** A KV v2 secret holding the user and password, instead of the database secrets engine. */
+  kv?: VaultKvOptions;
   /**
    * A Vault token; renewed while renewable. Default: the `VAULT_TOKEN` environment variable, when
    * neither `appRole` nor `kubernetes` is set.
@@ -71,11 +101,11 @@ export interface VaultOptions {
   appRole?: VaultAppRoleOptions;
   /** Log in with the pod's Kubernetes service account instead of a token. */
   kubernetes?: VaultKubernetesOptions;
-  /** How much each lease renewal asks for. Default: the lease's own duration (the role's `default_ttl`). */
+  /** How much each lease renewal asks for (`role` only). Default: the lease's own duration (role's `default_ttl`). */
   leaseIncrement?: Duration;
   /**
    * Revoke the leases this process holds at shutdown, after the pool has closed its sessions
-   * (Vault drops their users). Default `true`.
+   * (Vault drops their users). Not with `kv` (a KV secret has no lease). Default `true`.
    */
   revokeOnShutdown?: boolean;
   /** How long one call to Vault may take. Default `'10s'`. */
@@ -103,6 +133,17 @@ export interface VaultSource {
   leaseIncrementMs?: number;
   revokeOnShutdown: boolean;
   requestTimeoutMs: number;
+  kv?: ResolvedVaultKv;
+}
+
+export interface ResolvedVaultKv {
+  kvMount: string;
+  kvPath: string;
+  usernameKey: string;
+  passwordKey: string;
+  /** The connection's user, for a secret holding only a password. */
+  defaultUsername?: string;
+  refreshIntervalMs: number;
 }
 
 const appRoleSchema = z.strictObject({
@@ -115,6 +156,23 @@ const kubernetesSchema = z.strictObject({
   role: z.string({ error: sourceMessages.required('the Vault role bound to the service account') }),
   tokenPath: z.string().optional(),
   mount: z.string().optional(),
+});
+
+const notEmpty = (what: string) => z.string().min(1, { error: vaultMessages.empty(what) });
+
+const kvSchema = z.strictObject({
+  mount: notEmpty('where the KV v2 secrets engine is mounted').optional(),
+  path: z
+    .string({ error: sourceMessages.required(vaultMessages.kvPathRequired) })
+    .min(1, { error: sourceMessages.required(vaultMessages.kvPathRequired) })
+    .refine((path) => !/^\/*data\//.test(path), {
+      error: (issue) => vaultMessages.kvPathWithData(String(issue.input)),
+    }),
+  usernameKey: notEmpty("the name of the secret's key holding the user").optional(),
+  passwordKey: notEmpty("the name of the secret's key holding the password").optional(),
+  refreshInterval: durationSchema
+    .refine((value) => (parseDuration(value) ?? 0) > 0, { error: (issue) => messages.notPositive(issue.input) })
+    .optional(),
 });
 
 const vaultSchema = z.strictObject({
@@ -130,6 +188,7 @@ const vaultSchema = z.strictObject({
   revokeOnShutdown: z.boolean().optional(),
   requestTimeout: durationSchema.optional(),
   allowPlaintext: z.boolean().optional(),
+  kv: kvSchema.optional(),
 });
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -140,7 +199,7 @@ export const vaultSource = {
   optionKey: ['vault'],
   shape: { vault: vaultSchema.optional() },
   chosenBy: (raw) => (isRecord(raw.vault) ? ['vault'] : undefined),
-  resolve(raw, _facts, check) {
+  resolve(raw, facts, check) {
     const vault = raw.vault as Record<string, unknown>;
     const env = process.env;
     let valid = true;
@@ -164,7 +223,16 @@ export const vaultSource = {
     const role = typeof vault.role === 'string' ? vault.role : undefined;
     const staticRole = typeof vault.staticRole === 'string' ? vault.staticRole : undefined;
     const roleKeys = [check.nameOf(['vault', 'role']), check.nameOf(['vault', 'staticRole'])] as const;
-    if (role === undefined && staticRole === undefined) fail(['vault', 'role'], vaultMessages.noRole(...roleKeys));
+    const kvKey = check.nameOf(['vault', 'kv']);
+    const kv = resolveKv(vault.kv, facts.user);
+    if (vault.kv !== undefined) {
+      // A KV secret instead of the database secrets engine: none of the engine's keys apply.
+      const engineKeys = (['role', 'staticRole'] as const).filter((key) => vault[key] !== undefined);
+      for (const key of engineKeys) fail(['vault'], vaultMessages.kvWithRole(kvKey, check.nameOf(['vault', key])));
+      for (const key of ['mount', 'leaseIncrement', 'revokeOnShutdown'] as const)
+        if (vault[key] !== undefined) fail(['vault', key], vaultMessages.kvDatabaseEngineOnly(kvKey));
+    } else if (role === undefined && staticRole === undefined)
+      fail(['vault', 'role'], vaultMessages.noRole(...roleKeys, kvKey));
     else if (role !== undefined && staticRole !== undefined) fail(['vault'], vaultMessages.bothRoles(...roleKeys));
     else if (role === '') fail(['vault', 'role'], vaultMessages.empty('the name of a dynamic role'));
     else if (staticRole === '') fail(['vault', 'staticRole'], vaultMessages.empty('the name of a static role'));
@@ -177,7 +245,7 @@ export const vaultSource = {
     const requestTimeoutMs = check.positiveDuration(['vault', 'requestTimeout'], DEFAULT_VAULT_REQUEST_TIMEOUT);
 
     const auth = resolveAuth(vault, env[VAULT_ENV.token], check, fail);
-    if (!valid || !auth || !url || requestTimeoutMs === undefined) return undefined;
+    if (!valid || !auth || !url || requestTimeoutMs === undefined || (vault.kv !== undefined && !kv)) return undefined;
     return {
       kind: 'vault',
       address: url.origin + url.pathname.replace(/\/+$/, ''),
@@ -189,26 +257,54 @@ export const vaultSource = {
       leaseIncrementMs,
       revokeOnShutdown: vault.revokeOnShutdown !== false,
       requestTimeoutMs,
+      kv,
     };
   },
-  createProvider: (resolved) => new VaultCredentialProvider(resolved),
+  createProvider: (resolved) =>
+    resolved.kv
+      ? new VaultKvCredentialProvider({ ...resolved, ...resolved.kv })
+      : new VaultCredentialProvider(resolved),
   describe: (resolved, credentials) =>
-    resolved.staticRole !== undefined
-      ? vaultMessages.describeStatic(
+    resolved.kv
+      ? vaultMessages.describeKv(
           credentials.username,
           resolved.address,
-          `${resolved.mount}/static-creds/${resolved.staticRole}`,
+          kvApiPath(resolved.kv.kvMount, resolved.kv.kvPath),
+          credentials.version,
         )
-      : vaultMessages.describeLease(
-          credentials.username,
-          resolved.address,
-          `${resolved.mount}/creds/${resolved.role!}`,
-          credentials.expiresAt?.toISOString(),
-        ),
+      : resolved.staticRole !== undefined
+        ? vaultMessages.describeStatic(
+            credentials.username,
+            resolved.address,
+            `${resolved.mount}/static-creds/${resolved.staticRole}`,
+          )
+        : vaultMessages.describeLease(
+            credentials.username,
+            resolved.address,
+            `${resolved.mount}/creds/${resolved.role!}`,
+            credentials.expiresAt?.toISOString(),
+          ),
   fix: vaultMessages.fix,
 } satisfies CredentialSource<VaultSource, VaultSourceOptions>;
 
 type Check = Parameters<(typeof vaultSource)['resolve']>[2];
+
+/** `vault.kv` with its defaults; the schema has reported whatever is wrong in it. */
+function resolveKv(kv: unknown, connectionUser: string | undefined): ResolvedVaultKv | undefined {
+  if (!isRecord(kv) || typeof kv.path !== 'string') return undefined;
+  const refreshIntervalMs = parseDuration(
+    (kv.refreshInterval as Duration | undefined) ?? DEFAULT_VAULT_KV_REFRESH_INTERVAL,
+  );
+  if (refreshIntervalMs === undefined) return undefined;
+  return {
+    kvMount: stringOr(kv.mount, DEFAULT_VAULT_KV_MOUNT).replace(/^\/+|\/+$/g, ''),
+    kvPath: kv.path.replace(/^\/+|\/+$/g, ''),
+    usernameKey: stringOr(kv.usernameKey, DEFAULT_VAULT_KV_USERNAME_KEY),
+    passwordKey: stringOr(kv.passwordKey, DEFAULT_VAULT_KV_PASSWORD_KEY),
+    defaultUsername: connectionUser,
+    refreshIntervalMs,
+  };
+}
 
 /** Exactly one auth method: `token`, `appRole` or `kubernetes`, else `VAULT_TOKEN`. */
 function resolveAuth(

@@ -1,5 +1,5 @@
 import { DbService, type DatabaseModuleOptions, type VaultOptions } from '../../../src/index.js';
-import type { TestPostgres, VaultEmulator } from '../../../src/testing/index.js';
+import type { TestPostgres, VaultEmulator, VaultKvSecretRef } from '../../../src/testing/index.js';
 import type { ServerView } from '../../support/server-view.js';
 
 /** Vault-created users get this grant, as a role's creation statements would give them. */
@@ -56,4 +56,9 @@ export async function sessionsPastLeaseEnd(view: ServerView, emulator: VaultEmul
 export async function vaultRolesLeft(server: TestPostgres): Promise<string[]> {
   const { rows } = await server.admin(`SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-%' ORDER BY rolname`);
   return rows.map((row: { rolname: string }) => row.rolname);
+}
+
+/** The KV v2 secret the KV tests read: `secret/db/app` on `emulator`, written with its root token. */
+export function kvSecret(emulator: VaultEmulator, path = 'db/app', mount = 'secret'): VaultKvSecretRef {
+  return { address: emulator.address, token: emulator.rootToken, mount, path };
 }
