@@ -59,7 +59,13 @@ function envReader(env: NodeJS.ProcessEnv, auth: string, problems: string[]): En
         return value === undefined ? [] : [{ name, value }];
       });
       if (given.length === 0) problems.push(configMessages.envRequired(names.join(' or '), auth));
-      if (given.length > 1) problems.push(configMessages.envConflict(names, auth));
+      if (given.length > 1)
+        problems.push(
+          configMessages.envConflict(
+            given.map((variable) => variable.name),
+            auth,
+          ),
+        );
       return given.length === 1 ? given[0] : undefined;
     },
     conflict: (names) => problems.push(configMessages.envConflict(names, auth)),

@@ -87,6 +87,26 @@ describe('databaseOptionsFromEnv: each DB_AUTH value', () => {
       'vault',
     ],
     [
+      'vault, a KV v2 secret',
+      {
+        DB_AUTH: 'vault',
+        VAULT_ADDR: 'https://vault.internal:8200',
+        VAULT_TOKEN: 'hvs.env-token',
+        DB_VAULT_KV_PATH: 'apps/orders/db',
+        DB_VAULT_KV_MOUNT: 'kv',
+        DB_VAULT_KV_USERNAME_KEY: 'user',
+        DB_VAULT_KV_PASSWORD_KEY: 'pass',
+      },
+      {
+        vault: {
+          address: 'https://vault.internal:8200',
+          kv: { path: 'apps/orders/db', mount: 'kv', usernameKey: 'user', passwordKey: 'pass' },
+          token: 'hvs.env-token',
+        },
+      },
+      'vault',
+    ],
+    [
       'vault, Kubernetes login',
       {
         DB_AUTH: 'vault',
@@ -135,7 +155,7 @@ describe('databaseOptionsFromEnv: wrong or missing variables, each named', () =>
       'vault',
       {},
       [
-        'DB_VAULT_ROLE or DB_VAULT_STATIC_ROLE: required when DB_AUTH=vault; set it',
+        'DB_VAULT_ROLE or DB_VAULT_STATIC_ROLE or DB_VAULT_KV_PATH: required when DB_AUTH=vault; set it',
         'VAULT_ADDR: required when DB_AUTH=vault; set it',
         'VAULT_TOKEN: required when DB_AUTH=vault; set it',
       ],
