@@ -4,13 +4,8 @@ import { vaultMessages as messages } from './messages.js';
 import { VaultHttp, VaultRefusedError, vaultMalformed as malformed } from './vault-http.js';
 import { type VaultAuth, VaultLogin } from './vault-login.js';
 
-export interface VaultKvProviderOptions {
-  /** `https://vault.example.com:8200`. */
-  address: string;
-  /** Sent as `X-Vault-Namespace` (Vault Enterprise, OpenBao). */
-  namespace?: string;
-  auth: VaultAuth;
-  requestTimeoutMs: number;
+/** Which KV v2 secret to read and how its keys are named: the resolved `vault.kv` options. */
+export interface VaultKvSecret {
   /** Where the KV v2 secrets engine is mounted. */
   kvMount: string;
   /** The secret's path under the mount, as `vault kv get -mount=<kvMount> <kvPath>` takes it. */
@@ -21,6 +16,15 @@ export interface VaultKvProviderOptions {
   defaultUsername?: string;
   /** Re-read the secret this often without an auth failure, in ms. */
   refreshIntervalMs: number;
+}
+
+export interface VaultKvProviderOptions extends VaultKvSecret {
+  /** `https://vault.example.com:8200`. */
+  address: string;
+  /** Sent as `X-Vault-Namespace` (Vault Enterprise, OpenBao). */
+  namespace?: string;
+  auth: VaultAuth;
+  requestTimeoutMs: number;
 }
 
 interface KvReadResponse {

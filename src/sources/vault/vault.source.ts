@@ -19,7 +19,7 @@ import {
   VAULT_ENV,
 } from './vault.defaults.js';
 import { VaultCredentialProvider } from './vault.provider.js';
-import { kvApiPath, VaultKvCredentialProvider } from './vault-kv.provider.js';
+import { kvApiPath, VaultKvCredentialProvider, type VaultKvSecret } from './vault-kv.provider.js';
 import type { VaultAuth } from './vault-login.js';
 
 /** Log in to Vault with AppRole (`POST auth/<mount>/login`). */
@@ -136,15 +136,8 @@ export interface VaultSource {
   kv?: ResolvedVaultKv;
 }
 
-export interface ResolvedVaultKv {
-  kvMount: string;
-  kvPath: string;
-  usernameKey: string;
-  passwordKey: string;
-  /** The connection's user, for a secret holding only a password. */
-  defaultUsername?: string;
-  refreshIntervalMs: number;
-}
+/** The resolved `vault.kv` options: exactly what the KV provider reads. */
+export type ResolvedVaultKv = VaultKvSecret;
 
 const appRoleSchema = z.strictObject({
   roleId: z.string({ error: sourceMessages.required("the AppRole's role_id") }),
